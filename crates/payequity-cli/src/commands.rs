@@ -1,0 +1,347 @@
+//! Subcommands: `gap`, `generate`, `demo`. Flags override config keys; both end in the library's
+//! option structs.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use payequity::config::AuditConfig;
+use payequity::data::{
+    load_table, load_table_from_ipc_bytes, write_table, InputFormat, Measure, RowFilter, Unit,
+};
+use payequity::gap::{gap, gap_table, GapOptions, GapResult};
+use payequity::polars::prelude::DataFrame;
+use payequity::report::{gap_summary, to_json};
+use payequity::synthetic::{generate, write_synthetic, GeneratorOptions};
+use payequity::{Error, Result};
+
+use crate::output::{print_csv, spinner, Format};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "payequity",
+    version,
+    about = "Remuneration equity analytics: pay gaps, decompositions, pay transparency, equal value, entitlement audits"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Raw mean and median gender pay gaps, overall and by group, with CIs and the factor-weighted gap.
+    Gap(GapArgs),
+    /// Generate a synthetic health-and-care payroll with planted truths (writes truth.json beside it).
+    Generate(GenerateArgs),
+    /// Run the main analysis on the bundled demo payroll and print the headline figures.
+    Demo(DemoArgs),
+}
+
+/// Column-role flags shared by analysis commands (`--ROLE-column NAME`).
+#[derive(Debug, Args, Default)]
+struct RoleArgs {
+    /// Pay component column(s), summed into the pay measure (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pay_column: Vec<String>,
+    /// Hours the pay of the period covers; hourly pay = pay / hours.
+    #[arg(long)]
+    hours_column: Option<String>,
+    #[arg(long)]
+    gender_column: Option<String>,
+    /// Employee id: with it, each employee is one unit (pay and hours summed over periods).
+    #[arg(long)]
+    employee_id_column: Option<String>,
+    #[arg(long)]
+    period_column: Option<String>,
+    /// Sampling weights.
+    #[arg(long)]
+    weight_column: Option<String>,
+    /// Gender values meaning women (comma-separated; default F).
+    #[arg(long, value_delimiter = ',')]
+    female: Vec<String>,
+    /// Gender values meaning men (comma-separated; default M).
+    #[arg(long, value_delimiter = ',')]
+    male: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct GapArgs {
+    /// Payroll file (.parquet, .arrow/.ipc/.feather, .csv), or - for Arrow IPC on stdin.
+    /// Optional when the config names [input] path.
+    input: Option<String>,
+    /// Grouping columns of the breakdown (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    by: Vec<String>,
+    /// Subgroups of the factor-weighted gap (default: the --by columns).
+    #[arg(long, value_delimiter = ',')]
+    factors: Vec<String>,
+    #[command(flatten)]
+    roles: RoleArgs,
+    /// hourly (default with an hours column) or pay (period/annual pay level).
+    #[arg(long, value_parser = ["hourly", "pay"])]
+    measure: Option<String>,
+    /// auto (employee when an employee id exists), employee or row.
+    #[arg(long, value_parser = ["auto", "employee", "row"])]
+    unit: Option<String>,
+    /// Long-format input: one row per pay element (columns element, amount).
+    #[arg(long)]
+    long: bool,
+    /// Row filter COLUMN=VALUE, COLUMN!=V1|V2, COLUMN>=VALUE ... (repeatable).
+    #[arg(long = "where")]
+    filters: Vec<String>,
+    /// Suppress groups with fewer women or men than this (0 = off).
+    #[arg(long)]
+    min_cell: Option<u64>,
+    #[arg(long)]
+    confidence: Option<f64>,
+    /// Bootstrap replicates for the median CI (0 = none).
+    #[arg(long)]
+    bootstrap_reps: Option<usize>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Audit config (TOML); flags override its keys.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Fail (exit 1) if any row would be excluded, naming the first offending rows.
+    #[arg(long)]
+    strict: bool,
+    /// No progress output.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    #[arg(long, default_value_t = 5000)]
+    employees: usize,
+    #[arg(long, default_value_t = 12)]
+    months: usize,
+    #[arg(long, default_value_t = 2022)]
+    seed: u64,
+    /// Output file (.parquet, .arrow, .csv); truth.json is written next to it.
+    #[arg(long)]
+    out: PathBuf,
+    /// Generate a control population without the planted group disparity in hazard-pay non-payment.
+    #[arg(long)]
+    no_disparity: bool,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Also write the JSON document and the CSV table into this folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Gap(args) => run_gap(args),
+        Command::Generate(args) => run_generate(args),
+        Command::Demo(args) => run_demo(args),
+    }
+}
+
+fn read_input(input: &str, quiet: bool) -> Result<DataFrame> {
+    let bar = spinner(&format!("reading {input}"), quiet);
+    let frame = if input == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::Io {
+                path: "<stdin>".into(),
+                reason: e.to_string(),
+            })?;
+        load_table_from_ipc_bytes(bytes)?
+    } else {
+        load_table(input)?
+    };
+    bar.finish_and_clear();
+    Ok(frame)
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(value: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(value.into()))
+        .map_err(|e| Error::Invalid(e.to_string()))
+}
+
+/// Config first, then flags on top.
+fn gap_options(args: &GapArgs, config: Option<&AuditConfig>) -> Result<GapOptions> {
+    let mut o = config.map(AuditConfig::gap_options).unwrap_or_default();
+    let r = &args.roles;
+    if !r.pay_column.is_empty() {
+        o.columns.pay = r.pay_column.clone();
+    }
+    let set = |slot: &mut Option<String>, value: &Option<String>| {
+        if value.is_some() {
+            slot.clone_from(value);
+        }
+    };
+    set(&mut o.columns.hours, &r.hours_column);
+    set(&mut o.columns.employee_id, &r.employee_id_column);
+    set(&mut o.columns.period, &r.period_column);
+    set(&mut o.columns.weight, &r.weight_column);
+    if let Some(g) = &r.gender_column {
+        o.columns.gender = g.clone();
+    }
+    if !r.female.is_empty() {
+        o.gender_values.female = r.female.clone();
+    }
+    if !r.male.is_empty() {
+        o.gender_values.male = r.male.clone();
+    }
+    if !args.by.is_empty() {
+        o.by = args.by.clone();
+    }
+    if !args.factors.is_empty() {
+        o.factors = Some(args.factors.clone());
+    }
+    if let Some(m) = &args.measure {
+        o.measure = Some(parse_enum::<Measure>(m)?);
+    }
+    if let Some(u) = &args.unit {
+        o.unit = parse_enum::<Unit>(u)?;
+    }
+    if args.long {
+        o.input.format = InputFormat::Long;
+    }
+    for f in &args.filters {
+        o.filters.push(f.parse::<RowFilter>()?);
+    }
+    if let Some(v) = args.min_cell {
+        o.min_cell = v;
+    }
+    if let Some(v) = args.confidence {
+        o.confidence = v;
+    }
+    if let Some(v) = args.bootstrap_reps {
+        o.bootstrap_reps = v;
+    }
+    if let Some(v) = args.seed {
+        o.seed = v;
+    }
+    o.strict |= args.strict;
+    Ok(o)
+}
+
+fn print_gap(result: &GapResult, format: Format) -> Result<()> {
+    match format {
+        Format::Table => print!("{}", gap_summary(result)),
+        Format::Json => println!("{}", to_json(result)?),
+        Format::Csv => print_csv(gap_table(result)?)?,
+    }
+    Ok(())
+}
+
+fn run_gap(args: GapArgs) -> Result<ExitCode> {
+    let config = args
+        .config
+        .as_ref()
+        .map(AuditConfig::from_file)
+        .transpose()?;
+    let options = gap_options(&args, config.as_ref())?;
+    let input = match (&args.input, &config) {
+        (Some(input), _) => input.clone(),
+        (None, Some(c)) if !c.input_paths().is_empty() => c.input_paths()[0].display().to_string(),
+        _ => {
+            return Err(Error::Invalid(
+                "no input: give a payroll file (or - for stdin), or [input] path in --config"
+                    .into(),
+            ))
+        }
+    };
+    let frame = read_input(&input, args.quiet)?;
+    let bar = spinner("computing gaps", args.quiet);
+    let result = gap(&frame, &options)?;
+    bar.finish_and_clear();
+    print_gap(&result, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_generate(args: GenerateArgs) -> Result<ExitCode> {
+    let options = GeneratorOptions {
+        employees: args.employees,
+        months: args.months,
+        seed: args.seed,
+        plant_disparity: !args.no_disparity,
+        ..GeneratorOptions::default()
+    };
+    let mut synthetic = generate(&options)?;
+    let truth_path = write_synthetic(&mut synthetic, &args.out)?;
+    eprintln!(
+        "wrote {} rows to {} and the planted truths to {}",
+        synthetic.payroll.height(),
+        args.out.display(),
+        truth_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The bundled demo folder: `datasets/demo` under the current directory or the source tree.
+fn demo_dir() -> Result<PathBuf> {
+    let candidates = [
+        PathBuf::from("datasets/demo"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo"),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| p.join("audit.toml").exists())
+        .ok_or_else(|| Error::Io {
+            path: "datasets/demo/audit.toml".into(),
+            reason: "the demo data is not found; run from the repository root".into(),
+        })
+}
+
+fn run_demo(args: DemoArgs) -> Result<ExitCode> {
+    let dir = demo_dir()?;
+    let config = AuditConfig::from_file(dir.join("audit.toml"))?;
+    let options = config.gap_options();
+    let input = config
+        .input_paths()
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::Config {
+            file: config.file.clone(),
+            key: "input.path".into(),
+            reason: "missing".into(),
+        })?;
+    let frame = read_input(&input.display().to_string(), args.quiet)?;
+    let bar = spinner("computing gaps", args.quiet);
+    let result = gap(&frame, &options)?;
+    bar.finish_and_clear();
+    if args.format == Format::Table {
+        println!(
+            "payequity demo: synthetic health-and-care payroll ({})\n",
+            input.display()
+        );
+    }
+    print_gap(&result, args.format)?;
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).map_err(|e| Error::Io {
+            path: out.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let json_path = out.join("gap.json");
+        std::fs::write(&json_path, to_json(&result)? + "\n").map_err(|e| Error::Io {
+            path: json_path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        write_table(&mut gap_table(&result)?, out.join("gap.csv"))?;
+        if args.format == Format::Table {
+            println!(
+                "\nWrote {} and {}",
+                json_path.display(),
+                out.join("gap.csv").display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,131 @@
+//! The `payequity._core` extension module: converts Python inputs (any `__arrow_c_stream__` object, or a
+//! file path) into a polars frame, deserializes options from JSON into the library's option structs, runs
+//! the library with the GIL released, and returns the JSON result document. Nothing statistical here.
+
+mod arrow_import;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+use payequity::gap::{gap_table, GapOptions, GapResult};
+use payequity::polars::prelude::DataFrame;
+
+create_exception!(
+    _core,
+    PayEquityError,
+    PyException,
+    "Base class of payequity errors."
+);
+create_exception!(
+    _core,
+    InputError,
+    PayEquityError,
+    "The data does not fit the payroll data contract."
+);
+create_exception!(
+    _core,
+    ConfigError,
+    PayEquityError,
+    "A configuration key is missing, unknown or invalid."
+);
+create_exception!(
+    _core,
+    StrictModeError,
+    InputError,
+    "Strict mode: rows would have been excluded."
+);
+
+/// Maps a library error to the Python exception class of the same name, with the hint appended.
+fn to_py_err(err: payequity::Error) -> PyErr {
+    let message = match err.hint() {
+        Some(hint) => format!("{err}\nhint: {hint}"),
+        None => err.to_string(),
+    };
+    match err.python_class() {
+        "InputError" => InputError::new_err(message),
+        "ConfigError" => ConfigError::new_err(message),
+        "StrictModeError" => StrictModeError::new_err(message),
+        _ => PayEquityError::new_err(message),
+    }
+}
+
+fn options_from_json<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> {
+    serde_json::from_str(text).map_err(|e| ConfigError::new_err(format!("options: {e}")))
+}
+
+/// A table from a path (str / os.PathLike) or any object implementing the Arrow PyCapsule stream protocol.
+fn table_from(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
+    if let Ok(path) = data.extract::<std::path::PathBuf>() {
+        let py = data.py();
+        return py
+            .detach(|| payequity::data::load_table(&path))
+            .map_err(to_py_err);
+    }
+    arrow_import::import_stream(data)
+}
+
+/// `gap(data, options_json) -> result_json`: the raw gap analysis (see `payequity.gap`).
+#[pyfunction]
+fn gap(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
+    let options: GapOptions = options_from_json(options_json)?;
+    let frame = table_from(data)?;
+    let result = py
+        .detach(|| payequity::gap::gap(&frame, &options))
+        .map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `gap_options_from_config(path) -> options_json`: the gap options an audit config describes.
+#[pyfunction]
+fn gap_options_from_config(path: std::path::PathBuf) -> PyResult<String> {
+    let config = payequity::config::AuditConfig::from_file(&path).map_err(to_py_err)?;
+    serde_json::to_string(&config.gap_options()).map_err(|e| PayEquityError::new_err(e.to_string()))
+}
+
+/// `gap_summary(result_json) -> str`: the same text table as `payequity gap --format table`.
+#[pyfunction]
+fn gap_summary(result_json: &str) -> PyResult<String> {
+    let result: GapResult = options_from_json(result_json)?;
+    Ok(payequity::report::gap_summary(&result))
+}
+
+/// `gap_table_csv(result_json) -> str`: the flat table as CSV (the shape of `to_polars()`).
+#[pyfunction]
+fn gap_table_csv(result_json: &str) -> PyResult<String> {
+    use payequity::polars::prelude::{CsvWriter, SerWriter};
+    let result: GapResult = options_from_json(result_json)?;
+    let mut table = gap_table(&result).map_err(to_py_err)?;
+    let mut buffer = Vec::new();
+    CsvWriter::new(&mut buffer)
+        .finish(&mut table)
+        .map_err(|e| to_py_err(e.into()))?;
+    String::from_utf8(buffer).map_err(|e| PayEquityError::new_err(e.to_string()))
+}
+
+/// `generate(options_json, out) -> truth_json`: writes a synthetic payroll to `out` and returns its truths.
+#[pyfunction]
+fn generate(py: Python<'_>, options_json: &str, out: std::path::PathBuf) -> PyResult<String> {
+    let options: payequity::synthetic::GeneratorOptions = options_from_json(options_json)?;
+    py.detach(|| {
+        let mut synthetic = payequity::synthetic::generate(&options)?;
+        payequity::synthetic::write_synthetic(&mut synthetic, &out)?;
+        Ok(synthetic.truth.to_string())
+    })
+    .map_err(to_py_err)
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", payequity::VERSION)?;
+    m.add("PayEquityError", m.py().get_type::<PayEquityError>())?;
+    m.add("InputError", m.py().get_type::<InputError>())?;
+    m.add("ConfigError", m.py().get_type::<ConfigError>())?;
+    m.add("StrictModeError", m.py().get_type::<StrictModeError>())?;
+    m.add_function(wrap_pyfunction!(gap, m)?)?;
+    m.add_function(wrap_pyfunction!(gap_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(gap_options_from_config, m)?)?;
+    m.add_function(wrap_pyfunction!(gap_table_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(generate, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! The audit config (TOML, `shared/spec/interfaces.md`): one schema for every command. Sections map onto the
+//! same option structs that CLI flags and Python keywords fill. Sections of capabilities that are not part
+//! of this build yet (`[oaxaca]`, `[transparency]`, ...) are accepted as tables and left to those capabilities.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::data::{ColumnMap, GenderValues, InputFormat, LongFormat};
+use crate::gap::{GapOptions, InputShape};
+use crate::{Error, Result};
+
+/// `[input]`: where the payroll is and its shape.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InputConfig {
+    #[serde(deserialize_with = "crate::data::one_or_many_strings")]
+    pub path: Vec<String>,
+    pub format: InputFormat,
+    pub long: LongFormat,
+}
+
+/// `[pay]`: pay components by kind (EU Art. 3, UK regulations).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PayConfig {
+    pub ordinary: Vec<String>,
+    pub variable: Vec<String>,
+    pub bonus: Vec<String>,
+}
+
+impl PayConfig {
+    /// All components: the EU "pay" (ordinary plus complementary or variable components, bonuses included).
+    pub fn all(&self) -> Vec<String> {
+        self.ordinary
+            .iter()
+            .chain(&self.variable)
+            .chain(&self.bonus)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The whole audit config.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    pub input: InputConfig,
+    pub columns: Option<ColumnMap>,
+    pub gender_values: Option<GenderValues>,
+    pub pay: Option<PayConfig>,
+    pub gap: Option<GapOptions>,
+    pub transparency: Option<toml::Table>,
+    pub oaxaca: Option<toml::Table>,
+    pub equal_value: Option<toml::Table>,
+    pub entitlements: Option<toml::Table>,
+    pub report: Option<toml::Table>,
+    /// The config file's folder: relative paths in the config are relative to it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    #[serde(skip)]
+    pub file: String,
+}
+
+impl AuditConfig {
+    /// Reads and validates a config file; unknown keys are errors naming the key.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<AuditConfig> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut config = AuditConfig::from_toml(&text, &path.display().to_string())?;
+        config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(config)
+    }
+
+    /// Parses config text; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<AuditConfig> {
+        let mut config: AuditConfig = toml::from_str(text).map_err(|e| config_error(file, &e))?;
+        config.file = file.to_string();
+        Ok(config)
+    }
+
+    /// Input paths resolved against the config's folder.
+    pub fn input_paths(&self) -> Vec<PathBuf> {
+        self.input
+            .path
+            .iter()
+            .map(|p| self.base_dir.join(p))
+            .collect()
+    }
+
+    /// The gap options this config describes: `[gap]`, completed by `[columns]`, `[gender_values]`,
+    /// `[pay]` (all components when `[columns] pay` is not given) and `[input]`.
+    pub fn gap_options(&self) -> GapOptions {
+        let mut options = self.gap.clone().unwrap_or_default();
+        if let Some(columns) = &self.columns {
+            options.columns = columns.clone();
+        }
+        if options.columns.pay.is_empty() {
+            if let Some(pay) = &self.pay {
+                options.columns.pay = pay.all();
+            }
+        }
+        if let Some(genders) = &self.gender_values {
+            options.gender_values = genders.clone();
+        }
+        options.input = InputShape {
+            format: self.input.format,
+            long: self.input.long.clone(),
+        };
+        options
+    }
+}
+
+fn config_error(file: &str, err: &toml::de::Error) -> Error {
+    let message = err.message().to_string();
+    // serde names the offending key between backticks ("unknown field `salary`, expected ...").
+    let key = message.split('`').nth(1).unwrap_or("?").to_string();
+    let position = err
+        .span()
+        .map(|s| format!(" (at byte {})", s.start))
+        .unwrap_or_default();
+    Error::Config {
+        file: file.to_string(),
+        key,
+        reason: format!("{message}{position}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_example_sections_parse() {
+        let text = r#"
+            [input]
+            path = "payroll.parquet"
+            format = "wide"
+            [columns]
+            employee_id = "employee_id"
+            gender = "gender"
+            hours = "hours_paid"
+            weight = ""
+            [gender_values]
+            female = ["F"]
+            male = ["M"]
+            [pay]
+            ordinary = ["base_pay"]
+            variable = ["overtime_pay"]
+            bonus = ["bonus"]
+            [gap]
+            by = ["occupation"]
+            min_cell = 10
+            [oaxaca]
+            outcome = "log_hourly_pay"
+        "#;
+        let config = AuditConfig::from_toml(text, "audit.toml").unwrap();
+        let options = config.gap_options();
+        assert_eq!(
+            options.columns.pay,
+            vec!["base_pay", "overtime_pay", "bonus"]
+        );
+        assert_eq!(options.columns.hours.as_deref(), Some("hours_paid"));
+        assert_eq!(options.by, vec!["occupation"]);
+        assert_eq!(config.input.path, vec!["payroll.parquet"]);
+    }
+
+    #[test]
+    fn unknown_keys_name_key_and_file() {
+        let err = AuditConfig::from_toml("[gap]\nmin_cells = 5\n", "audit.toml").unwrap_err();
+        match err {
+            Error::Config { file, key, .. } => {
+                assert_eq!(file, "audit.toml");
+                assert_eq!(key, "min_cells");
+            }
+            other => panic!("{other}"),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The payroll data contract: column roles, loading Parquet / Arrow IPC / CSV into polars, the long→wide
+//! pivot, row validation and the row ledger. Capability modules receive prepared frames from here and
+//! never read files themselves.
+
+mod columns;
+mod filter;
+mod ledger;
+mod load;
+mod long;
+mod prepare;
+
+pub(crate) use columns::one_or_many as one_or_many_strings;
+pub use columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
+pub use filter::{CompareOp, RowFilter};
+pub use ledger::{Ledger, Reason};
+pub use load::{load_table, load_table_from_ipc_bytes, write_table};
+pub use long::{pivot_long, LongFormat};
+pub use prepare::{
+    prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY,
+    COL_ROWS, COL_WEIGHT,
+};

@@ -1,0 +1,602 @@
+//! Validation of payroll rows against the data contract: resolves column roles, computes the pay measure,
+//! assigns every unusable row its ledger reason (first failing check wins), applies strict mode, and
+//! aggregates employee × period rows into one unit per employee.
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
+use super::filter::RowFilter;
+use super::ledger::{Ledger, Reason};
+use super::long::{pivot, LongFormat};
+use crate::{Error, Result};
+
+/// Gender group label of each unit: `F`, `M`, or the raw value of another gender.
+pub const COL_GENDER: &str = "__gender";
+/// Total pay of the unit (sum of the pay components).
+pub const COL_PAY: &str = "__pay";
+/// Hours of the unit (only when an hours column is mapped).
+pub const COL_HOURS: &str = "__hours";
+/// Sampling weight of the unit (only when a weight column is mapped).
+pub const COL_WEIGHT: &str = "__weight";
+/// Number of input rows behind the unit (ledger accounting).
+pub const COL_ROWS: &str = "__rows";
+const COL_ROW: &str = "__row";
+const COL_REASON: &str = "__reason";
+/// Rows named in strict-mode errors.
+const STRICT_ROWS_SHOWN: usize = 5;
+
+/// What is measured: hourly pay (pay / hours) or the pay level itself (period or annual pay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    /// Σ pay / Σ hours per unit.
+    Hourly,
+    /// Σ pay per unit (annual pay when the input covers a year of periods).
+    Pay,
+}
+
+/// The unit of analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// `employee` when an employee_id column is mapped, else `row`.
+    #[default]
+    Auto,
+    /// One unit per employee: pay and hours summed over the employee's periods.
+    Employee,
+    /// Every input row is a unit.
+    Row,
+}
+
+/// Wide (one row per employee × period) or long (one row per pay element) input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputFormat {
+    #[default]
+    Wide,
+    Long,
+}
+
+/// Everything [`prepare`] needs to know about the rows.
+#[derive(Debug, Clone, Copy)]
+pub struct PrepareSpec<'a> {
+    pub columns: &'a ColumnMap,
+    pub genders: &'a GenderValues,
+    /// Analysis columns to keep (grouping columns); they must exist.
+    pub keep: &'a [String],
+    pub filters: &'a [RowFilter],
+    pub measure: Option<Measure>,
+    pub unit: Unit,
+    pub strict: bool,
+    pub format: InputFormat,
+    pub long: &'a LongFormat,
+}
+
+/// Validated units ready for analysis.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Columns: the employee id (if unit = employee), [`COL_GENDER`], [`COL_PAY`], [`COL_HOURS`] (if
+    /// mapped), [`COL_WEIGHT`] (if mapped), [`COL_ROWS`] and the kept columns.
+    pub frame: DataFrame,
+    pub ledger: Ledger,
+    pub warnings: Vec<String>,
+    pub measure: Measure,
+    pub unit: Unit,
+    /// The employee id column of `frame` when unit = employee.
+    pub employee_id: Option<String>,
+    pub has_weight: bool,
+}
+
+impl Prepared {
+    /// The measure of each unit: pay / hours (hourly) or pay.
+    pub fn measure_expr(&self) -> Expr {
+        match self.measure {
+            Measure::Hourly => col(COL_PAY) / col(COL_HOURS),
+            Measure::Pay => col(COL_PAY),
+        }
+    }
+}
+
+fn require_column(name: &str, role: &str, available: &[String]) -> Result<()> {
+    if available.iter().any(|c| c == name) {
+        Ok(())
+    } else {
+        Err(Error::MissingColumn {
+            column: name.into(),
+            role: role.into(),
+            available: available.to_vec(),
+        })
+    }
+}
+
+fn require_numeric(frame: &DataFrame, name: &str, role: &str) -> Result<()> {
+    let dtype = frame.column(name)?.dtype();
+    if dtype.is_primitive_numeric() || dtype.is_null() {
+        Ok(())
+    } else {
+        Err(Error::ColumnType {
+            column: name.into(),
+            role: role.into(),
+            dtype: dtype.to_string(),
+            expected: "numeric".into(),
+        })
+    }
+}
+
+/// The gender label expression: `F` / `M` for mapped values, the raw value for others, null for null/empty.
+fn gender_label(column: &str, dtype: &DataType, genders: &GenderValues) -> Result<Expr> {
+    let raw = col(column).cast(DataType::String);
+    let (value, is_missing, literal): (Expr, Expr, Box<dyn Fn(&str) -> Result<Expr>>) = if dtype
+        .is_primitive_numeric()
+    {
+        let numeric = col(column).cast(DataType::Float64);
+        let column_name = column.to_string();
+        (
+            numeric.clone(),
+            numeric.clone().is_null().or(numeric.is_nan()),
+            Box::new(move |v: &str| {
+                v.trim().parse::<f64>().map(lit).map_err(|_| Error::Config {
+                    file: "gender_values".into(),
+                    key: "female/male".into(),
+                    reason: format!(
+                        "`{v}` is not a number, but the gender column `{column_name}` is numeric"
+                    ),
+                })
+            }),
+        )
+    } else {
+        (
+            raw.clone(),
+            raw.clone()
+                .is_null()
+                .or(raw.clone().str().strip_chars(lit(NULL)).eq(lit(""))),
+            Box::new(|v: &str| Ok(lit(v.to_string()))),
+        )
+    };
+    let matches = |values: &[String]| -> Result<Expr> {
+        let mut expr = lit(false);
+        for v in values {
+            expr = expr.or(value.clone().eq(literal(v)?));
+        }
+        Ok(expr.fill_null(lit(false)))
+    };
+    Ok(when(is_missing)
+        .then(lit(NULL).cast(DataType::String))
+        .when(matches(&genders.female)?)
+        .then(lit(FEMALE))
+        .when(matches(&genders.male)?)
+        .then(lit(MALE))
+        .otherwise(raw))
+}
+
+/// Validates and prepares payroll rows; see the module docs. Returns an error for missing or mistyped
+/// columns, and in strict mode for any row that would be excluded.
+pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
+    let columns = spec.columns;
+    let mut warnings = Vec::new();
+    let names: Vec<String> = input
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let employee_id = ColumnMap::resolve_optional(&columns.employee_id, "employee_id", &names);
+    let period = ColumnMap::resolve_optional(&columns.period, "period", &names);
+    for (name, role) in [(&employee_id, "employee_id"), (&period, "period")] {
+        if let Some(name) = name {
+            require_column(name, role, &names)?;
+        }
+    }
+
+    // Long format: pivot first; the ledger counts long rows through `__rows`.
+    let (mut frame, read, null_elements) = match spec.format {
+        InputFormat::Wide => {
+            let frame = input
+                .clone()
+                .lazy()
+                .with_row_index(COL_ROW, Some(1))
+                .with_column(lit(1u64).alias(COL_ROWS))
+                .collect()?;
+            (frame, input.height() as u64, None)
+        }
+        InputFormat::Long => {
+            let keys: Vec<String> = employee_id.iter().chain(period.iter()).cloned().collect();
+            let pivoted = pivot(input, spec.long, &keys)?;
+            let read = input.height() as u64;
+            let nulls = (pivoted.null_element_rows > 0)
+                .then_some((pivoted.null_element_rows, pivoted.first_null_element_row));
+            (
+                pivoted
+                    .frame
+                    .lazy()
+                    .with_column(col(COL_ROW).cast(IDX_DTYPE))
+                    .collect()?,
+                read,
+                nulls,
+            )
+        }
+    };
+    let available: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let mut ledger = Ledger::new(read);
+    if let Some((count, first)) = null_elements {
+        if spec.strict {
+            return Err(Error::Strict {
+                reason: Reason::NullElement.as_str().into(),
+                column: spec.long.element.clone(),
+                count,
+                rows: first.into_iter().collect(),
+            });
+        }
+        ledger.exclude(Reason::NullElement, count);
+    }
+
+    // Roles.
+    require_column(&columns.gender, "gender", &available)?;
+    let pay: Vec<String> = if columns.pay.is_empty() {
+        vec!["pay".into()]
+    } else {
+        columns.pay.clone()
+    };
+    for component in &pay {
+        require_column(component, "pay", &available)?;
+        require_numeric(&frame, component, "pay")?;
+    }
+    let hours = ColumnMap::resolve_optional(&columns.hours, "hours", &available);
+    let measure = spec.measure.unwrap_or(if hours.is_some() {
+        Measure::Hourly
+    } else {
+        Measure::Pay
+    });
+    if let Some(h) = &hours {
+        require_column(h, "hours", &available)?;
+        require_numeric(&frame, h, "hours")?;
+    } else if measure == Measure::Hourly {
+        return Err(Error::MissingColumn {
+            column: "hours".into(),
+            role: "hours".into(),
+            available,
+        });
+    }
+    let weight = columns.weight.clone().filter(|w| !w.is_empty());
+    if let Some(w) = &weight {
+        require_column(w, "weight", &available)?;
+        require_numeric(&frame, w, "weight")?;
+    }
+    for column in spec.keep {
+        require_column(column, "grouping", &available)?;
+    }
+    for filter in spec.filters {
+        require_column(&filter.column, "filter", &available)?;
+    }
+    let unit = match spec.unit {
+        Unit::Auto if employee_id.is_some() => Unit::Employee,
+        Unit::Auto => Unit::Row,
+        Unit::Employee if employee_id.is_none() => {
+            return Err(Error::MissingColumn {
+                column: "employee_id".into(),
+                role: "employee_id".into(),
+                available,
+            })
+        }
+        other => other,
+    };
+
+    // Expressions of the measure and of each check.
+    let gender_dtype = frame.column(&columns.gender)?.dtype().clone();
+    let gender = gender_label(&columns.gender, &gender_dtype, spec.genders)?;
+    let components: Vec<Expr> = pay
+        .iter()
+        .map(|c| col(c.as_str()).cast(DataType::Float64))
+        .collect();
+    let all_pay_null = components
+        .iter()
+        .map(|c| c.clone().is_null())
+        .reduce(|a, b| a.and(b))
+        .expect("pay has columns");
+    let pay_total = components
+        .iter()
+        .map(|c| c.clone().fill_null(lit(0.0)))
+        .reduce(|a, b| a + b)
+        .expect("pay has columns");
+    let mut passes = lit(true);
+    for filter in spec.filters {
+        let dtype = frame.column(&filter.column)?.dtype().clone();
+        passes = passes.and(filter.to_expr(&dtype)?);
+    }
+
+    let mut selected = vec![
+        col(COL_ROW),
+        col(COL_ROWS),
+        gender.alias(COL_GENDER),
+        pay_total.alias(COL_PAY),
+        passes.alias("__passes"),
+    ];
+    let mut checks: Vec<(Reason, Expr)> = vec![
+        (Reason::Filtered, col("__passes").not()),
+        (Reason::NullGender, col(COL_GENDER).is_null()),
+    ];
+    if spec.genders.other == OtherGender::Exclude {
+        checks.push((
+            Reason::UnmappedGender,
+            col(COL_GENDER)
+                .neq(lit(FEMALE))
+                .and(col(COL_GENDER).neq(lit(MALE))),
+        ));
+    }
+    selected.push(all_pay_null.alias("__pay_null"));
+    checks.push((Reason::NullPay, col("__pay_null")));
+    checks.push((Reason::NonFinitePay, col(COL_PAY).is_finite().not()));
+    checks.push((Reason::NegativePay, col(COL_PAY).lt(lit(0.0))));
+    if let Some(h) = &hours {
+        selected.push(col(h.as_str()).cast(DataType::Float64).alias(COL_HOURS));
+        if measure == Measure::Hourly {
+            checks.push((Reason::NullHours, col(COL_HOURS).is_null()));
+            checks.push((Reason::NonFiniteHours, col(COL_HOURS).is_finite().not()));
+            checks.push((Reason::NonPositiveHours, col(COL_HOURS).lt_eq(lit(0.0))));
+        }
+    }
+    if let Some(w) = &weight {
+        let weight_expr = col(w.as_str()).cast(DataType::Float64);
+        selected.push(weight_expr.alias(COL_WEIGHT));
+        let invalid = col(COL_WEIGHT)
+            .is_null()
+            .or(col(COL_WEIGHT).is_finite().not())
+            .or(col(COL_WEIGHT).lt_eq(lit(0.0)));
+        checks.push((Reason::InvalidWeight, invalid));
+    }
+    let mut kept: Vec<String> = Vec::new();
+    for name in employee_id
+        .iter()
+        .chain(period.iter())
+        .chain(spec.keep.iter())
+    {
+        if !kept.contains(name) {
+            kept.push(name.clone());
+            selected.push(col(name.as_str()));
+        }
+    }
+    // Built from the last check backwards so that the first failing check names the reason.
+    let mut reason = lit(NULL).cast(DataType::String);
+    for (r, check) in checks.iter().rev() {
+        reason = when(check.clone().fill_null(lit(false)))
+            .then(lit(r.as_str()))
+            .otherwise(reason);
+    }
+
+    frame = frame
+        .lazy()
+        .select(selected)
+        .with_column(reason.alias(COL_REASON))
+        .collect()?;
+
+    // Checks across rows: duplicate (employee_id, period) keys and inconsistent gender per employee.
+    if employee_id.is_some() {
+        let mut reasons: Vec<Option<&str>> = frame.column(COL_REASON)?.str()?.iter().collect();
+        let mut changed = false;
+        if let (Some(id), Some(per)) = (&employee_id, &period) {
+            changed |= mark_duplicates(&frame, &[id.as_str(), per.as_str()], &mut reasons)?;
+        }
+        if let Some(id) = &employee_id {
+            if unit == Unit::Employee {
+                changed |= mark_inconsistent_gender(&frame, id, &mut reasons)?;
+            }
+        }
+        if changed {
+            let column = StringChunked::from_iter_options(COL_REASON.into(), reasons.into_iter());
+            frame.with_column(column.into_column())?;
+        }
+    }
+
+    // Ledger and strict mode.
+    let counts = frame
+        .clone()
+        .lazy()
+        .filter(col(COL_REASON).is_not_null())
+        .group_by([col(COL_REASON)])
+        .agg([
+            col(COL_ROWS).sum().cast(DataType::UInt64).alias("n"),
+            col(COL_ROW).min().cast(DataType::UInt64).alias("first"),
+        ])
+        .sort(["first"], Default::default())
+        .collect()?;
+    let reason_keys: Vec<String> = counts
+        .column(COL_REASON)?
+        .str()?
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
+    let reason_counts: Vec<u64> = counts.column("n")?.u64()?.iter().flatten().collect();
+    if spec.strict && !reason_keys.is_empty() {
+        // The reason of the earliest offending row, with its first rows.
+        let key = &reason_keys[0];
+        let rows_frame = frame
+            .clone()
+            .lazy()
+            .filter(col(COL_REASON).eq(lit(key.clone())))
+            .select([col(COL_ROW).cast(DataType::UInt64)])
+            .limit(STRICT_ROWS_SHOWN as IdxSize)
+            .collect()?;
+        let rows: Vec<u64> = rows_frame
+            .column(COL_ROW)?
+            .u64()?
+            .iter()
+            .flatten()
+            .collect();
+        let reason = Reason::from_key(key).expect("reasons come from Reason::as_str");
+        let column = reason_column(
+            reason,
+            columns,
+            &pay,
+            hours.as_deref(),
+            weight.as_deref(),
+            &employee_id,
+            spec,
+        );
+        return Err(Error::Strict {
+            reason: key.clone(),
+            column,
+            count: reason_counts[0],
+            rows,
+        });
+    }
+    for (key, count) in reason_keys.iter().zip(&reason_counts) {
+        ledger.exclude(
+            Reason::from_key(key).expect("reasons come from Reason::as_str"),
+            *count,
+        );
+    }
+
+    let mut used = frame.lazy().filter(col(COL_REASON).is_null()).drop(cols([
+        COL_REASON,
+        "__pay_null",
+        "__passes",
+        COL_ROW,
+    ]));
+    // One unit per employee (per employee × grouping cell: an employee who moved keeps both spells).
+    let employee_key = if unit == Unit::Employee {
+        employee_id.clone()
+    } else {
+        None
+    };
+    if let Some(id) = &employee_key {
+        let mut keys = vec![col(id.as_str()), col(COL_GENDER)];
+        keys.extend(
+            spec.keep
+                .iter()
+                .filter(|k| *k != id)
+                .map(|k| col(k.as_str())),
+        );
+        let mut aggs = vec![col(COL_PAY).sum(), col(COL_ROWS).sum()];
+        if hours.is_some() {
+            aggs.push(col(COL_HOURS).sum());
+        }
+        if weight.is_some() {
+            aggs.push(col(COL_WEIGHT).first());
+        }
+        if let Some(per) = &period {
+            if !spec.keep.contains(per) {
+                aggs.push(col(per.as_str()).n_unique().alias("__periods"));
+            }
+        }
+        used = used.group_by_stable(keys).agg(aggs);
+    }
+    let mut frame = used.collect()?;
+    if frame
+        .get_column_names()
+        .iter()
+        .any(|c| c.as_str() == "__periods")
+    {
+        frame = frame.drop("__periods")?;
+    }
+    if ledger.used == 0 && read > 0 {
+        warnings.push("no row passed validation: every row was excluded (see the ledger)".into());
+    }
+    debug_assert!(ledger.balances());
+    Ok(Prepared {
+        frame,
+        ledger,
+        warnings,
+        measure,
+        unit,
+        employee_id: employee_key,
+        has_weight: weight.is_some(),
+    })
+}
+
+/// The column a reason refers to, for strict-mode messages.
+fn reason_column(
+    reason: Reason,
+    columns: &ColumnMap,
+    pay: &[String],
+    hours: Option<&str>,
+    weight: Option<&str>,
+    employee_id: &Option<String>,
+    spec: &PrepareSpec<'_>,
+) -> String {
+    match reason {
+        Reason::Filtered => spec
+            .filters
+            .iter()
+            .map(|f| f.column.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Reason::NullGender | Reason::UnmappedGender | Reason::InconsistentGender => {
+            columns.gender.clone()
+        }
+        Reason::NullPay | Reason::NonFinitePay | Reason::NegativePay => pay.join(" + "),
+        Reason::NullHours | Reason::NonFiniteHours | Reason::NonPositiveHours => {
+            hours.unwrap_or("hours").into()
+        }
+        Reason::InvalidWeight => weight.unwrap_or("weight").into(),
+        Reason::DuplicateKey => {
+            let period = ColumnMap::resolve_optional(&columns.period, "period", &[])
+                .unwrap_or_else(|| "period".into());
+            format!("{} + {}", employee_id.clone().unwrap_or_default(), period)
+        }
+        Reason::NullElement => spec.long.element.clone(),
+    }
+}
+
+/// Marks every valid row after the first valid one of its key as `duplicate_key`.
+fn mark_duplicates(frame: &DataFrame, keys: &[&str], reasons: &mut [Option<&str>]) -> Result<bool> {
+    let groups = frame.group_by_stable(keys.iter().copied())?;
+    let mut changed = false;
+    for group in groups.get_groups().iter() {
+        if group.len() < 2 {
+            continue;
+        }
+        let mut seen = false;
+        for row in group_rows(&group) {
+            if reasons[row].is_none() {
+                if seen {
+                    reasons[row] = Some(Reason::DuplicateKey.as_str());
+                    changed = true;
+                } else {
+                    seen = true;
+                }
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// Marks all valid rows of an employee whose valid rows carry more than one gender label.
+fn mark_inconsistent_gender(
+    frame: &DataFrame,
+    id: &str,
+    reasons: &mut [Option<&str>],
+) -> Result<bool> {
+    let labels = frame.column(COL_GENDER)?.str()?.clone();
+    let groups = frame.group_by_stable([id])?;
+    let mut changed = false;
+    for group in groups.get_groups().iter() {
+        let rows: Vec<usize> = group_rows(&group)
+            .filter(|&r| reasons[r].is_none())
+            .collect();
+        let first = rows.first().and_then(|&r| labels.get(r));
+        if rows.iter().any(|&r| labels.get(r) != first) {
+            for r in rows {
+                reasons[r] = Some(Reason::InconsistentGender.as_str());
+            }
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// Row indices of one group, in row order.
+pub(crate) fn group_rows<'a>(
+    group: &'a GroupsIndicator<'a>,
+) -> Box<dyn Iterator<Item = usize> + 'a> {
+    match group {
+        GroupsIndicator::Idx((_, idx)) => Box::new(idx.iter().map(|&i| i as usize)),
+        GroupsIndicator::Slice([first, len]) => {
+            Box::new((*first as usize)..(*first as usize + *len as usize))
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! The gap pipeline: prepare rows (ledger), build units, compute cell statistics in parallel, derive the
+//! figures, suppress small cells, and add the factor-weighted gap.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use crate::data::{
+    prepare, PrepareSpec, Prepared, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT, FEMALE,
+    MALE,
+};
+use crate::stats::mix64;
+use crate::{Error, Result, VERSION};
+
+use super::cell::{CellSpec, CellStats};
+use super::factor_weighted::factor_weighted_gap;
+use super::suppression::suppress;
+use super::{GapOptions, GapResult, GroupGap};
+
+const COL_Y: &str = "__y";
+
+/// Computes raw gender pay gaps; see the module docs for the formulas.
+///
+/// Rows are validated and ledgered by [`crate::data::prepare`]; with an employee id the unit is the
+/// employee (pay and hours summed over periods, so hourly pay = Σ pay / Σ hours), otherwise the row.
+pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
+    if !(options.confidence > 0.0 && options.confidence < 1.0) {
+        return Err(Error::Invalid(format!(
+            "confidence must be between 0 and 1, got {}",
+            options.confidence
+        )));
+    }
+    let factors = options
+        .factors
+        .clone()
+        .unwrap_or_else(|| options.by.clone());
+    let mut keep: Vec<String> = options.by.clone();
+    keep.extend(factors.iter().filter(|f| !options.by.contains(f)).cloned());
+    let prepared = prepare(
+        data,
+        &PrepareSpec {
+            columns: &options.columns,
+            genders: &options.gender_values,
+            keep: &keep,
+            filters: &options.filters,
+            measure: options.measure,
+            unit: options.unit,
+            strict: options.strict,
+            format: options.input.format,
+            long: &options.input.long,
+        },
+    )?;
+    let mut warnings = prepared.warnings.clone();
+
+    let units = with_measure(&prepared, prepared.frame.clone())?;
+    let whole = match (&prepared.employee_id, keep.is_empty()) {
+        (Some(id), false) => with_measure(&prepared, employees(&prepared, id)?)?,
+        _ => units.clone(),
+    };
+    let labels = gender_labels(&whole)?;
+    let weighted = prepared.has_weight;
+
+    // Overall.
+    let overall = {
+        let columns = UnitColumns::new(&whole, &labels, weighted)?;
+        let spec = columns.spec(&labels, true, options, mix64(options.seed));
+        CellStats::compute(&spec, 0..columns.y.len())
+    };
+    let (n_f, n_m) = overall.counts_fm();
+    if n_f == 0 || n_m == 0 {
+        warnings.push(format!(
+            "the data has {n_f} women and {n_m} men after validation: a gap needs both, so the gaps are null"
+        ));
+    } else if options.min_cell > 0 && (n_f < options.min_cell || n_m < options.min_cell) {
+        warnings.push(format!(
+            "only {n_f} women and {n_m} men in total (fewer than min_cell = {}): individual pay may be inferred from the overall figures",
+            options.min_cell
+        ));
+    }
+
+    // Breakdown.
+    let columns = UnitColumns::new(&units, &labels, weighted)?;
+    let by_cells = if options.by.is_empty() {
+        Vec::new()
+    } else {
+        cells(&units, &options.by, &columns, &labels, options, true)?
+    };
+    let mut by: Vec<GroupGap> = by_cells
+        .iter()
+        .map(|(group, stats)| GroupGap {
+            group: group.clone(),
+            figures: stats.figures(options.confidence),
+            suppressed: false,
+            suppression: None,
+        })
+        .collect();
+    let counts: Vec<(u64, u64)> = by_cells.iter().map(|(_, s)| s.counts_fm()).collect();
+    let suppressed = suppress(&mut by, &counts, options.min_cell);
+    if suppressed > 0 {
+        warnings.push(format!(
+            "{suppressed} group(s) suppressed: fewer than {} women or men, or withheld so that a small group cannot be recovered from the totals",
+            options.min_cell
+        ));
+    }
+
+    // Factor-weighted gap over the factor subgroups (reusing the breakdown when they coincide).
+    let (factor_weighted_gap_pct, factor_weighted) = if factors.is_empty() {
+        (None, None)
+    } else {
+        let factor_cells = if factors == options.by {
+            by_cells
+        } else {
+            cells(&units, &factors, &columns, &labels, options, false)?
+        };
+        let (estimate, detail) = factor_weighted_gap(&factor_cells, &factors, options.confidence);
+        (Some(estimate), Some(detail))
+    };
+
+    Ok(GapResult {
+        kind: "gap".into(),
+        version: VERSION.into(),
+        ledger: prepared.ledger.clone(),
+        warnings,
+        measure: prepared.measure,
+        unit: prepared.unit,
+        weighted,
+        by_columns: options.by.clone(),
+        min_cell: options.min_cell,
+        confidence: options.confidence,
+        bootstrap_reps: options.bootstrap_reps,
+        seed: options.seed,
+        overall: overall.figures(options.confidence),
+        by,
+        factor_weighted_gap_pct,
+        factor_weighted,
+    })
+}
+
+/// Adds the measure column `__y`.
+fn with_measure(prepared: &Prepared, frame: DataFrame) -> Result<DataFrame> {
+    Ok(frame
+        .lazy()
+        .with_column(prepared.measure_expr().alias(COL_Y))
+        .collect()?)
+}
+
+/// Re-aggregates employee × cell spells into one unit per employee (for the overall figures).
+fn employees(prepared: &Prepared, id: &str) -> Result<DataFrame> {
+    let mut aggs = vec![col(COL_PAY).sum(), col(COL_ROWS).sum()];
+    if prepared
+        .frame
+        .get_column_names()
+        .iter()
+        .any(|c| c.as_str() == COL_HOURS)
+    {
+        aggs.push(col(COL_HOURS).sum());
+    }
+    if prepared.has_weight {
+        aggs.push(col(COL_WEIGHT).first());
+    }
+    Ok(prepared
+        .frame
+        .clone()
+        .lazy()
+        .group_by_stable([col(id), col(COL_GENDER)])
+        .agg(aggs)
+        .collect()?)
+}
+
+/// Gender labels in result order: `F`, `M`, then other values sorted.
+fn gender_labels(frame: &DataFrame) -> Result<Vec<String>> {
+    let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
+    let unique = frame
+        .column(COL_GENDER)?
+        .as_materialized_series()
+        .unique()?;
+    let mut others: Vec<String> = unique
+        .str()?
+        .iter()
+        .flatten()
+        .filter(|l| *l != FEMALE && *l != MALE)
+        .map(String::from)
+        .collect();
+    others.sort();
+    labels.extend(others);
+    Ok(labels)
+}
+
+/// Contiguous columns of the units: measure, weight and gender code.
+struct UnitColumns {
+    y: Vec<f64>,
+    w: Option<Vec<f64>>,
+    codes: Vec<u32>,
+}
+
+impl UnitColumns {
+    fn new(frame: &DataFrame, labels: &[String], weighted: bool) -> Result<UnitColumns> {
+        let y: Vec<f64> = frame
+            .column(COL_Y)?
+            .f64()?
+            .iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect();
+        let w = if weighted {
+            Some(
+                frame
+                    .column(COL_WEIGHT)?
+                    .f64()?
+                    .iter()
+                    .map(|v| v.unwrap_or(f64::NAN))
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        let codes = frame
+            .column(COL_GENDER)?
+            .str()?
+            .iter()
+            .map(|l| {
+                labels
+                    .iter()
+                    .position(|x| Some(x.as_str()) == l)
+                    .unwrap_or(0) as u32
+            })
+            .collect();
+        Ok(UnitColumns { y, w, codes })
+    }
+
+    fn spec<'a>(
+        &'a self,
+        labels: &'a [String],
+        with_medians: bool,
+        options: &GapOptions,
+        seed: u64,
+    ) -> CellSpec<'a> {
+        CellSpec {
+            y: &self.y,
+            w: self.w.as_deref(),
+            codes: &self.codes,
+            labels,
+            with_medians,
+            reps: options.bootstrap_reps,
+            seed,
+        }
+    }
+}
+
+/// Row indices of one group.
+enum GroupRows<'a> {
+    Idx(&'a [IdxSize]),
+    Range(usize, usize),
+}
+
+/// The cells of a breakdown by `keys`, in key order, computed in parallel.
+fn cells(
+    frame: &DataFrame,
+    keys: &[String],
+    columns: &UnitColumns,
+    labels: &[String],
+    options: &GapOptions,
+    with_medians: bool,
+) -> Result<Vec<(BTreeMap<String, Option<String>>, CellStats)>> {
+    let grouped = frame.group_by_stable(keys.iter().map(String::as_str))?;
+    let key_columns: Vec<StringChunked> = grouped
+        .keys()
+        .iter()
+        .map(|c| Ok(c.cast(&DataType::String)?.str()?.clone()))
+        .collect::<Result<_>>()?;
+    let rows: Vec<GroupRows<'_>> = match &**grouped.get_groups() {
+        GroupsType::Idx(idx) => idx
+            .all()
+            .iter()
+            .map(|g| GroupRows::Idx(g.as_slice()))
+            .collect(),
+        GroupsType::Slice { groups, .. } => groups
+            .iter()
+            .map(|[first, len]| GroupRows::Range(*first as usize, *len as usize))
+            .collect(),
+    };
+    let groups: Vec<BTreeMap<String, Option<String>>> = (0..rows.len())
+        .map(|g| {
+            keys.iter()
+                .zip(&key_columns)
+                .map(|(k, c)| (k.clone(), c.get(g).map(String::from)))
+                .collect()
+        })
+        .collect();
+    let stats: Vec<CellStats> = rows
+        .par_iter()
+        .zip(groups.par_iter())
+        .map(|(rows, group)| {
+            let key = serde_json::to_string(group).unwrap_or_default();
+            let spec = columns.spec(
+                labels,
+                with_medians,
+                options,
+                mix64(options.seed ^ fnv1a(key.as_bytes())),
+            );
+            match rows {
+                GroupRows::Idx(idx) => CellStats::compute(&spec, idx.iter().map(|&i| i as usize)),
+                GroupRows::Range(first, len) => CellStats::compute(&spec, *first..*first + *len),
+            }
+        })
+        .collect();
+    let mut cells: Vec<_> = groups.into_iter().zip(stats).collect();
+    // Published in key order (nulls first), whatever the order of first appearance.
+    cells.sort_by(|a, b| a.0.values().cmp(b.0.values()));
+    Ok(cells)
+}
+
+/// FNV-1a: a stable hash of a cell's key, so a cell's bootstrap stream does not depend on thread order.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Unit as U;
+
+    fn options() -> GapOptions {
+        let mut o = GapOptions::default();
+        o.columns.pay = vec!["pay".into()];
+        o.columns.hours = Some("hours".into());
+        o.min_cell = 0;
+        o.bootstrap_reps = 0;
+        o
+    }
+
+    #[test]
+    fn employee_units_sum_pay_and_hours_over_periods() {
+        let frame = df!(
+            "employee_id" => ["a", "a", "b", "c"],
+            "period" => ["1", "2", "1", "1"],
+            "gender" => ["F", "F", "M", "M"],
+            "pay" => [100.0, 300.0, 250.0, 150.0],
+            "hours" => [10.0, 10.0, 10.0, 10.0],
+        )
+        .unwrap();
+        let result = gap(&frame, &options()).unwrap();
+        assert_eq!(result.unit, U::Employee);
+        // Woman: 400 / 20 = 20; men 25 and 15 → mean 20; gap 0.
+        assert_eq!(result.overall.n["F"], Some(1));
+        assert!((result.overall.mean["F"].unwrap() - 20.0).abs() < 1e-12);
+        assert!(result.overall.mean_gap_pct.estimate.unwrap().abs() < 1e-12);
+        assert!(result.ledger.balances());
+    }
+
+    #[test]
+    fn scaling_pay_leaves_percentage_gaps_unchanged() {
+        let frame = df!(
+            "gender" => ["F", "F", "F", "M", "M", "M"],
+            "unit" => ["a", "b", "a", "b", "a", "b"],
+            "pay" => [10.0, 12.0, 17.0, 15.0, 20.0, 26.0],
+            "hours" => [1.0; 6],
+        )
+        .unwrap();
+        let scaled = frame
+            .clone()
+            .lazy()
+            .with_column(col("pay") * lit(3.7))
+            .collect()
+            .unwrap();
+        let mut o = options();
+        o.by = vec!["unit".into()];
+        let a = gap(&frame, &o).unwrap();
+        let b = gap(&scaled, &o).unwrap();
+        let close = |x: Option<f64>, y: Option<f64>| (x.unwrap() - y.unwrap()).abs() < 1e-10;
+        assert!(close(
+            a.overall.mean_gap_pct.estimate,
+            b.overall.mean_gap_pct.estimate
+        ));
+        assert!(close(a.overall.mean_gap_pct.se, b.overall.mean_gap_pct.se));
+        assert!(close(
+            a.overall.median_gap_pct.estimate,
+            b.overall.median_gap_pct.estimate
+        ));
+        assert!(close(
+            a.by[0].figures.mean_gap_pct.estimate,
+            b.by[0].figures.mean_gap_pct.estimate
+        ));
+    }
+}

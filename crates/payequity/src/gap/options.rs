@@ -1,0 +1,61 @@
+//! The options of [`super::gap`]: one serde struct behind the TOML config, the CLI flags and Python keywords.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{ColumnMap, GenderValues, InputFormat, LongFormat, Measure, RowFilter, Unit};
+
+/// Wide or long input and, for long input, its element/amount columns (`[input]` of the config).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InputShape {
+    pub format: InputFormat,
+    pub long: LongFormat,
+}
+
+/// Options of the raw gap analysis. Defaults are the documented ones: `min_cell = 10`,
+/// `confidence = 0.95`, `bootstrap_reps = 1000`, `seed = 20230510` (the date the Directive was signed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GapOptions {
+    pub columns: ColumnMap,
+    pub gender_values: GenderValues,
+    pub input: InputShape,
+    /// Grouping columns of the breakdown (`--by`).
+    #[serde(deserialize_with = "crate::data::one_or_many_strings")]
+    pub by: Vec<String>,
+    /// Subgroups of the factor-weighted gap; `None` = the `by` columns.
+    pub factors: Option<Vec<String>>,
+    /// `hourly` (default when an hours column is mapped) or `pay`.
+    pub measure: Option<Measure>,
+    pub unit: Unit,
+    /// Row filters (`COLUMN=VALUE`, ...); failing rows are ledgered as `filtered`.
+    pub filters: Vec<RowFilter>,
+    /// Cells with fewer women or men than this are suppressed; 0 disables suppression.
+    pub min_cell: u64,
+    pub confidence: f64,
+    /// Bootstrap replicates for the median gap CI; 0 disables it.
+    pub bootstrap_reps: usize,
+    pub seed: u64,
+    /// Any excluded row becomes an error.
+    pub strict: bool,
+}
+
+impl Default for GapOptions {
+    fn default() -> Self {
+        GapOptions {
+            columns: ColumnMap::default(),
+            gender_values: GenderValues::default(),
+            input: InputShape::default(),
+            by: Vec::new(),
+            factors: None,
+            measure: None,
+            unit: Unit::Auto,
+            filters: Vec::new(),
+            min_cell: 10,
+            confidence: 0.95,
+            bootstrap_reps: 1000,
+            seed: 20230510,
+            strict: false,
+        }
+    }
+}

@@ -1,0 +1,31 @@
+"""payequity: remuneration equity analytics for payroll data.
+
+The Rust core does the work; this package converts inputs, shapes results and displays them.
+
+>>> import payequity as pe
+>>> result = pe.gap("datasets/demo/payroll.parquet", pay=["base_pay"], hours="hours_paid", by=["occupation"])  # doctest: +SKIP
+>>> print(result.summary())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from payequity._core import (
+    ConfigError,
+    InputError,
+    PayEquityError,
+    StrictModeError,
+    __version__,
+)
+from payequity._gap import GapResult, gap
+from payequity._generate import generate
+
+__all__ = [
+    "ConfigError",
+    "GapResult",
+    "InputError",
+    "PayEquityError",
+    "StrictModeError",
+    "__version__",
+    "gap",
+    "generate",
+]

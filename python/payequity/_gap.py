@@ -1,0 +1,178 @@
+"""`payequity.gap`: raw gender pay gaps, and the result object shown in notebooks."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from payequity import _core
+from payequity._input import as_table
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def _columns_list(value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def gap(
+    data: Any,
+    *,
+    pay: str | Sequence[str] | None = None,
+    hours: str | None = None,
+    gender: str | None = None,
+    by: Sequence[str] | None = None,
+    weights: str | None = None,
+    min_cell: int | None = None,
+    strict: bool | None = None,
+    employee_id: str | None = None,
+    period: str | None = None,
+    female: str | int | Sequence[str | int] | None = None,
+    male: str | int | Sequence[str | int] | None = None,
+    other_gender: str | None = None,
+    measure: str | None = None,
+    unit: str | None = None,
+    filters: Sequence[str] | None = None,
+    factors: Sequence[str] | None = None,
+    confidence: float | None = None,
+    bootstrap_reps: int | None = None,
+    seed: int | None = None,
+    long: bool | None = None,
+    config: str | None = None,
+) -> GapResult:
+    """Raw mean and median gender pay gaps, overall and by group.
+
+    ``gap = (men - women) / men * 100`` on the mean and the median of hourly pay (``pay / hours``) or,
+    without hours (or with ``measure="pay"``), of the pay level. With an employee id column each employee is
+    one unit: pay and hours are summed over the periods. Mean CIs use the delta method with Welch degrees of
+    freedom; median CIs the percentile bootstrap (``bootstrap_reps``, ``seed``). Groups with fewer than
+    ``min_cell`` (default 10) women or men are suppressed. The ILO factor-weighted gap is computed over the
+    ``by`` (or ``factors``) subgroups.
+
+    ``data`` is a file path, a polars or pandas DataFrame, a pyarrow Table, or any ``__arrow_c_stream__``
+    object. Keyword arguments override ``config`` (an audit TOML file); every excluded row is counted in
+    ``result.ledger``, and ``strict=True`` raises :class:`payequity.StrictModeError` instead.
+    """
+    options: dict[str, Any] = json.loads(_core.gap_options_from_config(config)) if config else {}
+    columns: dict[str, Any] = options.setdefault("columns", {})
+    genders: dict[str, Any] = options.setdefault("gender_values", {})
+    roles = {"pay": _columns_list(pay), "hours": hours, "gender": gender, "weight": weights,
+             "employee_id": employee_id, "period": period}
+    for key, value in roles.items():
+        if value is not None:
+            columns[key] = value
+    for key, value in {"female": female, "male": male, "other": other_gender}.items():
+        if value is not None:
+            genders[key] = [str(v) for v in value] if isinstance(value, (list, tuple)) else (
+                value if key == "other" else [str(value)])
+    settings = {"by": _columns_list(by), "min_cell": min_cell, "strict": strict, "measure": measure,
+                "unit": unit, "filters": _columns_list(filters), "factors": _columns_list(factors),
+                "confidence": confidence, "bootstrap_reps": bootstrap_reps, "seed": seed}
+    for key, value in settings.items():
+        if value is not None:
+            options[key] = value
+    if long:
+        options.setdefault("input", {})["format"] = "long"
+    document = _core.gap(as_table(data), json.dumps(options))
+    return GapResult(document)
+
+
+class GapResult:
+    """The gap result document (``kind = "gap"``); the same JSON as ``payequity gap --format json``."""
+
+    def __init__(self, document: str) -> None:
+        self._json = document
+        self._data: dict[str, Any] = json.loads(document)
+
+    @property
+    def overall(self) -> dict[str, Any]:
+        """Figures for the whole population: ``mean_gap_pct``, ``median_gap_pct``, ``n``, ``mean``, ``median``."""
+        return self._data["overall"]
+
+    @property
+    def by(self) -> list[dict[str, Any]]:
+        """One entry per group of the breakdown (``group``, the figures, ``suppressed``)."""
+        return self._data["by"]
+
+    @property
+    def ledger(self) -> dict[str, Any]:
+        """Rows ``read``, ``used`` and ``excluded`` by reason; ``read == used + sum(excluded)``."""
+        return self._data["ledger"]
+
+    @property
+    def warnings(self) -> list[str]:
+        return self._data["warnings"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result document as a dict (same structure as the CLI's JSON)."""
+        return json.loads(self._json)
+
+    def to_json(self) -> str:
+        return self._json
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per published cell (overall first), the same columns as ``--format csv``."""
+        import polars as pl
+
+        text = _core.gap_table_csv(self._json)
+        overrides = {c: pl.String for c in self._data["by_columns"]}
+        overrides["level"] = pl.String
+        return pl.read_csv(io.StringIO(text), schema_overrides=overrides)
+
+    def summary(self) -> str:
+        """The aligned text table printed by ``payequity gap``."""
+        return str(_core.gap_summary(self._json))
+
+    def __repr__(self) -> str:
+        o = self.overall
+        mean = o["mean_gap_pct"]["estimate"]
+        median = o["median_gap_pct"]["estimate"]
+        fmt = lambda v: "null" if v is None else f"{v:.2f}%"  # noqa: E731
+        return f"<GapResult mean gap {fmt(mean)}, median gap {fmt(median)}, {len(self.by)} groups>"
+
+    def _repr_html_(self) -> str:
+        def cell(value: Any, digits: int = 1) -> str:
+            if value is None:
+                return "–"
+            if isinstance(value, float):
+                return f"{value:.{digits}f}"
+            return html.escape(str(value))
+
+        def ci(est: dict[str, Any]) -> str:
+            if est.get("ci_low") is None:
+                return ""
+            return f"[{est['ci_low']:.1f}, {est['ci_high']:.1f}]"
+
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self._data["by_columns"])
+        rows = []
+        for label, group, figures in [("overall", {}, self.overall)] + [
+            ("group", g["group"], g) for g in self.by
+        ]:
+            keys = "".join(f"<td>{cell(group.get(c))}</td>" for c in self._data["by_columns"])
+            if figures.get("suppressed"):
+                span = 7
+                rows.append(f"<tr><td>{label}</td>{keys}<td colspan='{span}'>suppressed</td></tr>")
+                continue
+            n, mean = figures["n"], figures["mean"]
+            rows.append(
+                f"<tr><td>{label}</td>{keys}<td>{cell(n.get('F'))}</td><td>{cell(n.get('M'))}</td>"
+                f"<td>{cell(mean.get('F'), 2)}</td><td>{cell(mean.get('M'), 2)}</td>"
+                f"<td>{cell(figures['mean_gap_pct']['estimate'])} {ci(figures['mean_gap_pct'])}</td>"
+                f"<td>{cell(figures['median_gap_pct']['estimate'])} {ci(figures['median_gap_pct'])}</td></tr>"
+            )
+        ledger = self.ledger
+        excluded = ", ".join(f"{k} {v}" for k, v in ledger["excluded"].items()) or "none"
+        return (
+            "<table><thead><tr><th></th>" + head + "<th>n F</th><th>n M</th><th>mean F</th><th>mean M</th>"
+            "<th>mean gap % [CI]</th><th>median gap % [CI]</th></tr></thead><tbody>" + "".join(rows) +
+            f"</tbody></table><p>Rows read {ledger['read']}, used {ledger['used']}, excluded: {html.escape(excluded)}."
+            f" Groups with fewer than {self._data['min_cell']} women or men are suppressed.</p>"
+        )
