@@ -51,7 +51,11 @@ fn to_py_err(err: payequity::Error) -> PyErr {
 }
 
 fn options_from_json<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> {
-    serde_json::from_str(text).map_err(|e| ConfigError::new_err(format!("options: {e}")))
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        ConfigError::new_err(format!("option `{path}`: {}", e.into_inner()))
+    })
 }
 
 /// A table from a path (str / os.PathLike) or any object implementing the Arrow PyCapsule stream protocol.
