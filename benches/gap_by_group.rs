@@ -6,9 +6,7 @@ use payequity::gap::{gap, GapOptions};
 use payequity::polars::prelude::*;
 
 const ROWS: usize = 10_000_000;
-const OCCUPATIONS: [&str; 10] = [
-    "2211", "2212", "2221", "2222", "3221", "3253", "5321", "5322", "9112", "9621",
-];
+const OCCUPATIONS: [&str; 10] = ["2211", "2212", "2221", "2222", "3221", "3253", "5321", "5322", "9112", "9621"];
 
 /// A deterministic payroll: gender, occupation, pay and hours (xorshift noise, no RNG crate needed).
 fn payroll(rows: usize) -> DataFrame {
@@ -33,8 +31,7 @@ fn payroll(rows: usize) -> DataFrame {
         pay.push(rate * h);
         hours.push(h);
     }
-    df!("gender" => gender, "occupation" => occupation, "pay" => pay, "hours" => hours)
-        .expect("valid frame")
+    df!("gender" => gender, "occupation" => occupation, "pay" => pay, "hours" => hours).expect("valid frame")
 }
 
 fn bench(c: &mut Criterion) {
@@ -45,14 +42,10 @@ fn bench(c: &mut Criterion) {
     options.by = vec!["occupation".into()];
     let mut group = c.benchmark_group("gap_by_group_10M");
     group.sample_size(10);
-    group.bench_function("mean_median_ci_bootstrap1000", |b| {
-        b.iter(|| gap(&frame, &options).expect("gap"))
-    });
+    group.bench_function("mean_median_ci_bootstrap1000", |b| b.iter(|| gap(&frame, &options).expect("gap")));
     let mut no_bootstrap = options.clone();
     no_bootstrap.bootstrap_reps = 0;
-    group.bench_function("mean_median_ci_no_bootstrap", |b| {
-        b.iter(|| gap(&frame, &no_bootstrap).expect("gap"))
-    });
+    group.bench_function("mean_median_ci_no_bootstrap", |b| b.iter(|| gap(&frame, &no_bootstrap).expect("gap")));
     group.finish();
 }
 

@@ -7,9 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use payequity::config::AuditConfig;
-use payequity::data::{
-    load_table, load_table_from_ipc_bytes, write_table, InputFormat, Measure, RowFilter, Unit,
-};
+use payequity::data::{load_table, load_table_from_ipc_bytes, write_table, InputFormat, Measure, RowFilter, Unit};
 use payequity::gap::{gap, gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
 use payequity::report::{gap_summary, to_json};
@@ -32,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Raw mean and median gender pay gaps, overall and by group, with CIs and the factor-weighted gap.
-    Gap(GapArgs),
+    Gap(Box<GapArgs>),
     /// Generate a synthetic health-and-care payroll with planted truths (writes truth.json beside it).
     Generate(GenerateArgs),
     /// Run the main analysis on the bundled demo payroll and print the headline figures.
@@ -144,7 +142,7 @@ struct DemoArgs {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Gap(args) => run_gap(args),
+        Command::Gap(args) => run_gap(*args),
         Command::Generate(args) => run_generate(args),
         Command::Demo(args) => run_demo(args),
     }
@@ -156,10 +154,7 @@ fn read_input(input: &str, quiet: bool) -> Result<DataFrame> {
         let mut bytes = Vec::new();
         std::io::stdin()
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::Io {
-                path: "<stdin>".into(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| Error::Io { path: "<stdin>".into(), reason: e.to_string() })?;
         load_table_from_ipc_bytes(bytes)?
     } else {
         load_table(input)?
@@ -169,8 +164,7 @@ fn read_input(input: &str, quiet: bool) -> Result<DataFrame> {
 }
 
 fn parse_enum<T: serde::de::DeserializeOwned>(value: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(value.into()))
-        .map_err(|e| Error::Invalid(e.to_string()))
+    serde_json::from_value(serde_json::Value::String(value.into())).map_err(|e| Error::Invalid(e.to_string()))
 }
 
 /// Config first, then flags on top.
@@ -242,19 +236,14 @@ fn print_gap(result: &GapResult, format: Format) -> Result<()> {
 }
 
 fn run_gap(args: GapArgs) -> Result<ExitCode> {
-    let config = args
-        .config
-        .as_ref()
-        .map(AuditConfig::from_file)
-        .transpose()?;
+    let config = args.config.as_ref().map(AuditConfig::from_file).transpose()?;
     let options = gap_options(&args, config.as_ref())?;
     let input = match (&args.input, &config) {
         (Some(input), _) => input.clone(),
         (None, Some(c)) if !c.input_paths().is_empty() => c.input_paths()[0].display().to_string(),
         _ => {
             return Err(Error::Invalid(
-                "no input: give a payroll file (or - for stdin), or [input] path in --config"
-                    .into(),
+                "no input: give a payroll file (or - for stdin), or [input] path in --config".into(),
             ))
         }
     };
@@ -287,60 +276,40 @@ fn run_generate(args: GenerateArgs) -> Result<ExitCode> {
 
 /// The bundled demo folder: `datasets/demo` under the current directory or the source tree.
 fn demo_dir() -> Result<PathBuf> {
-    let candidates = [
-        PathBuf::from("datasets/demo"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo"),
-    ];
-    candidates
-        .into_iter()
-        .find(|p| p.join("audit.toml").exists())
-        .ok_or_else(|| Error::Io {
-            path: "datasets/demo/audit.toml".into(),
-            reason: "the demo data is not found; run from the repository root".into(),
-        })
+    let candidates =
+        [PathBuf::from("datasets/demo"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo")];
+    candidates.into_iter().find(|p| p.join("audit.toml").exists()).ok_or_else(|| Error::Io {
+        path: "datasets/demo/audit.toml".into(),
+        reason: "the demo data is not found; run from the repository root".into(),
+    })
 }
 
 fn run_demo(args: DemoArgs) -> Result<ExitCode> {
     let dir = demo_dir()?;
     let config = AuditConfig::from_file(dir.join("audit.toml"))?;
     let options = config.gap_options();
-    let input = config
-        .input_paths()
-        .first()
-        .cloned()
-        .ok_or_else(|| Error::Config {
-            file: config.file.clone(),
-            key: "input.path".into(),
-            reason: "missing".into(),
-        })?;
+    let input = config.input_paths().first().cloned().ok_or_else(|| Error::Config {
+        file: config.file.clone(),
+        key: "input.path".into(),
+        reason: "missing".into(),
+    })?;
     let frame = read_input(&input.display().to_string(), args.quiet)?;
     let bar = spinner("computing gaps", args.quiet);
     let result = gap(&frame, &options)?;
     bar.finish_and_clear();
     if args.format == Format::Table {
-        println!(
-            "payequity demo: synthetic health-and-care payroll ({})\n",
-            input.display()
-        );
+        println!("payequity demo: synthetic health-and-care payroll ({})\n", input.display());
     }
     print_gap(&result, args.format)?;
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out).map_err(|e| Error::Io {
-            path: out.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        std::fs::create_dir_all(out)
+            .map_err(|e| Error::Io { path: out.display().to_string(), reason: e.to_string() })?;
         let json_path = out.join("gap.json");
-        std::fs::write(&json_path, to_json(&result)? + "\n").map_err(|e| Error::Io {
-            path: json_path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        std::fs::write(&json_path, to_json(&result)? + "\n")
+            .map_err(|e| Error::Io { path: json_path.display().to_string(), reason: e.to_string() })?;
         write_table(&mut gap_table(&result)?, out.join("gap.csv"))?;
         if args.format == Format::Table {
-            println!(
-                "\nWrote {} and {}",
-                json_path.display(),
-                out.join("gap.csv").display()
-            );
+            println!("\nWrote {} and {}", json_path.display(), out.join("gap.csv").display());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -24,10 +24,7 @@ pub fn print_csv(mut frame: DataFrame) -> Result<()> {
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
     CsvWriter::new(&mut lock).finish(&mut frame)?;
-    lock.flush().map_err(|e| Error::Io {
-        path: "<stdout>".into(),
-        reason: e.to_string(),
-    })
+    lock.flush().map_err(|e| Error::Io { path: "<stdout>".into(), reason: e.to_string() })
 }
 
 /// A spinner on stderr for a step of work; hidden with `--quiet` or when stderr is not a terminal.
@@ -36,9 +33,7 @@ pub fn spinner(message: &str, quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
-    );
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"));
     bar.set_message(message.to_string());
     bar.enable_steady_tick(Duration::from_millis(100));
     bar

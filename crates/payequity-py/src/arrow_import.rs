@@ -24,22 +24,15 @@ pub fn import_stream(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
         )));
     }
     let capsule = data.call_method0("__arrow_c_stream__")?;
-    let capsule = capsule
-        .cast_into::<PyCapsule>()
-        .map_err(|e| input_error(e.to_string()))?;
-    let pointer = capsule
-        .pointer_checked(Some(c"arrow_array_stream"))?
-        .cast::<ArrowArrayStream>();
+    let capsule = capsule.cast_into::<PyCapsule>().map_err(|e| input_error(e.to_string()))?;
+    let pointer = capsule.pointer_checked(Some(c"arrow_array_stream"))?.cast::<ArrowArrayStream>();
     // SAFETY: the capsule holds a valid ArrowArrayStream (the PyCapsule protocol); we move it out and leave
     // a released (empty) stream behind so the capsule's destructor does not release it a second time.
     let stream = unsafe { std::ptr::replace(pointer.as_ptr(), ArrowArrayStream::empty()) };
     // SAFETY: the stream was produced by an Arrow C stream implementation and is now owned here.
-    let mut reader =
-        unsafe { ArrowArrayStreamReader::try_new(Box::new(stream)) }.map_err(input_error)?;
+    let mut reader = unsafe { ArrowArrayStreamReader::try_new(Box::new(stream)) }.map_err(input_error)?;
     let ArrowDataType::Struct(fields) = reader.field().dtype().clone() else {
-        return Err(input_error(
-            "the stream's schema is not a struct (record batch) schema",
-        ));
+        return Err(input_error("the stream's schema is not a struct (record batch) schema"));
     };
     let mut chunks: Vec<Vec<Box<dyn Array>>> = vec![Vec::new(); fields.len()];
     // SAFETY: the reader owns the stream; batches are imported with their schema.

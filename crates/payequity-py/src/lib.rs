@@ -11,30 +11,10 @@ use pyo3::prelude::*;
 use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
 
-create_exception!(
-    _core,
-    PayEquityError,
-    PyException,
-    "Base class of payequity errors."
-);
-create_exception!(
-    _core,
-    InputError,
-    PayEquityError,
-    "The data does not fit the payroll data contract."
-);
-create_exception!(
-    _core,
-    ConfigError,
-    PayEquityError,
-    "A configuration key is missing, unknown or invalid."
-);
-create_exception!(
-    _core,
-    StrictModeError,
-    InputError,
-    "Strict mode: rows would have been excluded."
-);
+create_exception!(_core, PayEquityError, PyException, "Base class of payequity errors.");
+create_exception!(_core, InputError, PayEquityError, "The data does not fit the payroll data contract.");
+create_exception!(_core, ConfigError, PayEquityError, "A configuration key is missing, unknown or invalid.");
+create_exception!(_core, StrictModeError, InputError, "Strict mode: rows would have been excluded.");
 
 /// Maps a library error to the Python exception class of the same name, with the hint appended.
 fn to_py_err(err: payequity::Error) -> PyErr {
@@ -62,9 +42,7 @@ fn options_from_json<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> 
 fn table_from(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
     if let Ok(path) = data.extract::<std::path::PathBuf>() {
         let py = data.py();
-        return py
-            .detach(|| payequity::data::load_table(&path))
-            .map_err(to_py_err);
+        return py.detach(|| payequity::data::load_table(&path)).map_err(to_py_err);
     }
     arrow_import::import_stream(data)
 }
@@ -74,9 +52,7 @@ fn table_from(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
 fn gap(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: GapOptions = options_from_json(options_json)?;
     let frame = table_from(data)?;
-    let result = py
-        .detach(|| payequity::gap::gap(&frame, &options))
-        .map_err(to_py_err)?;
+    let result = py.detach(|| payequity::gap::gap(&frame, &options)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }
 
@@ -101,9 +77,7 @@ fn gap_table_csv(result_json: &str) -> PyResult<String> {
     let result: GapResult = options_from_json(result_json)?;
     let mut table = gap_table(&result).map_err(to_py_err)?;
     let mut buffer = Vec::new();
-    CsvWriter::new(&mut buffer)
-        .finish(&mut table)
-        .map_err(|e| to_py_err(e.into()))?;
+    CsvWriter::new(&mut buffer).finish(&mut table).map_err(|e| to_py_err(e.into()))?;
     String::from_utf8(buffer).map_err(|e| PayEquityError::new_err(e.to_string()))
 }
 

@@ -11,11 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = AuditConfig::from_file(args.next().ok_or("usage: gap_json CONFIG.toml [INPUT]")?)?;
     let input = match args.next() {
         Some(path) => path.into(),
-        None => config
-            .input_paths()
-            .first()
-            .cloned()
-            .ok_or("the config has no [input] path")?,
+        None => config.input_paths().first().cloned().ok_or("the config has no [input] path")?,
     };
     let frame = load_table(input)?;
     println!("{}", to_json(&gap(&frame, &config.gap_options())?)?);

@@ -32,12 +32,7 @@ pub struct PayConfig {
 impl PayConfig {
     /// All components: the EU "pay" (ordinary plus complementary or variable components, bonuses included).
     pub fn all(&self) -> Vec<String> {
-        self.ordinary
-            .iter()
-            .chain(&self.variable)
-            .chain(&self.bonus)
-            .cloned()
-            .collect()
+        self.ordinary.iter().chain(&self.variable).chain(&self.bonus).cloned().collect()
     }
 }
 
@@ -66,10 +61,8 @@ impl AuditConfig {
     /// Reads and validates a config file; unknown keys are errors naming the key.
     pub fn from_file(path: impl AsRef<Path>) -> Result<AuditConfig> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
         let mut config = AuditConfig::from_toml(&text, &path.display().to_string())?;
         config.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(config)
@@ -84,11 +77,7 @@ impl AuditConfig {
 
     /// Input paths resolved against the config's folder.
     pub fn input_paths(&self) -> Vec<PathBuf> {
-        self.input
-            .path
-            .iter()
-            .map(|p| self.base_dir.join(p))
-            .collect()
+        self.input.path.iter().map(|p| self.base_dir.join(p)).collect()
     }
 
     /// The gap options this config describes: `[gap]`, completed by `[columns]`, `[gender_values]`,
@@ -106,10 +95,7 @@ impl AuditConfig {
         if let Some(genders) = &self.gender_values {
             options.gender_values = genders.clone();
         }
-        options.input = InputShape {
-            format: self.input.format,
-            long: self.input.long.clone(),
-        };
+        options.input = InputShape { format: self.input.format, long: self.input.long.clone() };
         options
     }
 }
@@ -118,15 +104,8 @@ fn config_error(file: &str, err: &toml::de::Error) -> Error {
     let message = err.message().to_string();
     // serde names the offending key between backticks ("unknown field `salary`, expected ...").
     let key = message.split('`').nth(1).unwrap_or("?").to_string();
-    let position = err
-        .span()
-        .map(|s| format!(" (at byte {})", s.start))
-        .unwrap_or_default();
-    Error::Config {
-        file: file.to_string(),
-        key,
-        reason: format!("{message}{position}"),
-    }
+    let position = err.span().map(|s| format!(" (at byte {})", s.start)).unwrap_or_default();
+    Error::Config { file: file.to_string(), key, reason: format!("{message}{position}") }
 }
 
 #[cfg(test)]
@@ -159,10 +138,7 @@ mod tests {
         "#;
         let config = AuditConfig::from_toml(text, "audit.toml").unwrap();
         let options = config.gap_options();
-        assert_eq!(
-            options.columns.pay,
-            vec!["base_pay", "overtime_pay", "bonus"]
-        );
+        assert_eq!(options.columns.pay, vec!["base_pay", "overtime_pay", "bonus"]);
         assert_eq!(options.columns.hours.as_deref(), Some("hours_paid"));
         assert_eq!(options.by, vec!["occupation"]);
         assert_eq!(config.input.path, vec!["payroll.parquet"]);

@@ -11,49 +11,26 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A column named for a role or an analysis is not in the table.
     #[error("column `{column}` ({role}) is not in the data; available columns: {}", available.join(", "))]
-    MissingColumn {
-        column: String,
-        role: String,
-        available: Vec<String>,
-    },
+    MissingColumn { column: String, role: String, available: Vec<String> },
 
     /// A column exists but its type cannot serve its role.
     #[error("column `{column}` ({role}) has type {dtype}, but a {expected} column is needed")]
-    ColumnType {
-        column: String,
-        role: String,
-        dtype: String,
-        expected: String,
-    },
+    ColumnType { column: String, role: String, dtype: String, expected: String },
 
     /// A single value that makes the input unusable.
     #[error("column `{column}`, row {row}: {reason} (value: {value})")]
-    InvalidValue {
-        column: String,
-        row: usize,
-        value: String,
-        reason: String,
-    },
+    InvalidValue { column: String, row: usize, value: String, reason: String },
 
     /// Strict mode: rows would have been excluded.
     #[error(
         "strict mode: {count} row(s) would be excluded as `{reason}` (column `{column}`); first offending row(s): {}",
         format_rows(rows)
     )]
-    Strict {
-        reason: String,
-        column: String,
-        count: u64,
-        rows: Vec<u64>,
-    },
+    Strict { reason: String, column: String, count: u64, rows: Vec<u64> },
 
     /// A configuration key is missing, unknown or has a bad value.
     #[error("{file}: key `{key}`: {reason}")]
-    Config {
-        file: String,
-        key: String,
-        reason: String,
-    },
+    Config { file: String, key: String, reason: String },
 
     /// A file could not be read or written.
     #[error("{path}: {reason}")]
@@ -107,9 +84,7 @@ impl Error {
             Error::Config { .. } => "ConfigError",
             Error::Strict { .. } => "StrictModeError",
             Error::Io { .. } => "InputError",
-            Error::MissingColumn { .. } | Error::ColumnType { .. } | Error::InvalidValue { .. } => {
-                "InputError"
-            }
+            Error::MissingColumn { .. } | Error::ColumnType { .. } | Error::InvalidValue { .. } => "InputError",
             Error::Invalid(_) | Error::Polars(_) => "PayEquityError",
         }
     }

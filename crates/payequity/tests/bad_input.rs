@@ -44,11 +44,7 @@ fn every_bad_row_is_counted_with_its_reason() {
         (Reason::NullHours, 1),
     ];
     for (reason, count) in expect {
-        assert_eq!(
-            l.excluded.get(reason.as_str()).copied(),
-            Some(count),
-            "{reason:?} in {l:?}"
-        );
+        assert_eq!(l.excluded.get(reason.as_str()).copied(), Some(count), "{reason:?} in {l:?}");
     }
     // Used: e1 (F), e9 (X, its own group), e10 (M: null bonus counts as 0), e12 (M).
     assert_eq!(l.used, 4);
@@ -63,27 +59,16 @@ fn strict_mode_names_column_and_first_row() {
     o.strict = true;
     let err = gap(&every_kind_of_bad_row(), &o).unwrap_err();
     match &err {
-        Error::Strict {
-            reason,
-            column,
-            rows,
-            ..
-        } => {
+        Error::Strict { reason, column, rows, .. } => {
             // Row 2 repeats row 1's key: it is the first offending row.
             assert_eq!(reason, "duplicate_key");
-            assert!(
-                column.contains("employee_id") && column.contains("period"),
-                "{column}"
-            );
+            assert!(column.contains("employee_id") && column.contains("period"), "{column}");
             assert_eq!(rows, &vec![2]);
         }
         other => panic!("expected a strict-mode error, got {other}"),
     }
     let message = err.to_string();
-    assert!(
-        message.contains("duplicate_key") && message.contains('2'),
-        "{message}"
-    );
+    assert!(message.contains("duplicate_key") && message.contains('2'), "{message}");
 }
 
 #[test]
@@ -91,12 +76,11 @@ fn strict_mode_reports_null_gender_row() {
     let mut o = options();
     o.strict = true;
     o.columns.employee_id = Some(String::new());
-    let frame = df!("gender" => [Some("F"), None], "base_pay" => [1.0, 2.0], "bonus" => [0.0, 0.0], "hours" => [1.0, 1.0]).unwrap();
+    let frame =
+        df!("gender" => [Some("F"), None], "base_pay" => [1.0, 2.0], "bonus" => [0.0, 0.0], "hours" => [1.0, 1.0])
+            .unwrap();
     let err = gap(&frame, &o).unwrap_err().to_string();
-    assert!(
-        err.contains("null_gender") && err.contains("`gender`") && err.contains("row(s): 2"),
-        "{err}"
-    );
+    assert!(err.contains("null_gender") && err.contains("`gender`") && err.contains("row(s): 2"), "{err}");
 }
 
 #[test]
@@ -111,15 +95,12 @@ fn empty_file_gives_null_gaps_and_a_balanced_ledger() {
 
 #[test]
 fn file_with_no_women_gives_null_gaps_and_a_warning() {
-    let frame = df!("gender" => ["M", "M"], "base_pay" => [1.0, 2.0], "bonus" => [0.0, 0.0], "hours" => [1.0, 1.0]).unwrap();
+    let frame =
+        df!("gender" => ["M", "M"], "base_pay" => [1.0, 2.0], "bonus" => [0.0, 0.0], "hours" => [1.0, 1.0]).unwrap();
     let result = gap(&frame, &options()).unwrap();
     assert_eq!(result.overall.mean_gap_pct.estimate, None);
     assert_eq!(result.overall.median_gap_pct.estimate, None);
-    assert!(
-        result.warnings.iter().any(|w| w.contains("0 women")),
-        "{:?}",
-        result.warnings
-    );
+    assert!(result.warnings.iter().any(|w| w.contains("0 women")), "{:?}", result.warnings);
 }
 
 #[test]
@@ -129,23 +110,15 @@ fn missing_column_lists_the_available_ones() {
     let err = gap(&every_kind_of_bad_row(), &o).unwrap_err();
     assert!(matches!(&err, Error::MissingColumn { column, .. } if column == "hours_worked"));
     let message = err.to_string();
-    assert!(
-        message.contains("hours_worked") && message.contains("base_pay"),
-        "{message}"
-    );
+    assert!(message.contains("hours_worked") && message.contains("base_pay"), "{message}");
     assert!(err.hint().unwrap().contains("--hours-column"));
 }
 
 #[test]
 fn non_numeric_pay_column_is_a_type_error() {
-    let frame =
-        df!("gender" => ["F"], "base_pay" => ["1,200.50"], "bonus" => [0.0], "hours" => [1.0])
-            .unwrap();
+    let frame = df!("gender" => ["F"], "base_pay" => ["1,200.50"], "bonus" => [0.0], "hours" => [1.0]).unwrap();
     let err = gap(&frame, &options()).unwrap_err();
-    assert!(
-        matches!(&err, Error::ColumnType { column, .. } if column == "base_pay"),
-        "{err}"
-    );
+    assert!(matches!(&err, Error::ColumnType { column, .. } if column == "base_pay"), "{err}");
     assert!(err.to_string().contains("numeric"));
 }
 

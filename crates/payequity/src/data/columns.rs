@@ -42,18 +42,11 @@ impl Default for ColumnMap {
 impl ColumnMap {
     /// Resolves an optional role: an explicit name must exist (checked by the caller), `None` falls back to
     /// the default name when the table has it, and `""` disables the role.
-    pub fn resolve_optional(
-        explicit: &Option<String>,
-        default: &str,
-        available: &[String],
-    ) -> Option<String> {
+    pub fn resolve_optional(explicit: &Option<String>, default: &str, available: &[String]) -> Option<String> {
         match explicit {
             Some(name) if name.is_empty() => None,
             Some(name) => Some(name.clone()),
-            None => available
-                .iter()
-                .any(|c| c == default)
-                .then(|| default.to_string()),
+            None => available.iter().any(|c| c == default).then(|| default.to_string()),
         }
     }
 }
@@ -84,11 +77,7 @@ pub struct GenderValues {
 
 impl Default for GenderValues {
     fn default() -> Self {
-        GenderValues {
-            female: vec!["F".into()],
-            male: vec!["M".into()],
-            other: OtherGender::Keep,
-        }
+        GenderValues { female: vec!["F".into()], male: vec!["M".into()], other: OtherGender::Keep }
     }
 }
 
@@ -121,9 +110,7 @@ enum OneOrMany {
 }
 
 /// Accepts `"a"`, `1`, `["a", "b"]` or `[1, 0]` and yields strings; used for column lists and value lists.
-pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<String>, D::Error> {
+pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     Ok(match OneOrMany::deserialize(deserializer)? {
         OneOrMany::One(s) => vec![s.into_string()],
         OneOrMany::Many(v) => v.into_iter().map(Scalar::into_string).collect(),
@@ -144,26 +131,15 @@ mod tests {
 
     #[test]
     fn unknown_column_role_is_rejected() {
-        let err = toml::from_str::<ColumnMap>("salary = \"x\"")
-            .unwrap_err()
-            .to_string();
+        let err = toml::from_str::<ColumnMap>("salary = \"x\"").unwrap_err().to_string();
         assert!(err.contains("salary"), "{err}");
     }
 
     #[test]
     fn optional_roles_fall_back_to_role_names() {
         let available = vec!["employee_id".to_string(), "pay".to_string()];
-        assert_eq!(
-            ColumnMap::resolve_optional(&None, "employee_id", &available),
-            Some("employee_id".into())
-        );
-        assert_eq!(
-            ColumnMap::resolve_optional(&None, "period", &available),
-            None
-        );
-        assert_eq!(
-            ColumnMap::resolve_optional(&Some(String::new()), "employee_id", &available),
-            None
-        );
+        assert_eq!(ColumnMap::resolve_optional(&None, "employee_id", &available), Some("employee_id".into()));
+        assert_eq!(ColumnMap::resolve_optional(&None, "period", &available), None);
+        assert_eq!(ColumnMap::resolve_optional(&Some(String::new()), "employee_id", &available), None);
     }
 }

@@ -68,11 +68,7 @@ impl FromStr for RowFilter {
                 if values.len() > 1 && !matches!(op, CompareOp::Eq | CompareOp::NotEq) {
                     break;
                 }
-                return Ok(RowFilter {
-                    column: column.to_string(),
-                    op,
-                    values,
-                });
+                return Ok(RowFilter { column: column.to_string(), op, values });
             }
         }
         Err(Error::Invalid(format!(
@@ -83,13 +79,7 @@ impl FromStr for RowFilter {
 
 impl fmt::Display for RowFilter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}{}{}",
-            self.column,
-            self.op.symbol(),
-            self.values.join("|")
-        )
+        write!(f, "{}{}{}", self.column, self.op.symbol(), self.values.join("|"))
     }
 }
 
@@ -167,8 +157,7 @@ mod tests {
 
     #[test]
     fn filters_rows_numerically_and_textually() {
-        let frame =
-            df!("age" => [Some(17i64), Some(30), None], "unit" => ["ICU", "ward", "ICU"]).unwrap();
+        let frame = df!("age" => [Some(17i64), Some(30), None], "unit" => ["ICU", "ward", "ICU"]).unwrap();
         let age: RowFilter = "age>=18".parse().unwrap();
         let unit: RowFilter = "unit=ICU".parse().unwrap();
         let out = frame
@@ -179,22 +168,8 @@ mod tests {
             ])
             .collect()
             .unwrap();
-        let a: Vec<_> = out
-            .column("a")
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
-        let u: Vec<_> = out
-            .column("u")
-            .unwrap()
-            .bool()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let a: Vec<_> = out.column("a").unwrap().bool().unwrap().iter().flatten().collect();
+        let u: Vec<_> = out.column("u").unwrap().bool().unwrap().iter().flatten().collect();
         assert_eq!(a, vec![false, true, false]);
         assert_eq!(u, vec![true, false, true]);
     }

@@ -89,11 +89,7 @@ pub struct Ledger {
 impl Ledger {
     /// A ledger for `read` rows, all of them used until rows are excluded.
     pub fn new(read: u64) -> Ledger {
-        Ledger {
-            read,
-            used: read,
-            excluded: BTreeMap::new(),
-        }
+        Ledger { read, used: read, excluded: BTreeMap::new() }
     }
 
     /// Moves `count` rows from used to excluded under `reason`.
@@ -103,10 +99,7 @@ impl Ledger {
         }
         debug_assert!(count <= self.used, "ledger would go negative");
         self.used -= count.min(self.used);
-        *self
-            .excluded
-            .entry(reason.as_str().to_string())
-            .or_insert(0) += count;
+        *self.excluded.entry(reason.as_str().to_string()).or_insert(0) += count;
     }
 
     /// Total rows excluded.

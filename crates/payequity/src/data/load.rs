@@ -18,29 +18,20 @@ enum FileFormat {
 }
 
 fn format_of(path: &Path) -> Result<FileFormat> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "parquet" | "pq" => Ok(FileFormat::Parquet),
         "arrow" | "ipc" | "feather" => Ok(FileFormat::Ipc),
         "csv" | "txt" => Ok(FileFormat::Csv),
         _ => Err(Error::Io {
             path: path.display().to_string(),
-            reason: format!(
-                "unknown file extension `.{ext}`; expected .parquet, .arrow/.ipc/.feather or .csv"
-            ),
+            reason: format!("unknown file extension `.{ext}`; expected .parquet, .arrow/.ipc/.feather or .csv"),
         }),
     }
 }
 
 fn io_error(path: &Path, err: impl std::fmt::Display) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        reason: err.to_string(),
-    }
+    Error::Io { path: path.display().to_string(), reason: err.to_string() }
 }
 
 /// Reads a whole payroll table. CSV files must have a header row; empty fields are nulls.
@@ -64,15 +55,8 @@ pub fn load_table(path: impl AsRef<Path>) -> Result<DataFrame> {
 pub fn load_table_from_ipc_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
     let is_file = bytes.starts_with(b"ARROW1");
     let cursor = Cursor::new(bytes);
-    let frame = if is_file {
-        IpcReader::new(cursor).finish()
-    } else {
-        IpcStreamReader::new(cursor).finish()
-    };
-    frame.map_err(|e| Error::Io {
-        path: "<stdin>".into(),
-        reason: e.to_string(),
-    })
+    let frame = if is_file { IpcReader::new(cursor).finish() } else { IpcStreamReader::new(cursor).finish() };
+    frame.map_err(|e| Error::Io { path: "<stdin>".into(), reason: e.to_string() })
 }
 
 /// Writes a table; the format follows the extension (Parquet with zstd compression).
@@ -84,10 +68,9 @@ pub fn write_table(frame: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> 
     }
     let file = File::create(path).map_err(|e| io_error(path, e))?;
     let written = match format {
-        FileFormat::Parquet => ParquetWriter::new(file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(frame)
-            .map(|_| ()),
+        FileFormat::Parquet => {
+            ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).finish(frame).map(|_| ())
+        }
         FileFormat::Ipc => IpcWriter::new(file).finish(frame),
         FileFormat::Csv => CsvWriter::new(file).finish(frame),
     };
@@ -114,17 +97,11 @@ mod tests {
     #[test]
     fn unknown_extension_names_the_file() {
         let err = load_table("payroll.xlsx").unwrap_err().to_string();
-        assert!(
-            err.contains("payroll.xlsx") && err.contains(".xlsx"),
-            "{err}"
-        );
+        assert!(err.contains("payroll.xlsx") && err.contains(".xlsx"), "{err}");
     }
 
     #[test]
     fn missing_file_is_an_io_error() {
-        assert!(matches!(
-            load_table("/nonexistent/p.parquet"),
-            Err(Error::Io { .. })
-        ));
+        assert!(matches!(load_table("/nonexistent/p.parquet"), Err(Error::Io { .. })));
     }
 }

@@ -18,10 +18,7 @@ pub struct LongFormat {
 
 impl Default for LongFormat {
     fn default() -> Self {
-        LongFormat {
-            element: "element".into(),
-            amount: "amount".into(),
-        }
+        LongFormat { element: "element".into(), amount: "amount".into() }
     }
 }
 
@@ -49,21 +46,10 @@ pub fn pivot_long(frame: &DataFrame, long: &LongFormat, keys: &[String]) -> Resu
 }
 
 pub(crate) fn pivot(frame: &DataFrame, long: &LongFormat, keys: &[String]) -> Result<Pivoted> {
-    let available: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    for (column, role) in [
-        (&long.element, "long-format element"),
-        (&long.amount, "long-format amount"),
-    ] {
+    let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    for (column, role) in [(&long.element, "long-format element"), (&long.amount, "long-format amount")] {
         if !available.contains(column) {
-            return Err(Error::MissingColumn {
-                column: column.clone(),
-                role: role.into(),
-                available,
-            });
+            return Err(Error::MissingColumn { column: column.clone(), role: role.into(), available });
         }
     }
     if keys.is_empty() {
@@ -87,30 +73,13 @@ pub(crate) fn pivot(frame: &DataFrame, long: &LongFormat, keys: &[String]) -> Re
         .filter(element.clone().is_null())
         .select([len().alias("n"), col("__row").min().alias("first")])
         .collect()?;
-    let null_element_rows = nulls
-        .column("n")?
-        .cast(&DataType::UInt64)?
-        .u64()?
-        .get(0)
-        .unwrap_or(0);
-    let first_null_element_row = nulls
-        .column("first")?
-        .cast(&DataType::UInt64)?
-        .u64()?
-        .get(0);
+    let null_element_rows = nulls.column("n")?.cast(&DataType::UInt64)?.u64()?.get(0).unwrap_or(0);
+    let first_null_element_row = nulls.column("first")?.cast(&DataType::UInt64)?.u64()?.get(0);
 
     let valid = indexed.filter(element.clone().is_not_null());
-    let elements_frame = valid
-        .clone()
-        .select([element.clone().unique().sort(Default::default()).alias("e")])
-        .collect()?;
-    let elements: Vec<String> = elements_frame
-        .column("e")?
-        .str()?
-        .iter()
-        .flatten()
-        .map(|s| s.to_string())
-        .collect();
+    let elements_frame =
+        valid.clone().select([element.clone().unique().sort(Default::default()).alias("e")]).collect()?;
+    let elements: Vec<String> = elements_frame.column("e")?.str()?.iter().flatten().map(|s| s.to_string()).collect();
 
     let mut aggs: Vec<Expr> = Vec::new();
     for name in &elements {
@@ -137,11 +106,7 @@ pub(crate) fn pivot(frame: &DataFrame, long: &LongFormat, keys: &[String]) -> Re
     aggs.push(col("__row").min().alias("__row"));
     let key_exprs: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     let wide = valid.group_by_stable(key_exprs).agg(aggs).collect()?;
-    Ok(Pivoted {
-        frame: wide,
-        null_element_rows,
-        first_null_element_row,
-    })
+    Ok(Pivoted { frame: wide, null_element_rows, first_null_element_row })
 }
 
 #[cfg(test)]
@@ -163,28 +128,9 @@ mod tests {
         assert_eq!(out.null_element_rows, 1);
         assert_eq!(out.first_null_element_row, Some(5));
         let wide = out.frame;
-        let base: Vec<_> = wide
-            .column("base_pay")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .iter()
-            .collect();
-        let overtime: Vec<_> = wide
-            .column("overtime_pay")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .iter()
-            .collect();
-        let rows: Vec<_> = wide
-            .column("__rows")
-            .unwrap()
-            .u64()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let base: Vec<_> = wide.column("base_pay").unwrap().f64().unwrap().iter().collect();
+        let overtime: Vec<_> = wide.column("overtime_pay").unwrap().f64().unwrap().iter().collect();
+        let rows: Vec<_> = wide.column("__rows").unwrap().u64().unwrap().iter().flatten().collect();
         assert_eq!(base, vec![Some(2000.0), Some(2500.0)]);
         assert_eq!(overtime, vec![Some(150.0), None]);
         assert_eq!(rows, vec![2, 2]);

@@ -16,6 +16,5 @@ pub use ledger::{Ledger, Reason};
 pub use load::{load_table, load_table_from_ipc_bytes, write_table};
 pub use long::{pivot_long, LongFormat};
 pub use prepare::{
-    prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY,
-    COL_ROWS, COL_WEIGHT,
+    prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT,
 };

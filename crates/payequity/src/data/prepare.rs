@@ -102,11 +102,7 @@ fn require_column(name: &str, role: &str, available: &[String]) -> Result<()> {
     if available.iter().any(|c| c == name) {
         Ok(())
     } else {
-        Err(Error::MissingColumn {
-            column: name.into(),
-            role: role.into(),
-            available: available.to_vec(),
-        })
+        Err(Error::MissingColumn { column: name.into(), role: role.into(), available: available.to_vec() })
     }
 }
 
@@ -125,34 +121,25 @@ fn require_numeric(frame: &DataFrame, name: &str, role: &str) -> Result<()> {
 }
 
 /// The gender label expression: `F` / `M` for mapped values, the raw value for others, null for null/empty.
+/// A numeric column compares numerically, so a configured `1` matches `1.0`.
 fn gender_label(column: &str, dtype: &DataType, genders: &GenderValues) -> Result<Expr> {
     let raw = col(column).cast(DataType::String);
-    let (value, is_missing, literal): (Expr, Expr, Box<dyn Fn(&str) -> Result<Expr>>) = if dtype
-        .is_primitive_numeric()
-    {
-        let numeric = col(column).cast(DataType::Float64);
-        let column_name = column.to_string();
-        (
-            numeric.clone(),
-            numeric.clone().is_null().or(numeric.is_nan()),
-            Box::new(move |v: &str| {
-                v.trim().parse::<f64>().map(lit).map_err(|_| Error::Config {
-                    file: "gender_values".into(),
-                    key: "female/male".into(),
-                    reason: format!(
-                        "`{v}` is not a number, but the gender column `{column_name}` is numeric"
-                    ),
-                })
-            }),
-        )
+    let numeric = dtype.is_primitive_numeric();
+    let value = if numeric { col(column).cast(DataType::Float64) } else { raw.clone() };
+    let is_missing = if numeric {
+        value.clone().is_null().or(value.clone().is_nan())
     } else {
-        (
-            raw.clone(),
-            raw.clone()
-                .is_null()
-                .or(raw.clone().str().strip_chars(lit(NULL)).eq(lit(""))),
-            Box::new(|v: &str| Ok(lit(v.to_string()))),
-        )
+        raw.clone().is_null().or(raw.clone().str().strip_chars(lit(NULL)).eq(lit("")))
+    };
+    let literal = |v: &str| -> Result<Expr> {
+        if !numeric {
+            return Ok(lit(v.to_string()));
+        }
+        v.trim().parse::<f64>().map(lit).map_err(|_| Error::Config {
+            file: "gender_values".into(),
+            key: "female/male".into(),
+            reason: format!("`{v}` is not a number, but the gender column `{column}` is numeric"),
+        })
     };
     let matches = |values: &[String]| -> Result<Expr> {
         let mut expr = lit(false);
@@ -175,11 +162,7 @@ fn gender_label(column: &str, dtype: &DataType, genders: &GenderValues) -> Resul
 pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
     let columns = spec.columns;
     let mut warnings = Vec::new();
-    let names: Vec<String> = input
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let names: Vec<String> = input.get_column_names().iter().map(|c| c.to_string()).collect();
     let employee_id = ColumnMap::resolve_optional(&columns.employee_id, "employee_id", &names);
     let period = ColumnMap::resolve_optional(&columns.period, "period", &names);
     for (name, role) in [(&employee_id, "employee_id"), (&period, "period")] {
@@ -203,24 +186,12 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
             let keys: Vec<String> = employee_id.iter().chain(period.iter()).cloned().collect();
             let pivoted = pivot(input, spec.long, &keys)?;
             let read = input.height() as u64;
-            let nulls = (pivoted.null_element_rows > 0)
-                .then_some((pivoted.null_element_rows, pivoted.first_null_element_row));
-            (
-                pivoted
-                    .frame
-                    .lazy()
-                    .with_column(col(COL_ROW).cast(IDX_DTYPE))
-                    .collect()?,
-                read,
-                nulls,
-            )
+            let nulls =
+                (pivoted.null_element_rows > 0).then_some((pivoted.null_element_rows, pivoted.first_null_element_row));
+            (pivoted.frame.lazy().with_column(col(COL_ROW).cast(IDX_DTYPE)).collect()?, read, nulls)
         }
     };
-    let available: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let mut ledger = Ledger::new(read);
     if let Some((count, first)) = null_elements {
         if spec.strict {
@@ -236,30 +207,18 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
 
     // Roles.
     require_column(&columns.gender, "gender", &available)?;
-    let pay: Vec<String> = if columns.pay.is_empty() {
-        vec!["pay".into()]
-    } else {
-        columns.pay.clone()
-    };
+    let pay: Vec<String> = if columns.pay.is_empty() { vec!["pay".into()] } else { columns.pay.clone() };
     for component in &pay {
         require_column(component, "pay", &available)?;
         require_numeric(&frame, component, "pay")?;
     }
     let hours = ColumnMap::resolve_optional(&columns.hours, "hours", &available);
-    let measure = spec.measure.unwrap_or(if hours.is_some() {
-        Measure::Hourly
-    } else {
-        Measure::Pay
-    });
+    let measure = spec.measure.unwrap_or(if hours.is_some() { Measure::Hourly } else { Measure::Pay });
     if let Some(h) = &hours {
         require_column(h, "hours", &available)?;
         require_numeric(&frame, h, "hours")?;
     } else if measure == Measure::Hourly {
-        return Err(Error::MissingColumn {
-            column: "hours".into(),
-            role: "hours".into(),
-            available,
-        });
+        return Err(Error::MissingColumn { column: "hours".into(), role: "hours".into(), available });
     }
     let weight = columns.weight.clone().filter(|w| !w.is_empty());
     if let Some(w) = &weight {
@@ -276,11 +235,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         Unit::Auto if employee_id.is_some() => Unit::Employee,
         Unit::Auto => Unit::Row,
         Unit::Employee if employee_id.is_none() => {
-            return Err(Error::MissingColumn {
-                column: "employee_id".into(),
-                role: "employee_id".into(),
-                available,
-            })
+            return Err(Error::MissingColumn { column: "employee_id".into(), role: "employee_id".into(), available })
         }
         other => other,
     };
@@ -288,44 +243,22 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
     // Expressions of the measure and of each check.
     let gender_dtype = frame.column(&columns.gender)?.dtype().clone();
     let gender = gender_label(&columns.gender, &gender_dtype, spec.genders)?;
-    let components: Vec<Expr> = pay
-        .iter()
-        .map(|c| col(c.as_str()).cast(DataType::Float64))
-        .collect();
-    let all_pay_null = components
-        .iter()
-        .map(|c| c.clone().is_null())
-        .reduce(|a, b| a.and(b))
-        .expect("pay has columns");
-    let pay_total = components
-        .iter()
-        .map(|c| c.clone().fill_null(lit(0.0)))
-        .reduce(|a, b| a + b)
-        .expect("pay has columns");
+    let components: Vec<Expr> = pay.iter().map(|c| col(c.as_str()).cast(DataType::Float64)).collect();
+    let all_pay_null = components.iter().map(|c| c.clone().is_null()).reduce(|a, b| a.and(b)).expect("pay has columns");
+    let pay_total =
+        components.iter().map(|c| c.clone().fill_null(lit(0.0))).reduce(|a, b| a + b).expect("pay has columns");
     let mut passes = lit(true);
     for filter in spec.filters {
         let dtype = frame.column(&filter.column)?.dtype().clone();
         passes = passes.and(filter.to_expr(&dtype)?);
     }
 
-    let mut selected = vec![
-        col(COL_ROW),
-        col(COL_ROWS),
-        gender.alias(COL_GENDER),
-        pay_total.alias(COL_PAY),
-        passes.alias("__passes"),
-    ];
-    let mut checks: Vec<(Reason, Expr)> = vec![
-        (Reason::Filtered, col("__passes").not()),
-        (Reason::NullGender, col(COL_GENDER).is_null()),
-    ];
+    let mut selected =
+        vec![col(COL_ROW), col(COL_ROWS), gender.alias(COL_GENDER), pay_total.alias(COL_PAY), passes.alias("__passes")];
+    let mut checks: Vec<(Reason, Expr)> =
+        vec![(Reason::Filtered, col("__passes").not()), (Reason::NullGender, col(COL_GENDER).is_null())];
     if spec.genders.other == OtherGender::Exclude {
-        checks.push((
-            Reason::UnmappedGender,
-            col(COL_GENDER)
-                .neq(lit(FEMALE))
-                .and(col(COL_GENDER).neq(lit(MALE))),
-        ));
+        checks.push((Reason::UnmappedGender, col(COL_GENDER).neq(lit(FEMALE)).and(col(COL_GENDER).neq(lit(MALE)))));
     }
     selected.push(all_pay_null.alias("__pay_null"));
     checks.push((Reason::NullPay, col("__pay_null")));
@@ -342,18 +275,12 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
     if let Some(w) = &weight {
         let weight_expr = col(w.as_str()).cast(DataType::Float64);
         selected.push(weight_expr.alias(COL_WEIGHT));
-        let invalid = col(COL_WEIGHT)
-            .is_null()
-            .or(col(COL_WEIGHT).is_finite().not())
-            .or(col(COL_WEIGHT).lt_eq(lit(0.0)));
+        let invalid =
+            col(COL_WEIGHT).is_null().or(col(COL_WEIGHT).is_finite().not()).or(col(COL_WEIGHT).lt_eq(lit(0.0)));
         checks.push((Reason::InvalidWeight, invalid));
     }
     let mut kept: Vec<String> = Vec::new();
-    for name in employee_id
-        .iter()
-        .chain(period.iter())
-        .chain(spec.keep.iter())
-    {
+    for name in employee_id.iter().chain(period.iter()).chain(spec.keep.iter()) {
         if !kept.contains(name) {
             kept.push(name.clone());
             selected.push(col(name.as_str()));
@@ -362,16 +289,10 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
     // Built from the last check backwards so that the first failing check names the reason.
     let mut reason = lit(NULL).cast(DataType::String);
     for (r, check) in checks.iter().rev() {
-        reason = when(check.clone().fill_null(lit(false)))
-            .then(lit(r.as_str()))
-            .otherwise(reason);
+        reason = when(check.clone().fill_null(lit(false))).then(lit(r.as_str())).otherwise(reason);
     }
 
-    frame = frame
-        .lazy()
-        .select(selected)
-        .with_column(reason.alias(COL_REASON))
-        .collect()?;
+    frame = frame.lazy().select(selected).with_column(reason.alias(COL_REASON)).collect()?;
 
     // Checks across rows: duplicate (employee_id, period) keys and inconsistent gender per employee.
     if employee_id.is_some() {
@@ -403,13 +324,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         ])
         .sort(["first"], Default::default())
         .collect()?;
-    let reason_keys: Vec<String> = counts
-        .column(COL_REASON)?
-        .str()?
-        .iter()
-        .flatten()
-        .map(String::from)
-        .collect();
+    let reason_keys: Vec<String> = counts.column(COL_REASON)?.str()?.iter().flatten().map(String::from).collect();
     let reason_counts: Vec<u64> = counts.column("n")?.u64()?.iter().flatten().collect();
     if spec.strict && !reason_keys.is_empty() {
         // The reason of the earliest offending row, with its first rows.
@@ -421,56 +336,22 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
             .select([col(COL_ROW).cast(DataType::UInt64)])
             .limit(STRICT_ROWS_SHOWN as IdxSize)
             .collect()?;
-        let rows: Vec<u64> = rows_frame
-            .column(COL_ROW)?
-            .u64()?
-            .iter()
-            .flatten()
-            .collect();
+        let rows: Vec<u64> = rows_frame.column(COL_ROW)?.u64()?.iter().flatten().collect();
         let reason = Reason::from_key(key).expect("reasons come from Reason::as_str");
-        let column = reason_column(
-            reason,
-            columns,
-            &pay,
-            hours.as_deref(),
-            weight.as_deref(),
-            &employee_id,
-            spec,
-        );
-        return Err(Error::Strict {
-            reason: key.clone(),
-            column,
-            count: reason_counts[0],
-            rows,
-        });
+        let column = reason_column(reason, columns, &pay, hours.as_deref(), weight.as_deref(), &employee_id, spec);
+        return Err(Error::Strict { reason: key.clone(), column, count: reason_counts[0], rows });
     }
     for (key, count) in reason_keys.iter().zip(&reason_counts) {
-        ledger.exclude(
-            Reason::from_key(key).expect("reasons come from Reason::as_str"),
-            *count,
-        );
+        ledger.exclude(Reason::from_key(key).expect("reasons come from Reason::as_str"), *count);
     }
 
-    let mut used = frame.lazy().filter(col(COL_REASON).is_null()).drop(cols([
-        COL_REASON,
-        "__pay_null",
-        "__passes",
-        COL_ROW,
-    ]));
+    let mut used =
+        frame.lazy().filter(col(COL_REASON).is_null()).drop(cols([COL_REASON, "__pay_null", "__passes", COL_ROW]));
     // One unit per employee (per employee × grouping cell: an employee who moved keeps both spells).
-    let employee_key = if unit == Unit::Employee {
-        employee_id.clone()
-    } else {
-        None
-    };
+    let employee_key = if unit == Unit::Employee { employee_id.clone() } else { None };
     if let Some(id) = &employee_key {
         let mut keys = vec![col(id.as_str()), col(COL_GENDER)];
-        keys.extend(
-            spec.keep
-                .iter()
-                .filter(|k| *k != id)
-                .map(|k| col(k.as_str())),
-        );
+        keys.extend(spec.keep.iter().filter(|k| *k != id).map(|k| col(k.as_str())));
         let mut aggs = vec![col(COL_PAY).sum(), col(COL_ROWS).sum()];
         if hours.is_some() {
             aggs.push(col(COL_HOURS).sum());
@@ -486,26 +367,14 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         used = used.group_by_stable(keys).agg(aggs);
     }
     let mut frame = used.collect()?;
-    if frame
-        .get_column_names()
-        .iter()
-        .any(|c| c.as_str() == "__periods")
-    {
+    if frame.get_column_names().iter().any(|c| c.as_str() == "__periods") {
         frame = frame.drop("__periods")?;
     }
     if ledger.used == 0 && read > 0 {
         warnings.push("no row passed validation: every row was excluded (see the ledger)".into());
     }
     debug_assert!(ledger.balances());
-    Ok(Prepared {
-        frame,
-        ledger,
-        warnings,
-        measure,
-        unit,
-        employee_id: employee_key,
-        has_weight: weight.is_some(),
-    })
+    Ok(Prepared { frame, ledger, warnings, measure, unit, employee_id: employee_key, has_weight: weight.is_some() })
 }
 
 /// The column a reason refers to, for strict-mode messages.
@@ -519,23 +388,13 @@ fn reason_column(
     spec: &PrepareSpec<'_>,
 ) -> String {
     match reason {
-        Reason::Filtered => spec
-            .filters
-            .iter()
-            .map(|f| f.column.clone())
-            .collect::<Vec<_>>()
-            .join(", "),
-        Reason::NullGender | Reason::UnmappedGender | Reason::InconsistentGender => {
-            columns.gender.clone()
-        }
+        Reason::Filtered => spec.filters.iter().map(|f| f.column.clone()).collect::<Vec<_>>().join(", "),
+        Reason::NullGender | Reason::UnmappedGender | Reason::InconsistentGender => columns.gender.clone(),
         Reason::NullPay | Reason::NonFinitePay | Reason::NegativePay => pay.join(" + "),
-        Reason::NullHours | Reason::NonFiniteHours | Reason::NonPositiveHours => {
-            hours.unwrap_or("hours").into()
-        }
+        Reason::NullHours | Reason::NonFiniteHours | Reason::NonPositiveHours => hours.unwrap_or("hours").into(),
         Reason::InvalidWeight => weight.unwrap_or("weight").into(),
         Reason::DuplicateKey => {
-            let period = ColumnMap::resolve_optional(&columns.period, "period", &[])
-                .unwrap_or_else(|| "period".into());
+            let period = ColumnMap::resolve_optional(&columns.period, "period", &[]).unwrap_or_else(|| "period".into());
             format!("{} + {}", employee_id.clone().unwrap_or_default(), period)
         }
         Reason::NullElement => spec.long.element.clone(),
@@ -566,18 +425,12 @@ fn mark_duplicates(frame: &DataFrame, keys: &[&str], reasons: &mut [Option<&str>
 }
 
 /// Marks all valid rows of an employee whose valid rows carry more than one gender label.
-fn mark_inconsistent_gender(
-    frame: &DataFrame,
-    id: &str,
-    reasons: &mut [Option<&str>],
-) -> Result<bool> {
+fn mark_inconsistent_gender(frame: &DataFrame, id: &str, reasons: &mut [Option<&str>]) -> Result<bool> {
     let labels = frame.column(COL_GENDER)?.str()?.clone();
     let groups = frame.group_by_stable([id])?;
     let mut changed = false;
     for group in groups.get_groups().iter() {
-        let rows: Vec<usize> = group_rows(&group)
-            .filter(|&r| reasons[r].is_none())
-            .collect();
+        let rows: Vec<usize> = group_rows(&group).filter(|&r| reasons[r].is_none()).collect();
         let first = rows.first().and_then(|&r| labels.get(r));
         if rows.iter().any(|&r| labels.get(r) != first) {
             for r in rows {
@@ -590,13 +443,9 @@ fn mark_inconsistent_gender(
 }
 
 /// Row indices of one group, in row order.
-pub(crate) fn group_rows<'a>(
-    group: &'a GroupsIndicator<'a>,
-) -> Box<dyn Iterator<Item = usize> + 'a> {
+pub(crate) fn group_rows<'a>(group: &'a GroupsIndicator<'a>) -> Box<dyn Iterator<Item = usize> + 'a> {
     match group {
         GroupsIndicator::Idx((_, idx)) => Box::new(idx.iter().map(|&i| i as usize)),
-        GroupsIndicator::Slice([first, len]) => {
-            Box::new((*first as usize)..(*first as usize + *len as usize))
-        }
+        GroupsIndicator::Slice([first, len]) => Box::new((*first as usize)..(*first as usize + *len as usize)),
     }
 }

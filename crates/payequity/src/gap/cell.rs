@@ -62,28 +62,19 @@ impl CellStats {
                         Some(_) => MedianSample::Weighted(y.into_iter().zip(w).collect()),
                     };
                     let median = sample.median();
-                    let seed = crate::stats::mix64(
-                        spec.seed ^ (g as u64).wrapping_mul(0xA076_1D64_78BD_642F),
-                    );
+                    let seed = crate::stats::mix64(spec.seed ^ (g as u64).wrapping_mul(0xA076_1D64_78BD_642F));
                     (median, median_bootstrap(&mut sample, spec.reps, seed))
                 } else {
                     (None, Vec::new())
                 };
-                GenderStats {
-                    label: spec.labels[g].clone(),
-                    moments,
-                    median,
-                    replicates,
-                }
+                GenderStats { label: spec.labels[g].clone(), moments, median, replicates }
             })
             .collect();
         CellStats { groups }
     }
 
     fn group(&self, label: &str) -> Option<&GenderStats> {
-        self.groups
-            .iter()
-            .find(|g| g.label == label && g.moments.n > 0)
+        self.groups.iter().find(|g| g.label == label && g.moments.n > 0)
     }
 
     /// Units of women and men (the smaller decides suppression).
@@ -94,11 +85,7 @@ impl CellStats {
 
     /// Σ weights of women and men.
     pub fn weight_fm(&self) -> f64 {
-        [FEMALE, MALE]
-            .iter()
-            .filter_map(|l| self.group(l))
-            .map(|g| g.moments.sum_w)
-            .sum()
+        [FEMALE, MALE].iter().filter_map(|l| self.group(l)).map(|g| g.moments.sum_w).sum()
     }
 
     /// The mean gap in percent with its delta-method standard error and Welch degrees of freedom.
@@ -117,18 +104,11 @@ impl CellStats {
         // Welch–Satterthwaite degrees of freedom.
         let (nf, nm) = (f.moments.n as f64, m.moments.n as f64);
         let denominator = vf * vf / (nf - 1.0) + vm * vm / (nm - 1.0);
-        let df = if denominator > 0.0 {
-            (vf + vm).powi(2) / denominator
-        } else {
-            f64::INFINITY
-        };
+        let df = if denominator > 0.0 { (vf + vm).powi(2) / denominator } else { f64::INFINITY };
         let q = t_quantile(0.5 + confidence / 2.0, df);
         let se_difference = (vf + vm).sqrt();
         let se_gap = gap.map(|_| 100.0 * (vf / (mm * mm) + mf * mf * vm / mm.powi(4)).sqrt());
-        (
-            Estimate::symmetric(gap, se_gap, q),
-            Estimate::symmetric(Some(difference), Some(se_difference), q),
-        )
+        (Estimate::symmetric(gap, se_gap, q), Estimate::symmetric(Some(difference), Some(se_difference), q))
     }
 
     /// The median gap in percent; SE and percentile CI from the paired bootstrap replicates.
@@ -203,25 +183,14 @@ mod tests {
 
     fn cell(y: &[f64], codes: &[u32]) -> CellStats {
         let labels = vec!["F".to_string(), "M".to_string(), "X".to_string()];
-        let spec = CellSpec {
-            y,
-            w: None,
-            codes,
-            labels: &labels,
-            with_medians: true,
-            reps: 0,
-            seed: 1,
-        };
+        let spec = CellSpec { y, w: None, codes, labels: &labels, with_medians: true, reps: 0, seed: 1 };
         CellStats::compute(&spec, 0..y.len())
     }
 
     #[test]
     fn hand_worked_cell() {
         // Women 10, 12, 14 (mean 12, median 12, s² = 4); men 15, 20, 25 (mean 20, median 20, s² = 25).
-        let c = cell(
-            &[10.0, 12.0, 14.0, 15.0, 20.0, 25.0, 30.0],
-            &[0, 0, 0, 1, 1, 1, 2],
-        );
+        let c = cell(&[10.0, 12.0, 14.0, 15.0, 20.0, 25.0, 30.0], &[0, 0, 0, 1, 1, 1, 2]);
         let (gap, diff) = c.mean_gap(0.95);
         assert!((gap.estimate.unwrap() - 40.0).abs() < 1e-12);
         assert!((diff.estimate.unwrap() - 8.0).abs() < 1e-12);

@@ -1,22 +1,17 @@
 //! The gap pipeline: prepare rows (ledger), build units, compute cell statistics in parallel, derive the
 //! figures, suppress small cells, and add the factor-weighted gap.
 
-use std::collections::BTreeMap;
-
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::data::{
-    prepare, PrepareSpec, Prepared, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT, FEMALE,
-    MALE,
-};
+use crate::data::{prepare, PrepareSpec, Prepared, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT, FEMALE, MALE};
 use crate::stats::mix64;
 use crate::{Error, Result, VERSION};
 
 use super::cell::{CellSpec, CellStats};
 use super::factor_weighted::factor_weighted_gap;
 use super::suppression::suppress;
-use super::{GapOptions, GapResult, GroupGap};
+use super::{GapOptions, GapResult, GroupGap, GroupKey};
 
 const COL_Y: &str = "__y";
 
@@ -26,15 +21,9 @@ const COL_Y: &str = "__y";
 /// employee (pay and hours summed over periods, so hourly pay = Σ pay / Σ hours), otherwise the row.
 pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
     if !(options.confidence > 0.0 && options.confidence < 1.0) {
-        return Err(Error::Invalid(format!(
-            "confidence must be between 0 and 1, got {}",
-            options.confidence
-        )));
+        return Err(Error::Invalid(format!("confidence must be between 0 and 1, got {}", options.confidence)));
     }
-    let factors = options
-        .factors
-        .clone()
-        .unwrap_or_else(|| options.by.clone());
+    let factors = options.factors.clone().unwrap_or_else(|| options.by.clone());
     let mut keep: Vec<String> = options.by.clone();
     keep.extend(factors.iter().filter(|f| !options.by.contains(f)).cloned());
     let prepared = prepare(
@@ -81,11 +70,8 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
 
     // Breakdown.
     let columns = UnitColumns::new(&units, &labels, weighted)?;
-    let by_cells = if options.by.is_empty() {
-        Vec::new()
-    } else {
-        cells(&units, &options.by, &columns, &labels, options, true)?
-    };
+    let by_cells =
+        if options.by.is_empty() { Vec::new() } else { cells(&units, &options.by, &columns, &labels, options, true)? };
     let mut by: Vec<GroupGap> = by_cells
         .iter()
         .map(|(group, stats)| GroupGap {
@@ -108,11 +94,8 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
     let (factor_weighted_gap_pct, factor_weighted) = if factors.is_empty() {
         (None, None)
     } else {
-        let factor_cells = if factors == options.by {
-            by_cells
-        } else {
-            cells(&units, &factors, &columns, &labels, options, false)?
-        };
+        let factor_cells =
+            if factors == options.by { by_cells } else { cells(&units, &factors, &columns, &labels, options, false)? };
         let (estimate, detail) = factor_weighted_gap(&factor_cells, &factors, options.confidence);
         (Some(estimate), Some(detail))
     };
@@ -139,49 +122,27 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
 
 /// Adds the measure column `__y`.
 fn with_measure(prepared: &Prepared, frame: DataFrame) -> Result<DataFrame> {
-    Ok(frame
-        .lazy()
-        .with_column(prepared.measure_expr().alias(COL_Y))
-        .collect()?)
+    Ok(frame.lazy().with_column(prepared.measure_expr().alias(COL_Y)).collect()?)
 }
 
 /// Re-aggregates employee × cell spells into one unit per employee (for the overall figures).
 fn employees(prepared: &Prepared, id: &str) -> Result<DataFrame> {
     let mut aggs = vec![col(COL_PAY).sum(), col(COL_ROWS).sum()];
-    if prepared
-        .frame
-        .get_column_names()
-        .iter()
-        .any(|c| c.as_str() == COL_HOURS)
-    {
+    if prepared.frame.get_column_names().iter().any(|c| c.as_str() == COL_HOURS) {
         aggs.push(col(COL_HOURS).sum());
     }
     if prepared.has_weight {
         aggs.push(col(COL_WEIGHT).first());
     }
-    Ok(prepared
-        .frame
-        .clone()
-        .lazy()
-        .group_by_stable([col(id), col(COL_GENDER)])
-        .agg(aggs)
-        .collect()?)
+    Ok(prepared.frame.clone().lazy().group_by_stable([col(id), col(COL_GENDER)]).agg(aggs).collect()?)
 }
 
 /// Gender labels in result order: `F`, `M`, then other values sorted.
 fn gender_labels(frame: &DataFrame) -> Result<Vec<String>> {
     let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
-    let unique = frame
-        .column(COL_GENDER)?
-        .as_materialized_series()
-        .unique()?;
-    let mut others: Vec<String> = unique
-        .str()?
-        .iter()
-        .flatten()
-        .filter(|l| *l != FEMALE && *l != MALE)
-        .map(String::from)
-        .collect();
+    let unique = frame.column(COL_GENDER)?.as_materialized_series().unique()?;
+    let mut others: Vec<String> =
+        unique.str()?.iter().flatten().filter(|l| *l != FEMALE && *l != MALE).map(String::from).collect();
     others.sort();
     labels.extend(others);
     Ok(labels)
@@ -196,21 +157,9 @@ struct UnitColumns {
 
 impl UnitColumns {
     fn new(frame: &DataFrame, labels: &[String], weighted: bool) -> Result<UnitColumns> {
-        let y: Vec<f64> = frame
-            .column(COL_Y)?
-            .f64()?
-            .iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect();
+        let y: Vec<f64> = frame.column(COL_Y)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
         let w = if weighted {
-            Some(
-                frame
-                    .column(COL_WEIGHT)?
-                    .f64()?
-                    .iter()
-                    .map(|v| v.unwrap_or(f64::NAN))
-                    .collect(),
-            )
+            Some(frame.column(COL_WEIGHT)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
         } else {
             None
         };
@@ -218,23 +167,12 @@ impl UnitColumns {
             .column(COL_GENDER)?
             .str()?
             .iter()
-            .map(|l| {
-                labels
-                    .iter()
-                    .position(|x| Some(x.as_str()) == l)
-                    .unwrap_or(0) as u32
-            })
+            .map(|l| labels.iter().position(|x| Some(x.as_str()) == l).unwrap_or(0) as u32)
             .collect();
         Ok(UnitColumns { y, w, codes })
     }
 
-    fn spec<'a>(
-        &'a self,
-        labels: &'a [String],
-        with_medians: bool,
-        options: &GapOptions,
-        seed: u64,
-    ) -> CellSpec<'a> {
+    fn spec<'a>(&'a self, labels: &'a [String], with_medians: bool, options: &GapOptions, seed: u64) -> CellSpec<'a> {
         CellSpec {
             y: &self.y,
             w: self.w.as_deref(),
@@ -261,43 +199,25 @@ fn cells(
     labels: &[String],
     options: &GapOptions,
     with_medians: bool,
-) -> Result<Vec<(BTreeMap<String, Option<String>>, CellStats)>> {
+) -> Result<Vec<(GroupKey, CellStats)>> {
     let grouped = frame.group_by_stable(keys.iter().map(String::as_str))?;
-    let key_columns: Vec<StringChunked> = grouped
-        .keys()
-        .iter()
-        .map(|c| Ok(c.cast(&DataType::String)?.str()?.clone()))
-        .collect::<Result<_>>()?;
+    let key_columns: Vec<StringChunked> =
+        grouped.keys().iter().map(|c| Ok(c.cast(&DataType::String)?.str()?.clone())).collect::<Result<_>>()?;
     let rows: Vec<GroupRows<'_>> = match &**grouped.get_groups() {
-        GroupsType::Idx(idx) => idx
-            .all()
-            .iter()
-            .map(|g| GroupRows::Idx(g.as_slice()))
-            .collect(),
-        GroupsType::Slice { groups, .. } => groups
-            .iter()
-            .map(|[first, len]| GroupRows::Range(*first as usize, *len as usize))
-            .collect(),
+        GroupsType::Idx(idx) => idx.all().iter().map(|g| GroupRows::Idx(g.as_slice())).collect(),
+        GroupsType::Slice { groups, .. } => {
+            groups.iter().map(|[first, len]| GroupRows::Range(*first as usize, *len as usize)).collect()
+        }
     };
-    let groups: Vec<BTreeMap<String, Option<String>>> = (0..rows.len())
-        .map(|g| {
-            keys.iter()
-                .zip(&key_columns)
-                .map(|(k, c)| (k.clone(), c.get(g).map(String::from)))
-                .collect()
-        })
+    let groups: Vec<GroupKey> = (0..rows.len())
+        .map(|g| keys.iter().zip(&key_columns).map(|(k, c)| (k.clone(), c.get(g).map(String::from))).collect())
         .collect();
     let stats: Vec<CellStats> = rows
         .par_iter()
         .zip(groups.par_iter())
         .map(|(rows, group)| {
             let key = serde_json::to_string(group).unwrap_or_default();
-            let spec = columns.spec(
-                labels,
-                with_medians,
-                options,
-                mix64(options.seed ^ fnv1a(key.as_bytes())),
-            );
+            let spec = columns.spec(labels, with_medians, options, mix64(options.seed ^ fnv1a(key.as_bytes())));
             match rows {
                 GroupRows::Idx(idx) => CellStats::compute(&spec, idx.iter().map(|&i| i as usize)),
                 GroupRows::Range(first, len) => CellStats::compute(&spec, *first..*first + *len),
@@ -312,9 +232,7 @@ fn cells(
 
 /// FNV-1a: a stable hash of a cell's key, so a cell's bootstrap stream does not depend on thread order.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -359,29 +277,15 @@ mod tests {
             "hours" => [1.0; 6],
         )
         .unwrap();
-        let scaled = frame
-            .clone()
-            .lazy()
-            .with_column(col("pay") * lit(3.7))
-            .collect()
-            .unwrap();
+        let scaled = frame.clone().lazy().with_column(col("pay") * lit(3.7)).collect().unwrap();
         let mut o = options();
         o.by = vec!["unit".into()];
         let a = gap(&frame, &o).unwrap();
         let b = gap(&scaled, &o).unwrap();
         let close = |x: Option<f64>, y: Option<f64>| (x.unwrap() - y.unwrap()).abs() < 1e-10;
-        assert!(close(
-            a.overall.mean_gap_pct.estimate,
-            b.overall.mean_gap_pct.estimate
-        ));
+        assert!(close(a.overall.mean_gap_pct.estimate, b.overall.mean_gap_pct.estimate));
         assert!(close(a.overall.mean_gap_pct.se, b.overall.mean_gap_pct.se));
-        assert!(close(
-            a.overall.median_gap_pct.estimate,
-            b.overall.median_gap_pct.estimate
-        ));
-        assert!(close(
-            a.by[0].figures.mean_gap_pct.estimate,
-            b.by[0].figures.mean_gap_pct.estimate
-        ));
+        assert!(close(a.overall.median_gap_pct.estimate, b.overall.median_gap_pct.estimate));
+        assert!(close(a.by[0].figures.mean_gap_pct.estimate, b.by[0].figures.mean_gap_pct.estimate));
     }
 }

@@ -1,13 +1,12 @@
 //! The ILO factor-weighted gender pay gap (ILO Global Wage Report 2018/19, ch. 6): gaps within subgroups
 //! weighted by each subgroup's share of employment.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::stats::{normal_quantile, Estimate};
 
 use super::cell::CellStats;
+use super::GroupKey;
 
 /// How the factor-weighted gap was formed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,7 +18,7 @@ pub struct FactorWeighted {
     pub subgroups_excluded: usize,
     /// Share of employment (women and men) held by the excluded subgroups, in percent.
     pub excluded_employment_share_pct: f64,
-    pub excluded: Vec<BTreeMap<String, Option<String>>>,
+    pub excluded: Vec<GroupKey>,
 }
 
 /// `FWGP = Σₖ sₖ · gapₖ` with `gapₖ = (mean_M,k − mean_F,k) / mean_M,k × 100` and `sₖ` the share of subgroup k
@@ -29,7 +28,7 @@ pub struct FactorWeighted {
 ///
 /// Example: subgroup a (gap 10 %, 30 workers) and b (gap 20 %, 10 workers) give 0.75·10 + 0.25·20 = 12.5 %.
 pub fn factor_weighted_gap(
-    cells: &[(BTreeMap<String, Option<String>>, CellStats)],
+    cells: &[(GroupKey, CellStats)],
     factors: &[String],
     confidence: f64,
 ) -> (Estimate, FactorWeighted) {
@@ -49,18 +48,9 @@ pub fn factor_weighted_gap(
         }
     }
     let used_weight: f64 = used.iter().map(|u| u.0).sum();
-    let estimate = (used_weight > 0.0).then(|| {
-        used.iter()
-            .map(|(w, g, _)| w / used_weight * g)
-            .sum::<f64>()
-    });
+    let estimate = (used_weight > 0.0).then(|| used.iter().map(|(w, g, _)| w / used_weight * g).sum::<f64>());
     let se = if used.iter().all(|u| u.2.is_some()) && used_weight > 0.0 {
-        Some(
-            used.iter()
-                .map(|(w, _, se)| (w / used_weight * se.unwrap_or(0.0)).powi(2))
-                .sum::<f64>()
-                .sqrt(),
-        )
+        Some(used.iter().map(|(w, _, se)| (w / used_weight * se.unwrap_or(0.0)).powi(2)).sum::<f64>().sqrt())
     } else {
         None
     };
@@ -69,11 +59,7 @@ pub fn factor_weighted_gap(
         factors: factors.to_vec(),
         subgroups_used: used.len(),
         subgroups_excluded: excluded.len(),
-        excluded_employment_share_pct: if total > 0.0 {
-            100.0 * excluded_weight / total
-        } else {
-            0.0
-        },
+        excluded_employment_share_pct: if total > 0.0 { 100.0 * excluded_weight / total } else { 0.0 },
         excluded,
     };
     (Estimate::symmetric(estimate, se, q), detail)

@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Ledger, Measure, Unit};
 use crate::stats::Estimate;
 
+/// Grouping column → value of one cell of a breakdown (as text; `None` for missing values).
+pub type GroupKey = BTreeMap<String, Option<String>>;
+
 /// Figures of one published cell (the whole population, or one group of the `by` breakdown).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GapFigures {
@@ -44,7 +47,7 @@ pub struct GapFigures {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupGap {
     /// Grouping column → value (as text; `null` for missing values).
-    pub group: BTreeMap<String, Option<String>>,
+    pub group: GroupKey,
     #[serde(flatten)]
     pub figures: GapFigures,
     /// True when the cell's figures are withheld (fewer than `min_cell` women or men, or complementary).

@@ -50,17 +50,10 @@ pub fn gap_summary(result: &GapResult) -> String {
         _ => "rows",
     };
     let level = (result.confidence * 100.0).round();
-    let _ = writeln!(
-        out,
-        "Gender pay gap in {measure}: (men − women) / men × 100; unit: {unit}"
-    );
+    let _ = writeln!(out, "Gender pay gap in {measure}: (men − women) / men × 100; unit: {unit}");
     let o = &result.overall;
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "{:<16}{:>10}{:>10}{:>9}  {level}% CI",
-        "", "Women", "Men", "Gap %"
-    );
+    let _ = writeln!(out, "{:<16}{:>10}{:>10}{:>9}  {level}% CI", "", "Women", "Men", "Gap %");
     let _ = writeln!(
         out,
         "{:<16}{:>10}{:>10}",
@@ -87,16 +80,9 @@ pub fn gap_summary(result: &GapResult) -> String {
         ci(&o.median_gap_pct)
     );
     let others: Vec<String> =
-        o.n.iter()
-            .filter(|(k, _)| *k != FEMALE && *k != MALE)
-            .map(|(k, v)| format!("{k}: {}", count(*v)))
-            .collect();
+        o.n.iter().filter(|(k, _)| *k != FEMALE && *k != MALE).map(|(k, v)| format!("{k}: {}", count(*v))).collect();
     if !others.is_empty() {
-        let _ = writeln!(
-            out,
-            "Other gender values (reported, not in the gap): {}",
-            others.join(", ")
-        );
+        let _ = writeln!(out, "Other gender values (reported, not in the gap): {}", others.join(", "));
     }
 
     if !result.by.is_empty() {
@@ -119,11 +105,8 @@ pub fn gap_summary(result: &GapResult) -> String {
             let f = &g.figures;
             let label = group_label(g, &result.by_columns);
             if g.suppressed {
-                let _ = writeln!(
-                    out,
-                    "{label:<width$}  suppressed ({})",
-                    g.suppression.as_deref().unwrap_or("small cell")
-                );
+                let _ =
+                    writeln!(out, "{label:<width$}  suppressed ({})", g.suppression.as_deref().unwrap_or("small cell"));
                 continue;
             }
             let _ = writeln!(
@@ -157,30 +140,19 @@ pub fn gap_summary(result: &GapResult) -> String {
 
     let ledger = &result.ledger;
     let _ = writeln!(out);
-    let excluded: Vec<String> = ledger
-        .excluded
-        .iter()
-        .map(|(k, v)| format!("{k} {}", thousands(*v)))
-        .collect();
+    let excluded: Vec<String> = ledger.excluded.iter().map(|(k, v)| format!("{k} {}", thousands(*v))).collect();
     let _ = writeln!(
         out,
         "Rows: read {}, used {}, excluded {}{}",
         thousands(ledger.read),
         thousands(ledger.used),
         thousands(ledger.excluded_total()),
-        if excluded.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", excluded.join(", "))
-        }
+        if excluded.is_empty() { String::new() } else { format!(" ({})", excluded.join(", ")) }
     );
     let suppression = if result.min_cell == 0 {
         "Disclosure control: off (min_cell = 0).".to_string()
     } else {
-        format!(
-            "Disclosure control: groups with fewer than {} women or men are suppressed.",
-            result.min_cell
-        )
+        format!("Disclosure control: groups with fewer than {} women or men are suppressed.", result.min_cell)
     };
     let _ = writeln!(
         out,
@@ -196,13 +168,7 @@ pub fn gap_summary(result: &GapResult) -> String {
 fn group_label(g: &crate::gap::GroupGap, columns: &[String]) -> String {
     columns
         .iter()
-        .map(|c| {
-            g.group
-                .get(c)
-                .cloned()
-                .flatten()
-                .unwrap_or_else(|| "(missing)".into())
-        })
+        .map(|c| g.group.get(c).cloned().flatten().unwrap_or_else(|| "(missing)".into()))
         .collect::<Vec<_>>()
         .join(" × ")
 }

@@ -11,6 +11,5 @@ use crate::{Error, Result};
 
 /// The JSON document of a result (pretty-printed, stable key order).
 pub fn to_json<T: Serialize>(result: &T) -> Result<String> {
-    serde_json::to_string_pretty(result)
-        .map_err(|e| Error::Invalid(format!("cannot serialize result: {e}")))
+    serde_json::to_string_pretty(result).map_err(|e| Error::Invalid(format!("cannot serialize result: {e}")))
 }

@@ -17,10 +17,7 @@ pub struct Estimate {
 impl Estimate {
     /// An estimate without uncertainty.
     pub fn point(estimate: Option<f64>) -> Estimate {
-        Estimate {
-            estimate,
-            ..Estimate::default()
-        }
+        Estimate { estimate, ..Estimate::default() }
     }
 
     /// `estimate ± q · se` (symmetric interval); the interval is null when the se is.
@@ -29,12 +26,7 @@ impl Estimate {
             (Some(e), Some(s)) if s.is_finite() => (Some(e - q * s), Some(e + q * s)),
             _ => (None, None),
         };
-        Estimate {
-            estimate,
-            se: se.filter(|s| s.is_finite()),
-            ci_low,
-            ci_high,
-        }
+        Estimate { estimate, se: se.filter(|s| s.is_finite()), ci_low, ci_high }
     }
 
     /// The suppressed / undefined estimate: every field null.
@@ -53,9 +45,7 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
     if !df.is_finite() || df > 1e7 {
         return normal_quantile(p);
     }
-    StudentsT::new(0.0, 1.0, df)
-        .map(|t| t.inverse_cdf(p))
-        .unwrap_or(f64::NAN)
+    StudentsT::new(0.0, 1.0, df).map(|t| t.inverse_cdf(p)).unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]

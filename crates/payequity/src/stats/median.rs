@@ -29,10 +29,7 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
         return Some(upper);
     }
     // The lower middle value is the largest of the left part.
-    let lower = values[..n / 2]
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
+    let lower = values[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
     Some(0.5 * (lower + upper))
 }
 
@@ -175,13 +172,9 @@ impl<'a> OrderStatistics<'a> {
         if r >= self.lo && r <= self.hi {
             self.values[r]
         } else if r < self.lo {
-            *self.values[..self.lo]
-                .select_nth_unstable_by(r, f64::total_cmp)
-                .1
+            *self.values[..self.lo].select_nth_unstable_by(r, f64::total_cmp).1
         } else {
-            *self.values[self.hi + 1..]
-                .select_nth_unstable_by(r - self.hi - 1, f64::total_cmp)
-                .1
+            *self.values[self.hi + 1..].select_nth_unstable_by(r - self.hi - 1, f64::total_cmp).1
         }
     }
 }
@@ -216,18 +209,10 @@ fn weighted_bootstrap(pairs: &mut [(f64, f64)], reps: usize, seed: u64) -> Vec<f
     (0..reps)
         .map(|r| {
             let stream = mix64(seed ^ mix64(r as u64 + 1));
-            let draw = |i: usize| {
-                poisson1(unit_uniform(mix64(
-                    stream ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                )))
-            };
-            let weights: Vec<f64> = pairs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| p.1 * draw(i))
-                .collect();
-            weighted_median_sorted(pairs.iter().map(|p| p.0), weights.iter().copied())
-                .unwrap_or(f64::NAN)
+            let draw =
+                |i: usize| poisson1(unit_uniform(mix64(stream ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))));
+            let weights: Vec<f64> = pairs.iter().enumerate().map(|(i, p)| p.1 * draw(i)).collect();
+            weighted_median_sorted(pairs.iter().map(|p| p.0), weights.iter().copied()).unwrap_or(f64::NAN)
         })
         .collect()
 }
@@ -268,18 +253,13 @@ mod tests {
             let mut brute = Vec::with_capacity(reps);
             for r in 0..reps {
                 let mut resample: Vec<f64> = (0..n)
-                    .map(|i| {
-                        data[(unit_uniform(mix64(mix64(r as u64) ^ i as u64)) * n as f64) as usize]
-                    })
+                    .map(|i| data[(unit_uniform(mix64(mix64(r as u64) ^ i as u64)) * n as f64) as usize])
                     .collect();
                 brute.push(median(&mut resample).unwrap());
             }
             let stats = |v: &[f64]| {
                 let m = v.iter().sum::<f64>() / v.len() as f64;
-                (
-                    m,
-                    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt(),
-                )
+                (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt())
             };
             let (me, se) = stats(&exact);
             let (mb, sb) = stats(&brute);

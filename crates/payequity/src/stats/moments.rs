@@ -53,8 +53,8 @@ impl Moments {
             let wxi = w * x[i];
             self.sum_wx[i] += wxi;
             self.xtwy[i] += wxi * y;
-            for j in 0..=i {
-                self.xtwx[[i, j]] += wxi * x[j];
+            for (j, xj) in x.iter().enumerate().take(i + 1) {
+                self.xtwx[[i, j]] += wxi * xj;
             }
         }
         self.ytwy += w * y * y;
@@ -83,11 +83,7 @@ impl Moments {
     /// Associative, commutative merge: every field is a sum.
     pub fn merge(mut self, other: &Moments) -> Result<Moments> {
         if self.k() != other.k() {
-            return Err(Error::Invalid(format!(
-                "cannot merge moments of {} and {} regressors",
-                self.k(),
-                other.k()
-            )));
+            return Err(Error::Invalid(format!("cannot merge moments of {} and {} regressors", self.k(), other.k())));
         }
         self.n += other.n;
         self.sum_w += other.sum_w;
@@ -106,14 +102,12 @@ impl Moments {
 
     /// Compact binary form (postcard) for shipping moments between processes (Spark, Dask workers).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        postcard::to_stdvec(self)
-            .map_err(|e| Error::Invalid(format!("cannot serialize moments: {e}")))
+        postcard::to_stdvec(self).map_err(|e| Error::Invalid(format!("cannot serialize moments: {e}")))
     }
 
     /// Inverse of [`Moments::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Moments> {
-        postcard::from_bytes(bytes)
-            .map_err(|e| Error::Invalid(format!("cannot deserialize moments: {e}")))
+        postcard::from_bytes(bytes).map_err(|e| Error::Invalid(format!("cannot deserialize moments: {e}")))
     }
 }
 
@@ -136,15 +130,7 @@ pub struct MeanMoments {
 impl MeanMoments {
     /// Moments of one observation.
     pub fn one(y: f64, w: f64) -> MeanMoments {
-        MeanMoments {
-            n: 1,
-            sum_w: w,
-            sum_w2: w * w,
-            mean: y,
-            m2: 0.0,
-            c1: 0.0,
-            c2: 0.0,
-        }
+        MeanMoments { n: 1, sum_w: w, sum_w2: w * w, mean: y, m2: 0.0, c1: 0.0, c2: 0.0 }
     }
 
     /// Moments of a slice, accumulated in blocks merged pairwise (bounded rounding error).
@@ -264,17 +250,9 @@ mod tests {
         let m = MeanMoments::from_slice(&y, Some(&w));
         let mean = 24.0 / 4.5;
         assert!(close(m.mean, mean, 1e-15));
-        let c2: f64 = y
-            .iter()
-            .zip(&w)
-            .map(|(y, w)| w * w * (y - mean) * (y - mean))
-            .sum();
+        let c2: f64 = y.iter().zip(&w).map(|(y, w)| w * w * (y - mean) * (y - mean)).sum();
         assert!(close(m.c2, c2, 1e-13));
-        assert!(close(
-            m.var_of_mean().unwrap(),
-            4.0 / 3.0 * c2 / (4.5 * 4.5),
-            1e-13
-        ));
+        assert!(close(m.var_of_mean().unwrap(), 4.0 / 3.0 * c2 / (4.5 * 4.5), 1e-13));
     }
 
     #[test]

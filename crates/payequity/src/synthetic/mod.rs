@@ -14,11 +14,8 @@ use crate::{Error, Result};
 pub fn write_synthetic(synthetic: &mut Synthetic, out: &Path) -> Result<PathBuf> {
     crate::data::write_table(&mut synthetic.payroll, out)?;
     let truth_path = out.parent().unwrap_or(Path::new(".")).join("truth.json");
-    let text = serde_json::to_string_pretty(&synthetic.truth)
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-    std::fs::write(&truth_path, text + "\n").map_err(|e| Error::Io {
-        path: truth_path.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    let text = serde_json::to_string_pretty(&synthetic.truth).map_err(|e| Error::Invalid(e.to_string()))?;
+    std::fs::write(&truth_path, text + "\n")
+        .map_err(|e| Error::Io { path: truth_path.display().to_string(), reason: e.to_string() })?;
     Ok(truth_path)
 }

@@ -175,13 +175,7 @@ const WITHIN_JOB_GAP: [(&str, f64); 3] = [("2211", 0.92), ("2212", 0.92), ("3221
 const HAZARD_RATE: [(&str, f64); 2] = [("high", 0.25), ("medium", 0.10)];
 const STANDARD_MONTHLY_HOURS: f64 = 162.5; // 37.5 h/week × 52 / 12
 const REMOTE_ALLOWANCE: f64 = 180.0; // per month at FTE 1
-const HOSPITAL_UNITS: [&str; 5] = [
-    "ICU",
-    "COVID ward",
-    "emergency",
-    "general ward",
-    "outpatient",
-];
+const HOSPITAL_UNITS: [&str; 5] = ["ICU", "COVID ward", "emergency", "general ward", "outpatient"];
 const HOSPITAL_UNIT_SHARES: [f64; 5] = [0.12, 0.10, 0.15, 0.45, 0.18];
 
 /// Options of the generator.
@@ -199,13 +193,7 @@ pub struct GeneratorOptions {
 
 impl Default for GeneratorOptions {
     fn default() -> Self {
-        GeneratorOptions {
-            employees: 5000,
-            months: 12,
-            seed: 2022,
-            start_year: 2025,
-            plant_disparity: true,
-        }
+        GeneratorOptions { employees: 5000, months: 12, seed: 2022, start_year: 2025, plant_disparity: true }
     }
 }
 
@@ -309,16 +297,12 @@ fn draw_employee(i: usize, d: &mut Draws) -> Employee {
     } else {
         [1.0, 0.8, 0.6, 0.5][d.pick(&[0.8, 0.1, 0.05, 0.05])]
     };
-    let mut rate =
-        occupation.base_rate * (1.0 + 0.012 * tenure_years.min(25.0)) * (0.05 * d.normal()).exp();
+    let mut rate = occupation.base_rate * (1.0 + 0.012 * tenure_years.min(25.0)) * (0.05 * d.normal()).exp();
     if contract == "agency" {
         rate *= 1.10;
     }
     if gender == "F" {
-        if let Some((_, factor)) = WITHIN_JOB_GAP
-            .iter()
-            .find(|(isco, _)| *isco == occupation.isco)
-        {
+        if let Some((_, factor)) = WITHIN_JOB_GAP.iter().find(|(isco, _)| *isco == occupation.isco) {
             rate *= factor;
         }
     }
@@ -343,14 +327,10 @@ fn draw_employee(i: usize, d: &mut Draws) -> Employee {
 /// Generates the payroll and its truths.
 pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
     if options.employees == 0 || options.months == 0 {
-        return Err(Error::Invalid(
-            "generate needs at least one employee and one month".into(),
-        ));
+        return Err(Error::Invalid("generate needs at least one employee and one month".into()));
     }
     let mut d = Draws(Pcg64::seed_from_u64(options.seed));
-    let employees: Vec<Employee> = (0..options.employees)
-        .map(|i| draw_employee(i, &mut d))
-        .collect();
+    let employees: Vec<Employee> = (0..options.employees).map(|i| draw_employee(i, &mut d)).collect();
 
     let n = options.employees * options.months;
     macro_rules! columns { ($($name:ident: $t:ty),*) => { $(let mut $name: Vec<$t> = Vec::with_capacity(n);)* } }
@@ -362,8 +342,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
         payment_date: String);
 
     let mut hazard_cases: Vec<Value> = Vec::new();
-    let (mut hazard_eligible, mut hazard_expected_total, mut hazard_shortfall_total) =
-        (0u64, 0.0, 0.0);
+    let (mut hazard_eligible, mut hazard_expected_total, mut hazard_shortfall_total) = (0u64, 0.0, 0.0);
     let mut unpaid_leave_rows = 0u64;
     for m in 0..options.months {
         let year = options.start_year + (m / 12) as i32;
@@ -372,11 +351,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
         for e in &employees {
             let unpaid_leave = d.chance(0.004);
             let reduced_pay = !unpaid_leave && d.chance(0.01);
-            let hours = if unpaid_leave {
-                0.0
-            } else {
-                (e.fte * STANDARD_MONTHLY_HOURS * 2.0).round() / 2.0
-            };
+            let hours = if unpaid_leave { 0.0 } else { (e.fte * STANDARD_MONTHLY_HOURS * 2.0).round() / 2.0 };
             let hospital_shift_work = e.occupation.hospital && e.unit != "outpatient";
             let ot_mean = if !hospital_shift_work {
                 1.0
@@ -385,16 +360,9 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
             } else {
                 6.0
             };
-            let ot_hours = if unpaid_leave {
-                0.0
-            } else {
-                (d.exponential(ot_mean) * e.fte).round()
-            };
-            let unsocial_hours = if hospital_shift_work && !unpaid_leave {
-                (hours * (0.1 + 0.2 * d.uniform())).round()
-            } else {
-                0.0
-            };
+            let ot_hours = if unpaid_leave { 0.0 } else { (d.exponential(ot_mean) * e.fte).round() };
+            let unsocial_hours =
+                if hospital_shift_work && !unpaid_leave { (hours * (0.1 + 0.2 * d.uniform())).round() } else { 0.0 };
             let risk = match e.unit {
                 "ICU" | "COVID ward" => "high",
                 "emergency" => "medium",
@@ -408,17 +376,14 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
             let base = cents(e.rate * hours * if reduced_pay { 0.5 } else { 1.0 });
             let overtime = cents(ot_hours * e.rate * 1.5);
             let unsocial = cents(unsocial_hours * e.rate * 0.3);
-            let expected_hazard = HAZARD_RATE
-                .iter()
-                .find(|(r, _)| *r == risk)
-                .map_or(0.0, |(_, share)| cents(hazard_h * e.rate * share));
+            let expected_hazard =
+                HAZARD_RATE.iter().find(|(r, _)| *r == risk).map_or(0.0, |(_, share)| cents(hazard_h * e.rate * share));
             let mut paid_hazard = expected_hazard;
             if expected_hazard > 0.0 {
                 hazard_eligible += 1;
                 hazard_expected_total += expected_hazard;
                 let p_not_paid = if options.plant_disparity {
-                    0.02 + if e.contract == "agency" { 0.10 } else { 0.0 }
-                        + if e.gender == "F" { 0.04 } else { 0.0 }
+                    0.02 + if e.contract == "agency" { 0.10 } else { 0.0 } + if e.gender == "F" { 0.04 } else { 0.0 }
                 } else {
                     0.065
                 };
@@ -438,11 +403,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
                         "paid": paid_hazard, "shortfall": shortfall, "status": status}));
                 }
             }
-            let remote = if e.region == "remote" && !unpaid_leave {
-                cents(REMOTE_ALLOWANCE * e.fte)
-            } else {
-                0.0
-            };
+            let remote = if e.region == "remote" && !unpaid_leave { cents(REMOTE_ALLOWANCE * e.fte) } else { 0.0 };
             let bonus_amount = if e.occupation.skill_level == 1 && month == 3 && d.chance(0.6) {
                 cents(2500.0 * (0.4 * d.normal()).exp() * if e.gender == "M" { 1.15 } else { 1.0 })
             } else if month == 12 && d.chance(0.05) {
@@ -484,9 +445,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
     }
     // Planted data-quality problems: exact duplicate rows (a payroll export run twice for some workers).
     let duplicates = (options.employees / 200).max(1).min(n);
-    let duplicate_rows: Vec<usize> = (0..duplicates)
-        .map(|_| (d.uniform() * n as f64) as usize)
-        .collect();
+    let duplicate_rows: Vec<usize> = (0..duplicates).map(|_| (d.uniform() * n as f64) as usize).collect();
 
     let mut frame = df!(
         "employee_id" => employee_id, "period" => period, "gender" => gender, "age" => age,
@@ -500,10 +459,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
         "remote_allowance" => remote_allowance, "bonus" => bonus, "full_pay" => full_pay,
         "payment_date" => payment_date
     )?;
-    let idx = IdxCa::from_vec(
-        "idx".into(),
-        duplicate_rows.iter().map(|&r| r as IdxSize).collect(),
-    );
+    let idx = IdxCa::from_vec("idx".into(), duplicate_rows.iter().map(|&r| r as IdxSize).collect());
     let extra = frame.take(&idx)?;
     frame.vstack_mut(&extra)?;
     frame.rechunk_mut();
@@ -550,10 +506,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
             "other_gender_value": "X (about 0.3% of employees), kept as its own group"
         }
     });
-    Ok(Synthetic {
-        payroll: frame,
-        truth,
-    })
+    Ok(Synthetic { payroll: frame, truth })
 }
 
 #[cfg(test)]
@@ -562,11 +515,7 @@ mod tests {
 
     #[test]
     fn deterministic_for_a_seed_and_shaped_as_documented() {
-        let options = GeneratorOptions {
-            employees: 200,
-            months: 3,
-            ..GeneratorOptions::default()
-        };
+        let options = GeneratorOptions { employees: 200, months: 3, ..GeneratorOptions::default() };
         let a = generate(&options).unwrap();
         let b = generate(&options).unwrap();
         assert!(a.payroll.equals_missing(&b.payroll));
@@ -578,17 +527,10 @@ mod tests {
 
     #[test]
     fn planted_hazard_shortfall_adds_up() {
-        let s = generate(&GeneratorOptions {
-            employees: 300,
-            months: 2,
-            ..GeneratorOptions::default()
-        })
-        .unwrap();
+        let s = generate(&GeneratorOptions { employees: 300, months: 2, ..GeneratorOptions::default() }).unwrap();
         let cases = s.truth["hazard_non_payment"]["cases"].as_array().unwrap();
         let total: f64 = cases.iter().map(|c| c["shortfall"].as_f64().unwrap()).sum();
-        let planted = s.truth["hazard_non_payment"]["shortfall_total"]
-            .as_f64()
-            .unwrap();
+        let planted = s.truth["hazard_non_payment"]["shortfall_total"].as_f64().unwrap();
         assert!((cents(total) - planted).abs() < 0.005);
     }
 }
