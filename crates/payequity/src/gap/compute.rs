@@ -50,12 +50,17 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
     let labels = gender_labels(&whole)?;
     let weighted = prepared.has_weight;
 
-    // Overall.
-    let overall = {
-        let columns = UnitColumns::new(&whole, &labels, weighted)?;
-        let spec = columns.spec(&labels, true, options, mix64(options.seed));
-        CellStats::compute(&spec, 0..columns.y.len())
-    };
+    // Overall figures and the breakdown's cells, computed concurrently.
+    let whole_columns = UnitColumns::new(&whole, &labels, weighted)?;
+    let columns = UnitColumns::new(&units, &labels, weighted)?;
+    let (overall, by_cells) = rayon::join(
+        || {
+            let spec = whole_columns.spec(&labels, true, options, mix64(options.seed));
+            CellStats::compute(&spec, 0..whole_columns.y.len())
+        },
+        || if options.by.is_empty() { Ok(Vec::new()) } else { cells(&units, &options.by, &columns, &labels, options, true) },
+    );
+    let by_cells = by_cells?;
     let (n_f, n_m) = overall.counts_fm();
     if n_f == 0 || n_m == 0 {
         warnings.push(format!(

@@ -133,9 +133,12 @@ impl MeanMoments {
         MeanMoments { n: 1, sum_w: w, sum_w2: w * w, mean: y, m2: 0.0, c1: 0.0, c2: 0.0 }
     }
 
-    /// Moments of a slice, accumulated in blocks merged pairwise (bounded rounding error).
+    /// Moments of a slice, accumulated in blocks merged pairwise (bounded rounding error). Large slices
+    /// split in halves computed in parallel; the split does not depend on the thread count, so neither
+    /// does the result.
     pub fn from_slice(y: &[f64], w: Option<&[f64]>) -> MeanMoments {
         const BLOCK: usize = 1024;
+        const PARALLEL: usize = 1 << 16;
         if y.len() <= BLOCK {
             let mut m = MeanMoments::default();
             for (i, &yi) in y.iter().enumerate() {
@@ -148,7 +151,12 @@ impl MeanMoments {
             Some(w) => (Some(&w[..mid]), Some(&w[mid..])),
             None => (None, None),
         };
-        MeanMoments::from_slice(&y[..mid], wl).merge(&MeanMoments::from_slice(&y[mid..], wr))
+        let (left, right) = if y.len() >= PARALLEL {
+            rayon::join(|| MeanMoments::from_slice(&y[..mid], wl), || MeanMoments::from_slice(&y[mid..], wr))
+        } else {
+            (MeanMoments::from_slice(&y[..mid], wl), MeanMoments::from_slice(&y[mid..], wr))
+        };
+        left.merge(&right)
     }
 
     /// Adds one observation (Welford / West's weighted update).
