@@ -41,16 +41,18 @@ fn thousands(v: u64) -> String {
 /// Renders a gap result as an aligned text table (what `payequity gap --format table` prints).
 pub fn gap_summary(result: &GapResult) -> String {
     let mut out = String::new();
-    let measure = match result.measure {
-        Measure::Hourly => "hourly pay",
-        Measure::Pay => "pay level (sum of pay over the periods)",
+    let (measure, amounts) = match result.measure {
+        Measure::Hourly => ("hourly pay", "currency units per hour"),
+        Measure::Pay => ("pay level (sum of pay over the periods)", "currency units"),
     };
     let unit = match result.unit {
-        Unit::Employee => "employees",
+        Unit::Employee => "employees (pay and hours summed over their periods)",
         _ => "rows",
     };
     let level = (result.confidence * 100.0).round();
-    let _ = writeln!(out, "Gender pay gap in {measure}: (men − women) / men × 100; unit: {unit}");
+    let _ = writeln!(out, "Gender pay gap in {measure}: (men − women) / men × 100, in %.");
+    let _ = writeln!(out, "Counted: {unit}.");
+    let _ = writeln!(out, "Means and medians in {amounts}.");
     let o = &result.overall;
     let _ = writeln!(out);
     let _ = writeln!(out, "{:<16}{:>10}{:>10}{:>9}  {level}% CI", "", "Women", "Men", "Gap %");
