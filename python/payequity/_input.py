@@ -19,7 +19,7 @@ def as_table(data: Any) -> Any:
         return data
     module = type(data).__module__
     if module.startswith("pandas"):
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped]
 
         return pa.Table.from_pandas(data, preserve_index=False)
     if module.startswith("polars") and hasattr(data, "collect"):
