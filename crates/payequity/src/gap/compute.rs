@@ -58,7 +58,13 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
             let spec = whole_columns.spec(&labels, true, options, mix64(options.seed));
             CellStats::compute(&spec, 0..whole_columns.y.len())
         },
-        || if options.by.is_empty() { Ok(Vec::new()) } else { cells(&units, &options.by, &columns, &labels, options, true) },
+        || {
+            if options.by.is_empty() {
+                Ok(Vec::new())
+            } else {
+                cells(&units, &options.by, &columns, &labels, options, true)
+            }
+        },
     );
     let by_cells = by_cells?;
     let (n_f, n_m) = overall.counts_fm();
