@@ -72,6 +72,16 @@ impl Reason {
         }
     }
 
+    /// A compact numeric code (1-based position in [`Reason::ALL`]) used in columns while rows are checked.
+    pub fn code(self) -> u32 {
+        Reason::ALL.iter().position(|r| *r == self).expect("every reason is in ALL") as u32 + 1
+    }
+
+    /// Inverse of [`Reason::code`].
+    pub fn from_code(code: u32) -> Option<Reason> {
+        (code as usize).checked_sub(1).and_then(|i| Reason::ALL.get(i).copied())
+    }
+
     /// Parses a ledger key back into a reason.
     pub fn from_key(key: &str) -> Option<Reason> {
         Reason::ALL.into_iter().find(|r| r.as_str() == key)
@@ -132,6 +142,8 @@ mod tests {
     fn reason_keys_round_trip() {
         for reason in Reason::ALL {
             assert_eq!(Reason::from_key(reason.as_str()), Some(reason));
+            assert_eq!(Reason::from_code(reason.code()), Some(reason));
         }
+        assert_eq!(Reason::from_code(0), None);
     }
 }

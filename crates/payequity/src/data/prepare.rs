@@ -11,8 +11,12 @@ use super::ledger::{Ledger, Reason};
 use super::long::{pivot, LongFormat};
 use crate::{Error, Result};
 
-/// Gender group label of each unit: `F`, `M`, or the raw value of another gender.
+/// Gender group of each unit, as an index into [`Prepared::gender_labels`] (0 = `F`, 1 = `M`, then the
+/// other values).
 pub const COL_GENDER: &str = "__gender";
+/// Placeholder code of "another gender value" before other values get their own codes.
+const OTHER_GENDER: u32 = 2;
+const COL_GENDER_RAW: &str = "__gender_raw";
 /// Total pay of the unit (sum of the pay components).
 pub const COL_PAY: &str = "__pay";
 /// Hours of the unit (only when an hours column is mapped).
@@ -85,6 +89,8 @@ pub struct Prepared {
     pub unit: Unit,
     /// The employee id column of `frame` when unit = employee.
     pub employee_id: Option<String>,
+    /// Labels of the gender codes in [`COL_GENDER`]: `F`, `M`, then other values in sorted order.
+    pub gender_labels: Vec<String>,
     pub has_weight: bool,
 }
 
@@ -120,16 +126,15 @@ fn require_numeric(frame: &DataFrame, name: &str, role: &str) -> Result<()> {
     }
 }
 
-/// The gender label expression: `F` / `M` for mapped values, the raw value for others, null for null/empty.
-/// A numeric column compares numerically, so a configured `1` matches `1.0`.
-fn gender_label(column: &str, dtype: &DataType, genders: &GenderValues) -> Result<Expr> {
-    let raw = col(column).cast(DataType::String);
+/// The gender code expression: 0 (female values), 1 (male values), [`OTHER_GENDER`] (any other value), null
+/// for null or empty values. A numeric column compares numerically, so a configured `1` matches `1.0`.
+fn gender_code(column: &str, dtype: &DataType, genders: &GenderValues) -> Result<Expr> {
     let numeric = dtype.is_primitive_numeric();
-    let value = if numeric { col(column).cast(DataType::Float64) } else { raw.clone() };
+    let value = if numeric { col(column).cast(DataType::Float64) } else { col(column).cast(DataType::String) };
     let is_missing = if numeric {
         value.clone().is_null().or(value.clone().is_nan())
     } else {
-        raw.clone().is_null().or(raw.clone().str().strip_chars(lit(NULL)).eq(lit("")))
+        value.clone().is_null().or(value.clone().eq(lit("")))
     };
     let literal = |v: &str| -> Result<Expr> {
         if !numeric {
@@ -149,12 +154,44 @@ fn gender_label(column: &str, dtype: &DataType, genders: &GenderValues) -> Resul
         Ok(expr.fill_null(lit(false)))
     };
     Ok(when(is_missing)
-        .then(lit(NULL).cast(DataType::String))
+        .then(lit(NULL).cast(DataType::UInt32))
         .when(matches(&genders.female)?)
-        .then(lit(FEMALE))
+        .then(lit(0u32))
         .when(matches(&genders.male)?)
-        .then(lit(MALE))
-        .otherwise(raw))
+        .then(lit(1u32))
+        .otherwise(lit(OTHER_GENDER)))
+}
+
+/// Gives each other gender value its own code (2, 3, ... in sorted order); returns all labels.
+fn code_other_genders(frame: &mut DataFrame) -> Result<Vec<String>> {
+    let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
+    let codes = frame.column(COL_GENDER)?.u32()?.clone();
+    if !codes.iter().any(|c| c == Some(OTHER_GENDER)) {
+        return Ok(labels);
+    }
+    let raw = frame.column(COL_GENDER_RAW)?.cast(&DataType::String)?;
+    let raw = raw.str()?;
+    let mut others: Vec<String> = codes
+        .iter()
+        .zip(raw.iter())
+        .filter(|(c, _)| *c == Some(OTHER_GENDER))
+        .filter_map(|(_, r)| r.map(String::from))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let lookup: std::collections::HashMap<String, u32> =
+        others.iter().enumerate().map(|(i, l)| (l.clone(), OTHER_GENDER + i as u32)).collect();
+    let recoded: UInt32Chunked = codes
+        .iter()
+        .zip(raw.iter())
+        .map(|(c, r)| match (c, r) {
+            (Some(OTHER_GENDER), Some(r)) => lookup.get(r).copied(),
+            (c, _) => c,
+        })
+        .collect();
+    frame.with_column(recoded.with_name(COL_GENDER.into()).into_column())?;
+    labels.append(&mut others);
+    Ok(labels)
 }
 
 /// Validates and prepares payroll rows; see the module docs. Returns an error for missing or mistyped
@@ -242,7 +279,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
 
     // Expressions of the measure and of each check.
     let gender_dtype = frame.column(&columns.gender)?.dtype().clone();
-    let gender = gender_label(&columns.gender, &gender_dtype, spec.genders)?;
+    let gender = gender_code(&columns.gender, &gender_dtype, spec.genders)?;
     let components: Vec<Expr> = pay.iter().map(|c| col(c.as_str()).cast(DataType::Float64)).collect();
     let all_pay_null = components.iter().map(|c| c.clone().is_null()).reduce(|a, b| a.and(b)).expect("pay has columns");
     let pay_total =
@@ -255,10 +292,11 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
 
     let mut selected =
         vec![col(COL_ROW), col(COL_ROWS), gender.alias(COL_GENDER), pay_total.alias(COL_PAY), passes.alias("__passes")];
+    selected.push(col(columns.gender.as_str()).alias(COL_GENDER_RAW));
     let mut checks: Vec<(Reason, Expr)> =
         vec![(Reason::Filtered, col("__passes").not()), (Reason::NullGender, col(COL_GENDER).is_null())];
     if spec.genders.other == OtherGender::Exclude {
-        checks.push((Reason::UnmappedGender, col(COL_GENDER).neq(lit(FEMALE)).and(col(COL_GENDER).neq(lit(MALE)))));
+        checks.push((Reason::UnmappedGender, col(COL_GENDER).eq(lit(OTHER_GENDER))));
     }
     selected.push(all_pay_null.alias("__pay_null"));
     checks.push((Reason::NullPay, col("__pay_null")));
@@ -286,17 +324,26 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
             selected.push(col(name.as_str()));
         }
     }
-    // Built from the last check backwards so that the first failing check names the reason.
-    let mut reason = lit(NULL).cast(DataType::String);
-    for (r, check) in checks.iter().rev() {
-        reason = when(check.clone().fill_null(lit(false))).then(lit(r.as_str())).otherwise(reason);
-    }
-
-    frame = frame.lazy().select(selected).with_column(reason.alias(COL_REASON)).collect()?;
+    // Each check is a boolean column (bitmap kernels); the reason code of the first failing check is then
+    // looked up only for rows that fail any check.
+    let check_names: Vec<String> = (0..checks.len()).map(|i| format!("__check_{i}")).collect();
+    let check_exprs: Vec<Expr> = checks
+        .iter()
+        .zip(&check_names)
+        .map(|((_, c), name)| c.clone().fill_null(lit(false)).alias(name.as_str()))
+        .collect();
+    let any_failed = check_names.iter().map(|n| col(n.as_str())).reduce(|a, b| a.or(b)).expect("checks exist");
+    frame =
+        frame.lazy().select(selected).with_columns(check_exprs).with_column(any_failed.alias("__failed")).collect()?;
+    let reason_codes: Vec<u32> = checks.iter().map(|(r, _)| r.code()).collect();
+    let reason_codes_column = first_failed_check(&frame, &check_names, &reason_codes)?;
+    frame = frame.drop_many(check_names.iter().map(String::as_str).chain(["__failed"]));
+    frame.with_column(reason_codes_column.into_column())?;
+    let gender_labels = code_other_genders(&mut frame)?;
 
     // Checks across rows: duplicate (employee_id, period) keys and inconsistent gender per employee.
     if employee_id.is_some() {
-        let mut reasons: Vec<Option<&str>> = frame.column(COL_REASON)?.str()?.iter().collect();
+        let mut reasons: Vec<Option<u32>> = frame.column(COL_REASON)?.u32()?.iter().collect();
         let mut changed = false;
         if let (Some(id), Some(per)) = (&employee_id, &period) {
             changed |= mark_duplicates(&frame, &[id.as_str(), per.as_str()], &mut reasons)?;
@@ -307,7 +354,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
             }
         }
         if changed {
-            let column = StringChunked::from_iter_options(COL_REASON.into(), reasons.into_iter());
+            let column = UInt32Chunked::from_iter_options(COL_REASON.into(), reasons.into_iter());
             frame.with_column(column.into_column())?;
         }
     }
@@ -324,7 +371,13 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         ])
         .sort(["first"], Default::default())
         .collect()?;
-    let reason_keys: Vec<String> = counts.column(COL_REASON)?.str()?.iter().flatten().map(String::from).collect();
+    let reason_keys: Vec<String> = counts
+        .column(COL_REASON)?
+        .u32()?
+        .iter()
+        .flatten()
+        .map(|code| Reason::from_code(code).expect("codes come from Reason::code").as_str().to_string())
+        .collect();
     let reason_counts: Vec<u64> = counts.column("n")?.u64()?.iter().flatten().collect();
     if spec.strict && !reason_keys.is_empty() {
         // The reason of the earliest offending row, with its first rows.
@@ -332,7 +385,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         let rows_frame = frame
             .clone()
             .lazy()
-            .filter(col(COL_REASON).eq(lit(key.clone())))
+            .filter(col(COL_REASON).eq(lit(Reason::from_key(key).expect("a reason key").code())))
             .select([col(COL_ROW).cast(DataType::UInt64)])
             .limit(STRICT_ROWS_SHOWN as IdxSize)
             .collect()?;
@@ -345,8 +398,13 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         ledger.exclude(Reason::from_key(key).expect("reasons come from Reason::as_str"), *count);
     }
 
-    let mut used =
-        frame.lazy().filter(col(COL_REASON).is_null()).drop(cols([COL_REASON, "__pay_null", "__passes", COL_ROW]));
+    let mut used = frame.lazy().filter(col(COL_REASON).is_null()).drop(cols([
+        COL_REASON,
+        "__pay_null",
+        "__passes",
+        COL_ROW,
+        COL_GENDER_RAW,
+    ]));
     // One unit per employee (per employee × grouping cell: an employee who moved keeps both spells).
     let employee_key = if unit == Unit::Employee { employee_id.clone() } else { None };
     if let Some(id) = &employee_key {
@@ -374,7 +432,33 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         warnings.push("no row passed validation: every row was excluded (see the ledger)".into());
     }
     debug_assert!(ledger.balances());
-    Ok(Prepared { frame, ledger, warnings, measure, unit, employee_id: employee_key, has_weight: weight.is_some() })
+    Ok(Prepared {
+        frame,
+        ledger,
+        warnings,
+        measure,
+        unit,
+        employee_id: employee_key,
+        gender_labels,
+        has_weight: weight.is_some(),
+    })
+}
+
+/// The reason code of each row's first failing check (null when every check passes).
+fn first_failed_check(frame: &DataFrame, check_names: &[String], codes: &[u32]) -> Result<UInt32Chunked> {
+    let failed = frame.column("__failed")?.bool()?;
+    if failed.sum().unwrap_or(0) == 0 {
+        return Ok(UInt32Chunked::full_null(COL_REASON.into(), frame.height()));
+    }
+    let checks: Vec<BooleanChunked> =
+        check_names.iter().map(|n| Ok(frame.column(n)?.bool()?.rechunk().into_owned())).collect::<Result<_>>()?;
+    let reasons = failed.iter().enumerate().map(|(row, f)| {
+        if f != Some(true) {
+            return None;
+        }
+        checks.iter().zip(codes).find(|(c, _)| c.get(row) == Some(true)).map(|(_, code)| *code)
+    });
+    Ok(UInt32Chunked::from_iter_options(COL_REASON.into(), reasons))
 }
 
 /// The column a reason refers to, for strict-mode messages.
@@ -402,7 +486,7 @@ fn reason_column(
 }
 
 /// Marks every valid row after the first valid one of its key as `duplicate_key`.
-fn mark_duplicates(frame: &DataFrame, keys: &[&str], reasons: &mut [Option<&str>]) -> Result<bool> {
+fn mark_duplicates(frame: &DataFrame, keys: &[&str], reasons: &mut [Option<u32>]) -> Result<bool> {
     let groups = frame.group_by_stable(keys.iter().copied())?;
     let mut changed = false;
     for group in groups.get_groups().iter() {
@@ -413,7 +497,7 @@ fn mark_duplicates(frame: &DataFrame, keys: &[&str], reasons: &mut [Option<&str>
         for row in group_rows(&group) {
             if reasons[row].is_none() {
                 if seen {
-                    reasons[row] = Some(Reason::DuplicateKey.as_str());
+                    reasons[row] = Some(Reason::DuplicateKey.code());
                     changed = true;
                 } else {
                     seen = true;
@@ -425,8 +509,8 @@ fn mark_duplicates(frame: &DataFrame, keys: &[&str], reasons: &mut [Option<&str>
 }
 
 /// Marks all valid rows of an employee whose valid rows carry more than one gender label.
-fn mark_inconsistent_gender(frame: &DataFrame, id: &str, reasons: &mut [Option<&str>]) -> Result<bool> {
-    let labels = frame.column(COL_GENDER)?.str()?.clone();
+fn mark_inconsistent_gender(frame: &DataFrame, id: &str, reasons: &mut [Option<u32>]) -> Result<bool> {
+    let labels = frame.column(COL_GENDER)?.u32()?.clone();
     let groups = frame.group_by_stable([id])?;
     let mut changed = false;
     for group in groups.get_groups().iter() {
@@ -434,7 +518,7 @@ fn mark_inconsistent_gender(frame: &DataFrame, id: &str, reasons: &mut [Option<&
         let first = rows.first().and_then(|&r| labels.get(r));
         if rows.iter().any(|&r| labels.get(r) != first) {
             for r in rows {
-                reasons[r] = Some(Reason::InconsistentGender.as_str());
+                reasons[r] = Some(Reason::InconsistentGender.code());
             }
             changed = true;
         }

@@ -37,10 +37,16 @@ pub(crate) struct CellSpec<'a> {
 
 impl CellStats {
     /// Computes the cell over the given unit indices.
-    pub(crate) fn compute(spec: &CellSpec<'_>, rows: impl Iterator<Item = usize>) -> CellStats {
+    pub(crate) fn compute(spec: &CellSpec<'_>, rows: impl Iterator<Item = usize> + Clone) -> CellStats {
         let k = spec.labels.len();
-        let mut ys: Vec<Vec<f64>> = vec![Vec::new(); k];
-        let mut ws: Vec<Vec<f64>> = vec![Vec::new(); k];
+        // Count first so that each gender's values go into one exact allocation.
+        let mut counts = vec![0usize; k];
+        for i in rows.clone() {
+            counts[spec.codes[i] as usize] += 1;
+        }
+        let mut ys: Vec<Vec<f64>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
+        let mut ws: Vec<Vec<f64>> =
+            counts.iter().map(|&c| Vec::with_capacity(if spec.w.is_some() { c } else { 0 })).collect();
         for i in rows {
             let g = spec.codes[i] as usize;
             ys[g].push(spec.y[i]);

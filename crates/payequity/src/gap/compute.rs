@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::data::{prepare, PrepareSpec, Prepared, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT, FEMALE, MALE};
+use crate::data::{prepare, PrepareSpec, Prepared, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT};
 use crate::stats::mix64;
 use crate::{Error, Result, VERSION};
 
@@ -47,16 +47,16 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
         (Some(id), false) => with_measure(&prepared, employees(&prepared, id)?)?,
         _ => units.clone(),
     };
-    let labels = gender_labels(&whole)?;
+    let labels = prepared.gender_labels.clone();
     let weighted = prepared.has_weight;
 
     // Overall figures and the breakdown's cells, computed concurrently.
-    let whole_columns = UnitColumns::new(&whole, &labels, weighted)?;
-    let columns = UnitColumns::new(&units, &labels, weighted)?;
+    let whole_columns = UnitColumns::new(&whole, weighted)?;
+    let columns = UnitColumns::new(&units, weighted)?;
     let (overall, by_cells) = rayon::join(
         || {
             let spec = whole_columns.spec(&labels, true, options, mix64(options.seed));
-            CellStats::compute(&spec, 0..whole_columns.y.len())
+            CellStats::compute(&spec, 0..whole_columns.len())
         },
         || {
             if options.by.is_empty() {
@@ -79,10 +79,7 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
         ));
     }
 
-    // Breakdown.
-    let columns = UnitColumns::new(&units, &labels, weighted)?;
-    let by_cells =
-        if options.by.is_empty() { Vec::new() } else { cells(&units, &options.by, &columns, &labels, options, true)? };
+    // Breakdown: publish and suppress.
     let mut by: Vec<GroupGap> = by_cells
         .iter()
         .map(|(group, stats)| GroupGap {
@@ -148,46 +145,40 @@ fn employees(prepared: &Prepared, id: &str) -> Result<DataFrame> {
     Ok(prepared.frame.clone().lazy().group_by_stable([col(id), col(COL_GENDER)]).agg(aggs).collect()?)
 }
 
-/// Gender labels in result order: `F`, `M`, then other values sorted.
-fn gender_labels(frame: &DataFrame) -> Result<Vec<String>> {
-    let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
-    let unique = frame.column(COL_GENDER)?.as_materialized_series().unique()?;
-    let mut others: Vec<String> =
-        unique.str()?.iter().flatten().filter(|l| *l != FEMALE && *l != MALE).map(String::from).collect();
-    others.sort();
-    labels.extend(others);
-    Ok(labels)
+/// Contiguous columns of the units: measure, weight and gender code (borrowed from the frame, not copied;
+/// validation guarantees they have no nulls).
+struct UnitColumns {
+    y: Float64Chunked,
+    w: Option<Float64Chunked>,
+    codes: UInt32Chunked,
 }
 
-/// Contiguous columns of the units: measure, weight and gender code.
-struct UnitColumns {
-    y: Vec<f64>,
-    w: Option<Vec<f64>>,
-    codes: Vec<u32>,
+fn contiguous<T: PolarsNumericType>(column: &ChunkedArray<T>, name: &str) -> Result<ChunkedArray<T>> {
+    let column = column.rechunk().into_owned();
+    if column.null_count() > 0 {
+        return Err(Error::Invalid(format!("internal: column {name} has nulls after validation")));
+    }
+    Ok(column)
 }
 
 impl UnitColumns {
-    fn new(frame: &DataFrame, labels: &[String], weighted: bool) -> Result<UnitColumns> {
-        let y: Vec<f64> = frame.column(COL_Y)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-        let w = if weighted {
-            Some(frame.column(COL_WEIGHT)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-        } else {
-            None
-        };
-        let codes = frame
-            .column(COL_GENDER)?
-            .str()?
-            .iter()
-            .map(|l| labels.iter().position(|x| Some(x.as_str()) == l).unwrap_or(0) as u32)
-            .collect();
+    fn new(frame: &DataFrame, weighted: bool) -> Result<UnitColumns> {
+        let y = contiguous(frame.column(COL_Y)?.f64()?, COL_Y)?;
+        let w = if weighted { Some(contiguous(frame.column(COL_WEIGHT)?.f64()?, COL_WEIGHT)?) } else { None };
+        let codes = contiguous(frame.column(COL_GENDER)?.u32()?, COL_GENDER)?;
         Ok(UnitColumns { y, w, codes })
     }
 
+    fn len(&self) -> usize {
+        self.y.len()
+    }
+
     fn spec<'a>(&'a self, labels: &'a [String], with_medians: bool, options: &GapOptions, seed: u64) -> CellSpec<'a> {
+        let slice = |c: &'a Float64Chunked| c.cont_slice().expect("rechunked without nulls");
         CellSpec {
-            y: &self.y,
-            w: self.w.as_deref(),
-            codes: &self.codes,
+            y: slice(&self.y),
+            w: self.w.as_ref().map(slice),
+            codes: self.codes.cont_slice().expect("rechunked without nulls"),
             labels,
             with_medians,
             reps: options.bootstrap_reps,
