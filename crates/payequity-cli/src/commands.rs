@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use payequity::config::AuditConfig;
-use payequity::data::{load_table, load_table_from_ipc_bytes, write_table, InputFormat, Measure, RowFilter, Unit};
+use payequity::data::{
+    load_table, load_table_columns, load_table_from_ipc_bytes, write_table, InputFormat, Measure, RowFilter, Unit,
+};
 use payequity::gap::{gap, gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
 use payequity::report::{gap_summary, to_json};
@@ -148,7 +150,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn read_input(input: &str, quiet: bool) -> Result<DataFrame> {
+/// Reads the input: Arrow IPC from stdin for `-`, else the file, reading only the `columns` (required,
+/// optional) the analysis uses when they are known.
+fn read_input(input: &str, quiet: bool, columns: (Vec<String>, Vec<String>)) -> Result<DataFrame> {
     let bar = spinner(&format!("reading {input}"), quiet);
     let frame = if input == "-" {
         let mut bytes = Vec::new();
@@ -156,8 +160,10 @@ fn read_input(input: &str, quiet: bool) -> Result<DataFrame> {
             .read_to_end(&mut bytes)
             .map_err(|e| Error::Io { path: "<stdin>".into(), reason: e.to_string() })?;
         load_table_from_ipc_bytes(bytes)?
-    } else {
+    } else if columns.0.is_empty() {
         load_table(input)?
+    } else {
+        load_table_columns(input, &columns.0, &columns.1)?
     };
     bar.finish_and_clear();
     Ok(frame)
@@ -247,7 +253,7 @@ fn run_gap(args: GapArgs) -> Result<ExitCode> {
             ))
         }
     };
-    let frame = read_input(&input, args.quiet)?;
+    let frame = read_input(&input, args.quiet, options.columns_used())?;
     let bar = spinner("computing gaps", args.quiet);
     let result = gap(&frame, &options)?;
     bar.finish_and_clear();
@@ -293,7 +299,7 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode> {
         key: "input.path".into(),
         reason: "missing".into(),
     })?;
-    let frame = read_input(&input.display().to_string(), args.quiet)?;
+    let frame = read_input(&input.display().to_string(), args.quiet, options.columns_used())?;
     let bar = spinner("computing gaps", args.quiet);
     let result = gap(&frame, &options)?;
     bar.finish_and_clear();

@@ -38,11 +38,20 @@ fn options_from_json<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> 
     })
 }
 
-/// A table from a path (str / os.PathLike) or any object implementing the Arrow PyCapsule stream protocol.
-fn table_from(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
+/// A table from a path (str / os.PathLike; only the `columns` (required, optional) are read when known) or
+/// any object implementing the Arrow PyCapsule stream protocol.
+fn table_from(data: &Bound<'_, PyAny>, columns: (Vec<String>, Vec<String>)) -> PyResult<DataFrame> {
     if let Ok(path) = data.extract::<std::path::PathBuf>() {
         let py = data.py();
-        return py.detach(|| payequity::data::load_table(&path)).map_err(to_py_err);
+        return py
+            .detach(|| {
+                if columns.0.is_empty() {
+                    payequity::data::load_table(&path)
+                } else {
+                    payequity::data::load_table_columns(&path, &columns.0, &columns.1)
+                }
+            })
+            .map_err(to_py_err);
     }
     arrow_import::import_stream(data)
 }
@@ -51,7 +60,7 @@ fn table_from(data: &Bound<'_, PyAny>) -> PyResult<DataFrame> {
 #[pyfunction]
 fn gap(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: GapOptions = options_from_json(options_json)?;
-    let frame = table_from(data)?;
+    let frame = table_from(data, options.columns_used())?;
     let result = py.detach(|| payequity::gap::gap(&frame, &options)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }

@@ -51,6 +51,57 @@ pub fn load_table(path: impl AsRef<Path>) -> Result<DataFrame> {
     frame.map_err(|e| io_error(path, e))
 }
 
+/// Column names of a payroll file, read from its footer (Parquet, IPC) or header row (CSV).
+pub fn table_columns(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    let format = format_of(path)?;
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let names: PolarsResult<Vec<String>> = match format {
+        FileFormat::Parquet => {
+            ParquetReader::new(file).schema().map(|s| s.iter_names().map(|n| n.to_string()).collect())
+        }
+        FileFormat::Ipc => IpcReader::new(file).schema().map(|s| s.iter_names().map(|n| n.to_string()).collect()),
+        FileFormat::Csv => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_n_rows(Some(1))
+            .into_reader_with_file_handle(file)
+            .finish()
+            .map(|f| f.get_column_names().iter().map(|n| n.to_string()).collect()),
+    };
+    names.map_err(|e| io_error(path, e))
+}
+
+/// Reads only the columns an analysis uses (projection pushdown: Parquet and IPC skip the other column
+/// chunks). `required` columns must exist; `optional` ones are read when present. When a required column is
+/// missing, the whole table is read so that the analysis reports the error with every available column.
+pub fn load_table_columns(path: impl AsRef<Path>, required: &[String], optional: &[String]) -> Result<DataFrame> {
+    let path = path.as_ref();
+    let available = table_columns(path)?;
+    if required.iter().any(|c| !available.contains(c)) {
+        return load_table(path);
+    }
+    let mut wanted: Vec<String> = Vec::new();
+    for c in required.iter().chain(optional.iter().filter(|c| available.contains(c))) {
+        if !wanted.contains(c) {
+            wanted.push(c.clone());
+        }
+    }
+    // Keep the file's column order.
+    wanted.sort_by_key(|c| available.iter().position(|a| a == c));
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let frame = match format_of(path)? {
+        FileFormat::Parquet => ParquetReader::new(file).with_columns(Some(wanted)).finish(),
+        FileFormat::Ipc => IpcReader::new(file).with_columns(Some(wanted)).finish(),
+        FileFormat::Csv => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(100_000))
+            .with_columns(Some(wanted.iter().map(|c| c.as_str().into()).collect()))
+            .into_reader_with_file_handle(file)
+            .finish(),
+    };
+    frame.map_err(|e| io_error(path, e))
+}
+
 /// Reads an Arrow IPC file or stream held in memory (the CLI's `-` input reads stdin this way).
 pub fn load_table_from_ipc_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
     let is_file = bytes.starts_with(b"ARROW1");
@@ -90,6 +141,23 @@ mod tests {
             write_table(&mut frame, &path).unwrap();
             let back = load_table(&path).unwrap();
             assert!(back.equals(&frame), "{ext}: {back:?}");
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn projection_reads_only_used_columns_and_falls_back_when_one_is_missing() {
+        let dir = std::env::temp_dir().join(format!("payequity-proj-{}", std::process::id()));
+        let mut frame = df!("gender" => ["F", "M"], "pay" => [1.5, 2.5], "unit" => ["a", "b"]).unwrap();
+        for ext in ["parquet", "arrow", "csv"] {
+            let path = dir.join(format!("t.{ext}"));
+            write_table(&mut frame, &path).unwrap();
+            assert_eq!(table_columns(&path).unwrap(), vec!["gender", "pay", "unit"]);
+            let req = vec!["pay".to_string(), "gender".to_string()];
+            let projected = load_table_columns(&path, &req, &["hours".to_string()]).unwrap();
+            assert_eq!(projected.get_column_names(), vec!["gender", "pay"], "{ext}");
+            let full = load_table_columns(&path, &["salary".to_string()], &[]).unwrap();
+            assert_eq!(full.width(), 3);
         }
         std::fs::remove_dir_all(dir).ok();
     }

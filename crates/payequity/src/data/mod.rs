@@ -13,7 +13,7 @@ pub(crate) use columns::one_or_many as one_or_many_strings;
 pub use columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
 pub use filter::{CompareOp, RowFilter};
 pub use ledger::{Ledger, Reason};
-pub use load::{load_table, load_table_from_ipc_bytes, write_table};
+pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, write_table};
 pub use long::{pivot_long, LongFormat};
 pub use prepare::{
     prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT,

@@ -40,6 +40,42 @@ pub struct GapOptions {
     pub strict: bool,
 }
 
+impl GapOptions {
+    /// The columns this analysis reads: (required, optional). Optional ones are role defaults used only
+    /// when the table has them (`employee_id`, `period`, `hours`). Lets file readers skip other columns.
+    pub fn columns_used(&self) -> (Vec<String>, Vec<String>) {
+        let mut required = vec![self.columns.gender.clone()];
+        let mut optional = Vec::new();
+        if self.columns.pay.is_empty() {
+            required.push("pay".into());
+        } else {
+            required.extend(self.columns.pay.iter().cloned());
+        }
+        for (role, default) in [
+            (&self.columns.employee_id, "employee_id"),
+            (&self.columns.period, "period"),
+            (&self.columns.hours, "hours"),
+        ] {
+            match role {
+                Some(name) if name.is_empty() => {}
+                Some(name) => required.push(name.clone()),
+                None => optional.push(default.to_string()),
+            }
+        }
+        if let Some(w) = self.columns.weight.as_ref().filter(|w| !w.is_empty()) {
+            required.push(w.clone());
+        }
+        required.extend(self.by.iter().cloned());
+        required.extend(self.factors.iter().flatten().cloned());
+        required.extend(self.filters.iter().map(|f| f.column.clone()));
+        if self.input.format == InputFormat::Long {
+            // Pay elements are rows, not columns: read everything.
+            return (Vec::new(), Vec::new());
+        }
+        (required, optional)
+    }
+}
+
 impl Default for GapOptions {
     fn default() -> Self {
         GapOptions {
