@@ -211,3 +211,17 @@ fn inconsistent_gender_excludes_all_rows_of_the_employee() {
     assert_eq!(result.ledger.excluded["inconsistent_gender"], 2);
     assert!(result.ledger.balances());
 }
+
+#[test]
+fn invalid_options_are_errors_not_panics() {
+    let frame = every_kind_of_bad_row();
+    let mut o = options();
+    o.confidence = 1.5;
+    assert!(matches!(gap(&frame, &o), Err(Error::Invalid(m)) if m.contains("confidence")));
+    let mut o = options();
+    o.bootstrap_reps = 1_000_000_000;
+    assert!(matches!(gap(&frame, &o), Err(Error::Invalid(m)) if m.contains("bootstrap_reps")));
+    let mut o = options();
+    o.by = vec!["ward".into()];
+    assert!(matches!(gap(&frame, &o), Err(Error::MissingColumn { column, .. }) if column == "ward"));
+}

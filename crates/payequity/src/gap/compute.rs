@@ -14,6 +14,8 @@ use super::suppression::suppress;
 use super::{GapOptions, GapResult, GroupGap, GroupKey};
 
 const COL_Y: &str = "__y";
+/// Upper bound on bootstrap replicates (memory: one f64 per replicate, gender and cell).
+const MAX_BOOTSTRAP_REPS: usize = 100_000;
 
 /// Computes raw gender pay gaps; see the module docs for the formulas.
 ///
@@ -22,6 +24,12 @@ const COL_Y: &str = "__y";
 pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
     if !(options.confidence > 0.0 && options.confidence < 1.0) {
         return Err(Error::Invalid(format!("confidence must be between 0 and 1, got {}", options.confidence)));
+    }
+    if options.bootstrap_reps > MAX_BOOTSTRAP_REPS {
+        return Err(Error::Invalid(format!(
+            "bootstrap_reps = {} is more than {MAX_BOOTSTRAP_REPS}; 1,000 to 10,000 replicates give stable 95% intervals",
+            options.bootstrap_reps
+        )));
     }
     let factors = options.factors.clone().unwrap_or_else(|| options.by.clone());
     let mut keep: Vec<String> = options.by.clone();
