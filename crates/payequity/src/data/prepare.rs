@@ -113,8 +113,11 @@ fn require_column(name: &str, role: &str, available: &[String]) -> Result<()> {
 }
 
 fn require_numeric(frame: &DataFrame, name: &str, role: &str) -> Result<()> {
-    let dtype = frame.column(name)?.dtype();
-    if dtype.is_primitive_numeric() || dtype.is_null() {
+    let column = frame.column(name)?;
+    let dtype = column.dtype();
+    // A column without any value (e.g. from a header-only CSV) has no meaningful type: it is all nulls.
+    let no_values = column.null_count() == column.len();
+    if dtype.is_primitive_numeric() || dtype.is_null() || no_values {
         Ok(())
     } else {
         Err(Error::ColumnType {
