@@ -54,7 +54,11 @@ impl Moments {
             self.sum_wx[i] += wxi;
             self.xtwy[i] += wxi * y;
             for (j, xj) in x.iter().enumerate().take(i + 1) {
-                self.xtwx[[i, j]] += wxi * xj;
+                let v = wxi * xj;
+                self.xtwx[[i, j]] += v;
+                if j != i {
+                    self.xtwx[[j, i]] += v;
+                }
             }
         }
         self.ytwy += w * y * y;
@@ -66,18 +70,7 @@ impl Moments {
         for (i, &yi) in y.iter().enumerate() {
             m.push(&x[i * k..(i + 1) * k], yi, w.map_or(1.0, |w| w[i]));
         }
-        m.symmetrize();
         m
-    }
-
-    /// Copies the accumulated lower triangle of X'WX into the upper triangle.
-    fn symmetrize(&mut self) {
-        let k = self.k();
-        for i in 0..k {
-            for j in 0..i {
-                self.xtwx[[j, i]] = self.xtwx[[i, j]];
-            }
-        }
     }
 
     /// Associative, commutative merge: every field is a sum.
