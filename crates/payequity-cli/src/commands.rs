@@ -48,11 +48,13 @@ struct RoleArgs {
     /// Hours the pay of the period covers; hourly pay = pay / hours.
     #[arg(long)]
     hours_column: Option<String>,
+    /// Gender column (default `gender`); values mapped by --female / --male.
     #[arg(long)]
     gender_column: Option<String>,
     /// Employee id: with it, each employee is one unit (pay and hours summed over periods).
     #[arg(long)]
     employee_id_column: Option<String>,
+    /// Pay period column (default `period`): (employee id, period) must be unique.
     #[arg(long)]
     period_column: Option<String>,
     /// Sampling weights.
@@ -94,11 +96,13 @@ struct GapArgs {
     /// Suppress groups with fewer women or men than this (0 = off).
     #[arg(long)]
     min_cell: Option<u64>,
+    /// Confidence level of the intervals (default 0.95).
     #[arg(long)]
     confidence: Option<f64>,
     /// Bootstrap replicates for the median CI (0 = none).
     #[arg(long)]
     bootstrap_reps: Option<usize>,
+    /// Seed of the bootstrap (results are reproducible for a seed, whatever the thread count).
     #[arg(long)]
     seed: Option<u64>,
     /// Audit config (TOML); flags override its keys.
