@@ -27,6 +27,7 @@
 
 pub mod config;
 pub mod data;
+pub mod decompose;
 mod error;
 pub mod gap;
 pub mod report;
