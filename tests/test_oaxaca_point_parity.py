@@ -75,3 +75,29 @@ def test_statsmodels_threefold_and_detailed_sums_on_wage1(wage1: tuple[Path, obj
         (endowments, coefficients, interaction), rel=1e-8)
     assert sum(d[1] + d[2] + d[3] for d in t["detailed"]) == pytest.approx(got["difference"], abs=1e-10)
     assert sum(d[1] + d[2] for d in got["twofold"]["detailed"]) == pytest.approx(got["difference"], abs=1e-10)
+
+
+def test_delta_method_ses_agree_with_a_numpy_bootstrap(wage1: tuple[Path, object]) -> None:
+    """Jann's delta-method SEs against 2,000 bootstrap replicates computed independently with numpy."""
+    import numpy as np
+
+    path, data = wage1
+    got = run(str(path), "lwage", "educ,exper,tenure", "female", "0", "reimers")
+    y = data["lwage"].to_numpy()
+    x = np.column_stack([np.ones(len(y)), data[["educ", "exper", "tenure"]].to_numpy()])
+    a = data["female"].to_numpy() == 0
+    rng = np.random.default_rng(11)
+    draws = []
+    for _ in range(2000):
+        i = rng.integers(0, len(y), len(y))
+        ya, xa, yb, xb = y[i][a[i]], x[i][a[i]], y[i][~a[i]], x[i][~a[i]]
+        ba = np.linalg.lstsq(xa, ya, rcond=None)[0]
+        bb = np.linalg.lstsq(xb, yb, rcond=None)[0]
+        ma, mb = xa.mean(axis=0), xb.mean(axis=0)
+        star = 0.5 * (ba + bb)
+        draws.append([(ma - mb) @ bb, mb @ (ba - bb), (ma - mb) @ (ba - bb), (ma - mb) @ star,
+                      ma @ (ba - star) + mb @ (star - bb)])
+    boot = np.std(np.array(draws), axis=0, ddof=1)
+    delta = [*got["threefold"]["se"], *got["twofold"]["se"]]
+    for name, d, b in zip(["endowments", "coefficients", "interaction", "explained", "unexplained"], delta, boot):
+        assert abs(d / b - 1) < 0.10, f"{name}: delta {d:.5f} vs bootstrap {b:.5f}"

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use ndarray::Array2;
+
 use crate::stats::{ols, Moments, OlsFit};
 use crate::{Error, Result};
 
@@ -29,6 +31,8 @@ pub struct Threefold {
     pub endowments: f64,
     pub coefficients: f64,
     pub interaction: f64,
+    /// Delta-method standard errors of (endowments, coefficients, interaction).
+    pub se: (f64, f64, f64),
     /// (term, endowments, coefficients, interaction) per regressor.
     pub detailed: Vec<(String, f64, f64, f64)>,
 }
@@ -41,6 +45,9 @@ pub struct Twofold {
     pub unexplained: f64,
     pub unexplained_a: f64,
     pub unexplained_b: f64,
+    /// Delta-method standard errors of (explained, unexplained); `None` for `pooled` and `neumark`, whose
+    /// joint covariance with the group coefficients needs the stacked-score pass (not in this build).
+    pub se: Option<(f64, f64)>,
     /// (term, explained, unexplained) per regressor.
     pub detailed: Vec<(String, f64, f64)>,
     pub beta_star: Vec<f64>,
@@ -64,6 +71,21 @@ pub struct OaxacaPoint {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// g' V g.
+fn quad(v: &Array2<f64>, g: &[f64]) -> f64 {
+    let k = g.len();
+    (0..k).map(|i| (0..k).map(|j| g[i] * v[[i, j]] * g[j]).sum::<f64>()).sum()
+}
+
+/// Covariance of the mean vector, `S / n` with S the (weighted) covariance matrix of X with the n/(n−1)
+/// correction (zero for the constant): covariate means are treated as stochastic (Jann 2008).
+fn mean_covariance(m: &Moments) -> Array2<f64> {
+    let xbar = m.mean_x();
+    let n = m.n as f64;
+    let k = m.k();
+    Array2::from_shape_fn((k, k), |(i, j)| (m.xtwx[[i, j]] / m.sum_w - xbar[i] * xbar[j]) / (n - 1.0))
 }
 
 /// Pooled moments over A ∪ B with an extra regressor D = 1 for group B (last column).
@@ -142,10 +164,37 @@ pub fn oaxaca_point(a: &Moments, b: &Moments, names: &[String], reference: Refer
             (names[j].clone(), dx[j] * beta_star[j], ua, ub)
         })
         .collect();
+    // Delta method (Jann 2008): θ = (x̄_A, x̄_B, β_A, β_B) with block-diagonal covariance.
+    let (vxa, vxb) = (mean_covariance(a), mean_covariance(b));
+    let (vba, vbb) = (&fit_a.covariance, &fit_b.covariance);
+    let (vx, vb) = (&vxa + &vxb, vba + vbb);
+    let se_threefold = (
+        (quad(&vx, &beta_b) + quad(vbb, &dx)).sqrt(),
+        (quad(&vxb, &db) + quad(&vb, &xbar_b)).sqrt(),
+        (quad(&vx, &db) + quad(&vb, &dx)).sqrt(),
+    );
+    let reference_weight = match reference {
+        Reference::Weight(w) => Some(w),
+        Reference::Reimers => Some(0.5),
+        Reference::Cotton => Some(a.sum_w / (a.sum_w + b.sum_w)),
+        Reference::Neumark | Reference::Pooled => None,
+    };
+    let se_twofold = reference_weight.map(|w| {
+        let scaled = |v: &[f64], f: f64| -> Vec<f64> { v.iter().map(|x| x * f).collect() };
+        let mix: Vec<f64> = xbar_a.iter().zip(&xbar_b).map(|(xa, xb)| (1.0 - w) * xa + w * xb).collect();
+        let explained = quad(&vx, &beta_star) + quad(vba, &scaled(&dx, w)) + quad(vbb, &scaled(&dx, 1.0 - w));
+        let unexplained = quad(&vxa, &scaled(&db, 1.0 - w)) + quad(&vxb, &scaled(&db, w)) + quad(&vb, &mix);
+        (explained.sqrt(), unexplained.sqrt())
+    });
+    if se_twofold.is_none() {
+        warnings
+            .push(format!("standard errors of the {reference:?} twofold decomposition are not computed in this build"));
+    }
     let threefold = Threefold {
         endowments: threefold_terms.iter().map(|t| t.1).sum(),
         coefficients: threefold_terms.iter().map(|t| t.2).sum(),
         interaction: threefold_terms.iter().map(|t| t.3).sum(),
+        se: se_threefold,
         detailed: threefold_terms,
     };
     let unexplained_a: f64 = twofold_terms.iter().map(|t| t.2).sum();
@@ -156,6 +205,7 @@ pub fn oaxaca_point(a: &Moments, b: &Moments, names: &[String], reference: Refer
         unexplained: unexplained_a + unexplained_b,
         unexplained_a,
         unexplained_b,
+        se: se_twofold,
         detailed: twofold_terms.into_iter().map(|(n, e, ua, ub)| (n, e, ua + ub)).collect(),
         beta_star,
     };
