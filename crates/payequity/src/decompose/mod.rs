@@ -1,5 +1,7 @@
-//! Decompositions of pay differences. This build has the Oaxaca-Blinder point estimates from group moments
-//! (`oaxaca.rs`); standard errors, categorical normalization and the front ends follow (issue 4).
+//! Decompositions of pay differences. This build has the Oaxaca-Blinder decomposition from group moments
+//! (`oaxaca.rs`: point estimates for every reference, delta-method SEs for the threefold and weight-type
+//! references). Pooled/Neumark SEs, the bootstrap, categorical normalization (Yun 2005) and the CLI and
+//! Python front ends are the rest of issue 4.
 
 mod oaxaca;
 
