@@ -394,7 +394,8 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
             .collect()?;
         let rows: Vec<u64> = rows_frame.column(COL_ROW)?.u64()?.iter().flatten().collect();
         let reason = Reason::from_key(key).expect("reasons come from Reason::as_str");
-        let column = reason_column(reason, columns, &pay, hours.as_deref(), weight.as_deref(), &employee_id, spec);
+        let column =
+            reason_column(reason, period.as_deref(), &pay, hours.as_deref(), weight.as_deref(), &employee_id, spec);
         return Err(Error::Strict { reason: key.clone(), column, count: reason_counts[0], rows });
     }
     for (key, count) in reason_keys.iter().zip(&reason_counts) {
@@ -467,7 +468,7 @@ fn first_failed_check(frame: &DataFrame, check_names: &[String], codes: &[u32]) 
 /// The column a reason refers to, for strict-mode messages.
 fn reason_column(
     reason: Reason,
-    columns: &ColumnMap,
+    period: Option<&str>,
     pay: &[String],
     hours: Option<&str>,
     weight: Option<&str>,
@@ -476,13 +477,12 @@ fn reason_column(
 ) -> String {
     match reason {
         Reason::Filtered => spec.filters.iter().map(|f| f.column.clone()).collect::<Vec<_>>().join(", "),
-        Reason::NullGender | Reason::UnmappedGender | Reason::InconsistentGender => columns.gender.clone(),
+        Reason::NullGender | Reason::UnmappedGender | Reason::InconsistentGender => spec.columns.gender.clone(),
         Reason::NullPay | Reason::NonFinitePay | Reason::NegativePay => pay.join(" + "),
         Reason::NullHours | Reason::NonFiniteHours | Reason::NonPositiveHours => hours.unwrap_or("hours").into(),
         Reason::InvalidWeight => weight.unwrap_or("weight").into(),
         Reason::DuplicateKey => {
-            let period = ColumnMap::resolve_optional(&columns.period, "period", &[]).unwrap_or_else(|| "period".into());
-            format!("{} + {}", employee_id.clone().unwrap_or_default(), period)
+            format!("{} + {}", employee_id.as_deref().unwrap_or("employee_id"), period.unwrap_or("period"))
         }
         Reason::NullElement => spec.long.element.clone(),
     }
@@ -532,7 +532,12 @@ fn mark_inconsistent_gender(frame: &DataFrame, id: &str, reasons: &mut [Option<u
 /// Row indices of one group, in row order.
 pub(crate) fn group_rows<'a>(group: &'a GroupsIndicator<'a>) -> Box<dyn Iterator<Item = usize> + 'a> {
     match group {
-        GroupsIndicator::Idx((_, idx)) => Box::new(idx.iter().map(|&i| i as usize)),
+        GroupsIndicator::Idx((_, idx)) => {
+            // Row order matters ("the first row of a key is kept"): do not rely on the grouping's order.
+            let mut rows: Vec<usize> = idx.iter().map(|&i| i as usize).collect();
+            rows.sort_unstable();
+            Box::new(rows.into_iter())
+        }
         GroupsIndicator::Slice([first, len]) => Box::new((*first as usize)..(*first as usize + *len as usize)),
     }
 }

@@ -290,6 +290,28 @@ mod tests {
     }
 
     #[test]
+    fn streaming_push_equals_block_moments() {
+        let y: Vec<f64> = (0..3000).map(|i| ((i * 37) % 101) as f64 + 1e4).collect();
+        let w: Vec<f64> = (0..3000).map(|i| 0.5 + (i % 7) as f64).collect();
+        let mut streamed = MeanMoments::default();
+        for (yi, wi) in y.iter().zip(&w) {
+            streamed.push(*yi, *wi);
+        }
+        let block = MeanMoments::from_slice(&y, Some(&w));
+        assert_eq!(streamed.n, block.n);
+        for (a, b) in [(streamed.mean, block.mean), (streamed.m2, block.m2), (streamed.c2, block.c2)] {
+            assert!(close(a, b, 1e-10), "{a} vs {b}");
+        }
+        // c1 = Σ w² d is not 0 with unequal weights; both paths must agree on it.
+        assert!(
+            (streamed.c1 - block.c1).abs() < 1e-8 * block.sum_w2 * block.m2.sqrt(),
+            "{} vs {}",
+            streamed.c1,
+            block.c1
+        );
+    }
+
+    #[test]
     fn moments_round_trip_through_bytes() {
         let (x, y, w) = design(&[(1.0, 2.0, 1.0), (3.0, 1.0, 2.0), (0.5, 4.0, 0.5)]);
         let m = Moments::from_rows(3, &x, &y, Some(&w));
