@@ -18,14 +18,17 @@ from payequity._core import (
 )
 from payequity._gap import GapResult, gap
 from payequity._generate import generate
+from payequity._oaxaca import OaxacaResult, oaxaca
 
 __all__ = [
     "ConfigError",
     "GapResult",
     "InputError",
+    "OaxacaResult",
     "PayEquityError",
     "StrictModeError",
     "__version__",
     "gap",
     "generate",
+    "oaxaca",
 ]

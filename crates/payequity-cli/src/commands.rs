@@ -1,4 +1,4 @@
-//! Subcommands: `gap`, `generate`, `demo`. Flags override config keys; both end in the library's
+//! Subcommands: `gap`, `oaxaca`, `generate`, `demo`. Flags override config keys; both end in the library's
 //! option structs.
 
 use std::io::Read;
@@ -10,6 +10,7 @@ use payequity::config::AuditConfig;
 use payequity::data::{
     load_table, load_table_columns, load_table_from_ipc_bytes, write_table, InputFormat, Measure, RowFilter, Unit,
 };
+use payequity::decompose::{oaxaca, oaxaca_frame, oaxaca_table, OaxacaOptions};
 use payequity::gap::{gap, gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
 use payequity::report::{gap_summary, to_json};
@@ -33,6 +34,8 @@ pub struct Cli {
 enum Command {
     /// Raw mean and median gender pay gaps, overall and by group, with CIs and the factor-weighted gap.
     Gap(Box<GapArgs>),
+    /// Oaxaca-Blinder decomposition of a mean difference (twofold, threefold, detailed; delta or bootstrap SEs).
+    Oaxaca(Box<OaxacaArgs>),
     /// Generate a synthetic health-and-care payroll with planted truths (writes truth.json beside it).
     Generate(GenerateArgs),
     /// Run the main analysis on the bundled demo payroll and print the headline figures.
@@ -119,6 +122,83 @@ struct GapArgs {
 }
 
 #[derive(Debug, Args)]
+struct OaxacaArgs {
+    /// Payroll file (.parquet, .arrow/.ipc/.feather, .csv), or - for Arrow IPC on stdin.
+    /// Optional when the config names [input] path.
+    input: Option<String>,
+    /// Outcome column (usually log hourly pay).
+    #[arg(long)]
+    outcome: Option<String>,
+    /// Take the natural log of the outcome (rows with outcome <= 0 are excluded as non_positive_outcome).
+    #[arg(long)]
+    log: bool,
+    /// Column whose values define the groups (default: the gender column).
+    #[arg(long)]
+    group: Option<String>,
+    /// Value of --group that is group A, the comparison group (positive = A higher). `1` matches 1.0.
+    #[arg(long)]
+    group_a: Option<String>,
+    /// Value that is group B (default: the one other value; rows with other values are excluded).
+    #[arg(long)]
+    group_b: Option<String>,
+    /// Numeric covariates (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    covariates: Vec<String>,
+    /// Categorical covariates, dummy-encoded (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    categorical: Vec<String>,
+    /// Base level of a categorical, COLUMN=LEVEL (repeatable; default: the first level).
+    #[arg(long = "base")]
+    base_levels: Vec<String>,
+    /// Keep the dummy coding of the base level instead of Yun (2005) normalization.
+    #[arg(long)]
+    no_normalize: bool,
+    /// Reference coefficients of the twofold decomposition.
+    #[arg(long, value_parser = ["pooled", "neumark", "cotton", "reimers", "weight"])]
+    reference: Option<String>,
+    /// W of --reference weight: beta* = W beta_A + (1 - W) beta_B.
+    #[arg(long)]
+    weight: Option<f64>,
+    /// Sampling weights.
+    #[arg(long)]
+    weight_column: Option<String>,
+    /// Threefold viewpoint: b (Stata's default) or a (Stata's threefold(reverse)).
+    #[arg(long, value_parser = ["a", "b"])]
+    viewpoint: Option<String>,
+    /// Standard errors.
+    #[arg(long, value_parser = ["delta", "bootstrap", "none"])]
+    se: Option<String>,
+    /// Bootstrap replicates.
+    #[arg(long)]
+    reps: Option<usize>,
+    /// Bootstrap seed (reproducible whatever the thread count).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Bootstrap replicate weights.
+    #[arg(long, value_parser = ["poisson", "multinomial"])]
+    draw: Option<String>,
+    /// Bootstrap confidence intervals.
+    #[arg(long, value_parser = ["normal", "percentile"])]
+    bootstrap_ci: Option<String>,
+    /// Confidence level (default 0.95).
+    #[arg(long)]
+    confidence: Option<f64>,
+    /// Table output: add one row per term under each component.
+    #[arg(long)]
+    detail: bool,
+    /// Audit config (TOML); flags override its [oaxaca] keys.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Fail (exit 1) if any row would be excluded or a categorical level is missing from a group.
+    #[arg(long)]
+    strict: bool,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
 struct GenerateArgs {
     #[arg(long, default_value_t = 5000)]
     employees: usize,
@@ -149,6 +229,7 @@ struct DemoArgs {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Gap(args) => run_gap(*args),
+        Command::Oaxaca(args) => run_oaxaca(*args),
         Command::Generate(args) => run_generate(args),
         Command::Demo(args) => run_demo(args),
     }
@@ -248,20 +329,99 @@ fn print_gap(result: &GapResult, format: Format) -> Result<()> {
 fn run_gap(args: GapArgs) -> Result<ExitCode> {
     let config = args.config.as_ref().map(AuditConfig::from_file).transpose()?;
     let options = gap_options(&args, config.as_ref())?;
-    let input = match (&args.input, &config) {
-        (Some(input), _) => input.clone(),
-        (None, Some(c)) if !c.input_paths().is_empty() => c.input_paths()[0].display().to_string(),
-        _ => {
-            return Err(Error::Invalid(
-                "no input: give a payroll file (or - for stdin), or [input] path in --config".into(),
-            ))
-        }
-    };
+    let input = input_path(&args.input, &config)?;
     let frame = read_input(&input, args.quiet, options.columns_used())?;
     let bar = spinner("computing gaps", args.quiet);
     let result = gap(&frame, &options)?;
     bar.finish_and_clear();
     print_gap(&result, args.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Config `[oaxaca]` first, then flags on top.
+fn oaxaca_options(args: &OaxacaArgs, config: Option<&AuditConfig>) -> Result<OaxacaOptions> {
+    let mut o = config.map(AuditConfig::oaxaca_options).unwrap_or_default();
+    let set = |slot: &mut String, value: &Option<String>| {
+        if let Some(v) = value {
+            slot.clone_from(v);
+        }
+    };
+    set(&mut o.outcome, &args.outcome);
+    set(&mut o.group, &args.group);
+    set(&mut o.group_a, &args.group_a);
+    if args.group_b.is_some() {
+        o.group_b.clone_from(&args.group_b);
+    }
+    o.log |= args.log;
+    if !args.covariates.is_empty() {
+        o.covariates = args.covariates.clone();
+    }
+    if !args.categorical.is_empty() {
+        o.categorical = args.categorical.clone();
+    }
+    for base in &args.base_levels {
+        let (column, level) = base
+            .split_once('=')
+            .ok_or_else(|| Error::Invalid(format!("--base `{base}`: expected COLUMN=LEVEL")))?;
+        o.base_levels.insert(column.trim().into(), level.trim().into());
+    }
+    if args.no_normalize {
+        o.normalize = false;
+    }
+    set(&mut o.reference, &args.reference);
+    if args.weight.is_some() {
+        o.weight = args.weight;
+    }
+    if args.weight_column.is_some() {
+        o.weights.clone_from(&args.weight_column);
+    }
+    if let Some(v) = &args.viewpoint {
+        o.threefold_viewpoint = parse_enum(v)?;
+    }
+    if let Some(v) = &args.se {
+        o.se = parse_enum(v)?;
+    }
+    if let Some(v) = args.reps {
+        o.reps = v;
+    }
+    if let Some(v) = args.seed {
+        o.seed = v;
+    }
+    if let Some(v) = &args.draw {
+        o.draw = parse_enum(v)?;
+    }
+    if let Some(v) = &args.bootstrap_ci {
+        o.bootstrap_ci = parse_enum(v)?;
+    }
+    if let Some(v) = args.confidence {
+        o.confidence = v;
+    }
+    o.strict |= args.strict;
+    Ok(o)
+}
+
+fn input_path(input: &Option<String>, config: &Option<AuditConfig>) -> Result<String> {
+    match (input, config) {
+        (Some(input), _) => Ok(input.clone()),
+        (None, Some(c)) if !c.input_paths().is_empty() => Ok(c.input_paths()[0].display().to_string()),
+        _ => Err(Error::Invalid("no input: give a payroll file (or - for stdin), or [input] path in --config".into())),
+    }
+}
+
+fn run_oaxaca(args: OaxacaArgs) -> Result<ExitCode> {
+    let config = args.config.as_ref().map(AuditConfig::from_file).transpose()?;
+    let options = oaxaca_options(&args, config.as_ref())?;
+    options.validate()?;
+    let input = input_path(&args.input, &config)?;
+    let frame = read_input(&input, args.quiet, (options.columns_used(), Vec::new()))?;
+    let bar = spinner("decomposing", args.quiet);
+    let result = oaxaca(&frame, &options)?;
+    bar.finish_and_clear();
+    match args.format {
+        Format::Table => print!("{}", oaxaca_table(&result, args.detail)),
+        Format::Json => println!("{}", to_json(&result)?),
+        Format::Csv => print_csv(oaxaca_frame(&result)?)?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
+use payequity::decompose::{OaxacaOptions, OaxacaResult};
 use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
 
@@ -82,11 +83,48 @@ fn gap_summary(result_json: &str) -> PyResult<String> {
 /// `gap_table_csv(result_json) -> str`: the flat table as CSV (the shape of `to_polars()`).
 #[pyfunction]
 fn gap_table_csv(result_json: &str) -> PyResult<String> {
-    use payequity::polars::prelude::{CsvWriter, SerWriter};
     let result: GapResult = options_from_json(result_json)?;
     let mut table = gap_table(&result).map_err(to_py_err)?;
+    csv_text(&mut table)
+}
+
+/// `oaxaca(data, options_json) -> result_json`: the Oaxaca-Blinder decomposition (see `payequity.oaxaca`).
+#[pyfunction]
+fn oaxaca(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    options.validate().map_err(to_py_err)?;
+    let frame = table_from(data, (options.columns_used(), Vec::new()))?;
+    let result = py.detach(|| payequity::decompose::oaxaca(&frame, &options)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `oaxaca_options_from_config(path) -> options_json`: the `[oaxaca]` options of an audit config.
+#[pyfunction]
+fn oaxaca_options_from_config(path: std::path::PathBuf) -> PyResult<String> {
+    let config = payequity::config::AuditConfig::from_file(&path).map_err(to_py_err)?;
+    serde_json::to_string(&config.oaxaca_options()).map_err(|e| PayEquityError::new_err(e.to_string()))
+}
+
+/// `oaxaca_summary(result_json, detail) -> str`: the same text table as `payequity oaxaca`.
+#[pyfunction]
+#[pyo3(signature = (result_json, detail=false))]
+fn oaxaca_summary(result_json: &str, detail: bool) -> PyResult<String> {
+    let result: OaxacaResult = options_from_json(result_json)?;
+    Ok(payequity::decompose::oaxaca_table(&result, detail))
+}
+
+/// `oaxaca_table_csv(result_json) -> str`: one row per component × term, as `payequity oaxaca --format csv`.
+#[pyfunction]
+fn oaxaca_table_csv(result_json: &str) -> PyResult<String> {
+    let result: OaxacaResult = options_from_json(result_json)?;
+    let mut table = payequity::decompose::oaxaca_frame(&result).map_err(to_py_err)?;
+    csv_text(&mut table)
+}
+
+fn csv_text(table: &mut DataFrame) -> PyResult<String> {
+    use payequity::polars::prelude::{CsvWriter, SerWriter};
     let mut buffer = Vec::new();
-    CsvWriter::new(&mut buffer).finish(&mut table).map_err(|e| to_py_err(e.into()))?;
+    CsvWriter::new(&mut buffer).finish(table).map_err(|e| to_py_err(e.into()))?;
     String::from_utf8(buffer).map_err(|e| PayEquityError::new_err(e.to_string()))
 }
 
@@ -114,5 +152,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gap_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(gap_table_csv, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_options_from_config, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_table_csv, m)?)?;
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! The audit config (TOML, `shared/spec/interfaces.md`): one schema for every command. Sections map onto the
 //! same option structs that CLI flags and Python keywords fill. Sections of capabilities that are not part
-//! of this build yet (`[oaxaca]`, `[transparency]`, ...) are accepted as tables and left to those capabilities.
+//! of this build yet (`[transparency]`, ...) are accepted as tables and left to those capabilities.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::data::{ColumnMap, GenderValues, InputFormat, LongFormat};
+use crate::decompose::OaxacaOptions;
 use crate::gap::{GapOptions, InputShape};
 use crate::{Error, Result};
 
@@ -46,7 +47,7 @@ pub struct AuditConfig {
     pub pay: Option<PayConfig>,
     pub gap: Option<GapOptions>,
     pub transparency: Option<toml::Table>,
-    pub oaxaca: Option<toml::Table>,
+    pub oaxaca: Option<OaxacaOptions>,
     pub equal_value: Option<toml::Table>,
     pub entitlements: Option<toml::Table>,
     pub report: Option<toml::Table>,
@@ -100,6 +101,30 @@ impl AuditConfig {
     }
 }
 
+impl AuditConfig {
+    /// The decomposition options: `[oaxaca]`, with the group defaulting to `[columns] gender` (group A the
+    /// first male value, group B the first female value) and sampling weights to `[columns] weight`.
+    pub fn oaxaca_options(&self) -> OaxacaOptions {
+        let mut options = self.oaxaca.clone().unwrap_or_default();
+        let columns = self.columns.clone().unwrap_or_default();
+        let genders = self.gender_values.clone().unwrap_or_default();
+        let group_unset = options.group == OaxacaOptions::default().group;
+        if group_unset {
+            options.group = columns.gender.clone();
+        }
+        if options.group == columns.gender && options.group_a.is_empty() {
+            options.group_a = genders.male.first().cloned().unwrap_or_default();
+            if options.group_b.is_none() {
+                options.group_b = genders.female.first().cloned();
+            }
+        }
+        if options.weights.is_none() {
+            options.weights = columns.weight.filter(|w| !w.is_empty());
+        }
+        options
+    }
+}
+
 fn config_error(file: &str, err: &toml::de::Error) -> Error {
     let message = err.message().to_string();
     // serde names the offending key between backticks ("unknown field `salary`, expected ...").
@@ -142,6 +167,11 @@ mod tests {
         assert_eq!(options.columns.hours.as_deref(), Some("hours_paid"));
         assert_eq!(options.by, vec!["occupation"]);
         assert_eq!(config.input.path, vec!["payroll.parquet"]);
+        let oaxaca = config.oaxaca_options();
+        assert_eq!(oaxaca.outcome, "log_hourly_pay");
+        assert_eq!((oaxaca.group.as_str(), oaxaca.group_a.as_str()), ("gender", "M"));
+        assert_eq!(oaxaca.group_b.as_deref(), Some("F"));
+        assert_eq!(oaxaca.weights, None);
     }
 
     #[test]

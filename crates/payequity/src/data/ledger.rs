@@ -33,11 +33,25 @@ pub enum Reason {
     DuplicateKey,
     /// Long format: the pay element name is null.
     NullElement,
+    /// Decompositions: the group value is null.
+    NullGroup,
+    /// Decompositions: the group value is neither group A nor group B.
+    OtherGroup,
+    /// Regressions: the outcome is null.
+    NullOutcome,
+    /// Regressions: the outcome is NaN or infinite.
+    NonFiniteOutcome,
+    /// Regressions on a logged outcome: the outcome is zero or negative.
+    NonPositiveOutcome,
+    /// Regressions: a covariate (numeric or categorical) is null.
+    NullCovariate,
+    /// Regressions: a numeric covariate is NaN or infinite.
+    NonFiniteCovariate,
 }
 
 impl Reason {
     /// Every reason, in the order checks are applied (the first failing check names the row's reason).
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 20] = [
         Reason::Filtered,
         Reason::NullGender,
         Reason::UnmappedGender,
@@ -51,6 +65,13 @@ impl Reason {
         Reason::DuplicateKey,
         Reason::InconsistentGender,
         Reason::NullElement,
+        Reason::NullGroup,
+        Reason::OtherGroup,
+        Reason::NullOutcome,
+        Reason::NonFiniteOutcome,
+        Reason::NonPositiveOutcome,
+        Reason::NullCovariate,
+        Reason::NonFiniteCovariate,
     ];
 
     /// The ledger key.
@@ -69,6 +90,13 @@ impl Reason {
             Reason::InvalidWeight => "invalid_weight",
             Reason::DuplicateKey => "duplicate_key",
             Reason::NullElement => "null_element",
+            Reason::NullGroup => "null_group",
+            Reason::OtherGroup => "other_group",
+            Reason::NullOutcome => "null_outcome",
+            Reason::NonFiniteOutcome => "non_finite_outcome",
+            Reason::NonPositiveOutcome => "non_positive_outcome",
+            Reason::NullCovariate => "null_covariate",
+            Reason::NonFiniteCovariate => "non_finite_covariate",
         }
     }
 

@@ -104,7 +104,7 @@ impl Prepared {
     }
 }
 
-fn require_column(name: &str, role: &str, available: &[String]) -> Result<()> {
+pub(crate) fn require_column(name: &str, role: &str, available: &[String]) -> Result<()> {
     if available.iter().any(|c| c == name) {
         Ok(())
     } else {
@@ -112,7 +112,7 @@ fn require_column(name: &str, role: &str, available: &[String]) -> Result<()> {
     }
 }
 
-fn require_numeric(frame: &DataFrame, name: &str, role: &str) -> Result<()> {
+pub(crate) fn require_numeric(frame: &DataFrame, name: &str, role: &str) -> Result<()> {
     let column = frame.column(name)?;
     let dtype = column.dtype();
     // A column without any value (e.g. from a header-only CSV) has no meaningful type: it is all nulls.
@@ -485,6 +485,14 @@ fn reason_column(
             format!("{} + {}", employee_id.as_deref().unwrap_or("employee_id"), period.unwrap_or("period"))
         }
         Reason::NullElement => spec.long.element.clone(),
+        // Regression reasons never arise in gap preparation.
+        Reason::NullGroup
+        | Reason::OtherGroup
+        | Reason::NullOutcome
+        | Reason::NonFiniteOutcome
+        | Reason::NonPositiveOutcome
+        | Reason::NullCovariate
+        | Reason::NonFiniteCovariate => reason.as_str().into(),
     }
 }
 

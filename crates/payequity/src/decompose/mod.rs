@@ -1,8 +1,21 @@
-//! Decompositions of pay differences. This build has the Oaxaca-Blinder decomposition from group moments
-//! (`oaxaca.rs`: point estimates for every reference, delta-method SEs for the threefold and weight-type
-//! references). Pooled/Neumark SEs, the bootstrap, categorical normalization (Yun 2005) and the CLI and
-//! Python front ends are the rest of issue 4.
+//! Decompositions of pay differences. Oaxaca-Blinder (`shared/spec/oaxaca.md`): [`oaxaca`] plans the
+//! analysis (`scan.rs`), accumulates group moments in one parallel pass, runs the kernel (`kernel.rs`:
+//! every component, detailed terms, Yun normalization, delta-method variances) and writes the document
+//! (`result.rs`, `table.rs`); the bootstrap reruns the kernel on replicate moments (`run.rs`).
 
-mod oaxaca;
+mod kernel;
+mod options;
+mod result;
+mod run;
+mod scan;
+mod table;
 
-pub use oaxaca::{oaxaca_point, OaxacaPoint, Reference, Threefold, Twofold};
+pub use kernel::{decompose, CategoricalBlock, Component, Decomposition, Design, KernelOptions, Reference, Scope};
+pub use options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Viewpoint};
+pub use result::{
+    BootstrapInfo, CategoricalInfo, Coefficients, OaxacaResult, Pair, TermMap, ThreefoldResult, ThreefoldTerm,
+    TwofoldResult, TwofoldTerm,
+};
+pub use run::{bootstrap_moments, finish, oaxaca, oaxaca_plan, ReplicateMoments};
+pub use scan::{Exclusions, GroupMoments, GroupRows, Plan, SLICE_ROWS};
+pub use table::{oaxaca_frame, oaxaca_table};

@@ -118,13 +118,13 @@ pub(crate) fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn unit_uniform(bits: u64) -> f64 {
+pub(crate) fn unit_uniform(bits: u64) -> f64 {
     // 53 random bits in (0, 1).
     ((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
 /// A Poisson(1) draw by inversion of a uniform.
-fn poisson1(u: f64) -> f64 {
+pub(crate) fn poisson1(u: f64) -> f64 {
     let mut p = (-1.0f64).exp();
     let mut cdf = p;
     let mut k = 0.0;

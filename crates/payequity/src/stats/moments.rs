@@ -3,7 +3,8 @@
 //! associative and commutative, so one streaming pass over chunks, threads or cluster partitions gives the
 //! same statistics as a single pass (up to floating-point reassociation).
 
-use ndarray::{Array1, Array2};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -71,6 +72,44 @@ impl Moments {
             m.push(&x[i * k..(i + 1) * k], yi, w.map_or(1.0, |w| w[i]));
         }
         m
+    }
+
+    /// Accumulates a block of observations with one matrix product (`x` is m × k, row-major):
+    /// X'WX += X'(w∘X) by a cache-blocked GEMM, the fast path of a streaming pass.
+    pub fn push_block(&mut self, x: ArrayView2<f64>, y: &[f64], w: &[f64]) {
+        debug_assert_eq!(x.ncols(), self.k());
+        let m = y.len();
+        if m == 0 {
+            return;
+        }
+        let mut wx = x.to_owned();
+        for (mut row, &wi) in wx.rows_mut().into_iter().zip(w) {
+            row *= wi;
+        }
+        general_mat_mul(1.0, &x.t(), &wx, 1.0, &mut self.xtwx);
+        let y_view = ArrayView1::from(y);
+        self.xtwy += &wx.t().dot(&y_view);
+        self.sum_wx += &wx.sum_axis(Axis(0));
+        self.n += m as u64;
+        for (&yi, &wi) in y.iter().zip(w) {
+            self.sum_w += wi;
+            self.sum_w2 += wi * wi;
+            self.ytwy += wi * yi * yi;
+        }
+    }
+
+    /// The moments of the regressors at `columns` (in that order): exact, no pass over the data.
+    pub fn select(&self, columns: &[usize]) -> Moments {
+        let k = columns.len();
+        Moments {
+            n: self.n,
+            sum_w: self.sum_w,
+            sum_w2: self.sum_w2,
+            sum_wx: Array1::from_shape_fn(k, |i| self.sum_wx[columns[i]]),
+            xtwx: Array2::from_shape_fn((k, k), |(i, j)| self.xtwx[[columns[i], columns[j]]]),
+            xtwy: Array1::from_shape_fn(k, |i| self.xtwy[columns[i]]),
+            ytwy: self.ytwy,
+        }
     }
 
     /// Associative, commutative merge: every field is a sum.
@@ -309,6 +348,23 @@ mod tests {
             streamed.c1,
             block.c1
         );
+    }
+
+    #[test]
+    fn block_push_equals_row_push_and_select_is_exact() {
+        let (x, y, w) = design(&[(1.0, 2.0, 1.0), (3.0, 1.0, 2.0), (0.5, 4.0, 0.5), (-2.0, 0.5, 1.5)]);
+        let rows = Moments::from_rows(3, &x, &y, Some(&w));
+        let mut block = Moments::new(3);
+        block.push_block(ArrayView2::from_shape((4, 3), &x).unwrap(), &y, &w);
+        assert_eq!(block.n, rows.n);
+        for (a, b) in block.xtwx.iter().zip(rows.xtwx.iter()).chain(block.xtwy.iter().zip(rows.xtwy.iter())) {
+            assert!(close(*a, *b, 1e-13), "{a} vs {b}");
+        }
+        assert!(close(block.ytwy, rows.ytwy, 1e-13) && close(block.sum_w2, rows.sum_w2, 1e-13));
+        let picked = rows.select(&[2, 0]);
+        assert_eq!(picked.xtwx[[0, 1]], rows.xtwx[[2, 0]]);
+        assert_eq!(picked.xtwy[0], rows.xtwy[2]);
+        assert_eq!(picked.sum_wx[1], rows.sum_wx[0]);
     }
 
     #[test]

@@ -1,0 +1,462 @@
+//! From a table to decomposition moments: resolves the group values, the categorical levels and the full
+//! design ([`Plan`]), then walks row slices in parallel, assigning every row to group A, group B or a ledger
+//! reason and accumulating mergeable [`Moments`] per group ([`GroupMoments`]). Slices are merged in order,
+//! so results do not depend on the thread count; any chunking of the rows gives the same moments up to
+//! floating-point reassociation.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ndarray::ArrayView2;
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::kernel::{CategoricalBlock, Design};
+use super::options::OaxacaOptions;
+use crate::data::{require_column, require_numeric, Reason};
+use crate::stats::Moments;
+use crate::{Error, Result};
+
+/// Rows per parallel task.
+pub const SLICE_ROWS: usize = 16_384;
+/// Offending rows named in strict-mode errors.
+const STRICT_ROWS_SHOWN: usize = 5;
+
+/// How a row's group value is matched.
+#[derive(Debug, Clone, PartialEq)]
+enum GroupMatcher {
+    /// A numeric column: compared as numbers, so `1` matches `1.0`.
+    Numeric { a: f64, b: f64 },
+    Text { a: String, b: String },
+}
+
+/// Everything fixed before the pass over the rows.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub design: Design,
+    pub labels: (String, String),
+    outcome: String,
+    log: bool,
+    group: String,
+    matcher: GroupMatcher,
+    covariates: Vec<String>,
+    /// Per categorical column: level → full-design column.
+    levels: Vec<(String, HashMap<String, usize>)>,
+    weights: Option<String>,
+}
+
+/// Per-reason exclusions of a pass: count, the column that failed, and the first 1-based rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exclusions {
+    pub by_reason: BTreeMap<Reason, (u64, String, Vec<u64>)>,
+}
+
+impl Exclusions {
+    fn add(&mut self, reason: Reason, column: &str, row: u64) {
+        let entry = self.by_reason.entry(reason).or_insert_with(|| (0, column.to_string(), Vec::new()));
+        entry.0 += 1;
+        if entry.2.len() < STRICT_ROWS_SHOWN {
+            entry.2.push(row + 1);
+        }
+    }
+
+    fn merge(mut self, other: Exclusions) -> Exclusions {
+        for (reason, (count, column, rows)) in other.by_reason {
+            let entry = self.by_reason.entry(reason).or_insert_with(|| (0, column, Vec::new()));
+            entry.0 += count;
+            entry.2.extend(rows);
+            entry.2.sort_unstable();
+            entry.2.truncate(STRICT_ROWS_SHOWN);
+        }
+        self
+    }
+}
+
+/// The moments of groups A and B over the full design, and what was excluded. Mergeable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupMoments {
+    pub read: u64,
+    pub a: Moments,
+    pub b: Moments,
+    pub excluded: Exclusions,
+}
+
+impl GroupMoments {
+    pub fn new(k: usize) -> GroupMoments {
+        GroupMoments { read: 0, a: Moments::new(k), b: Moments::new(k), excluded: Exclusions::default() }
+    }
+
+    pub fn merge(self, other: GroupMoments) -> Result<GroupMoments> {
+        Ok(GroupMoments {
+            read: self.read + other.read,
+            a: self.a.merge(&other.a)?,
+            b: self.b.merge(&other.b)?,
+            excluded: self.excluded.merge(other.excluded),
+        })
+    }
+}
+
+/// The used rows of one slice and group: row-major design, outcome, weight and 0-based row number.
+#[derive(Debug, Default)]
+pub struct GroupRows {
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub w: Vec<f64>,
+    pub rows: Vec<u64>,
+}
+
+impl GroupRows {
+    pub fn design(&self, k: usize) -> ArrayView2<'_, f64> {
+        ArrayView2::from_shape((self.y.len(), k), &self.x).expect("x holds k values per row")
+    }
+}
+
+fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Levels in sort order: numerically when every label is a number, else lexicographically.
+fn sorted_levels(mut levels: Vec<String>) -> Vec<String> {
+    let numbers: Option<Vec<f64>> = levels.iter().map(|l| l.trim().parse::<f64>().ok()).collect();
+    match numbers {
+        Some(_) => levels.sort_by(|x, y| {
+            let (p, q) = (x.trim().parse::<f64>().unwrap_or(0.0), y.trim().parse::<f64>().unwrap_or(0.0));
+            p.total_cmp(&q).then_with(|| x.cmp(y))
+        }),
+        None => levels.sort(),
+    }
+    levels
+}
+
+fn text_values(column: &Column) -> Result<StringChunked> {
+    Ok(column.cast(&DataType::String)?.str()?.clone())
+}
+
+fn distinct_text(column: &Column) -> Result<Vec<String>> {
+    let values = text_values(column)?.unique()?;
+    Ok(values.iter().flatten().filter(|v| !v.is_empty()).map(str::to_string).collect())
+}
+
+fn group_matcher(frame: &DataFrame, options: &OaxacaOptions) -> Result<(GroupMatcher, (String, String))> {
+    let column = frame.column(&options.group)?;
+    let numeric = column.dtype().is_primitive_numeric();
+    let shown = |values: &[String]| values.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    if numeric {
+        let parse = |v: &str, which: &str| {
+            v.trim().parse::<f64>().map_err(|_| {
+                Error::Invalid(format!(
+                    "group {which} value `{v}` is not a number, but column `{}` is numeric",
+                    options.group
+                ))
+            })
+        };
+        let a = parse(&options.group_a, "A")?;
+        let values: Vec<f64> = {
+            let ca = column.cast(&DataType::Float64)?;
+            let uniq = ca.f64()?.unique()?;
+            uniq.iter().flatten().filter(|v| !v.is_nan()).collect()
+        };
+        let labels: Vec<String> = values.iter().map(|v| format_number(*v)).collect();
+        if !values.contains(&a) {
+            return Err(Error::Invalid(format!(
+                "group A value `{}` does not occur in column `{}` (values: {})",
+                options.group_a,
+                options.group,
+                shown(&labels)
+            )));
+        }
+        let b = match &options.group_b {
+            Some(b) => parse(b, "B")?,
+            None => {
+                let others: Vec<f64> = values.iter().copied().filter(|v| *v != a).collect();
+                match others.as_slice() {
+                    [b] => *b,
+                    _ => {
+                        return Err(Error::Invalid(format!(
+                            "column `{}` has {} values besides group A `{}` ({}): name group B with `--group-b` / \
+                             `group_b=`",
+                            options.group,
+                            others.len(),
+                            options.group_a,
+                            shown(&labels)
+                        )))
+                    }
+                }
+            }
+        };
+        if a == b {
+            return Err(Error::Invalid("group A and group B are the same value".into()));
+        }
+        let label_b = options.group_b.clone().unwrap_or_else(|| format_number(b));
+        Ok((GroupMatcher::Numeric { a, b }, (options.group_a.clone(), label_b)))
+    } else {
+        let values = sorted_levels(distinct_text(column)?);
+        if !values.contains(&options.group_a) {
+            return Err(Error::Invalid(format!(
+                "group A value `{}` does not occur in column `{}` (values: {})",
+                options.group_a,
+                options.group,
+                shown(&values)
+            )));
+        }
+        let b = match &options.group_b {
+            Some(b) => b.clone(),
+            None => {
+                let others: Vec<&String> = values.iter().filter(|v| **v != options.group_a).collect();
+                match others.as_slice() {
+                    [b] => (*b).clone(),
+                    _ => {
+                        return Err(Error::Invalid(format!(
+                            "column `{}` has {} values besides group A `{}` ({}): name group B with `--group-b` / \
+                             `group_b=`",
+                            options.group,
+                            others.len(),
+                            options.group_a,
+                            shown(&values)
+                        )))
+                    }
+                }
+            }
+        };
+        if b == options.group_a {
+            return Err(Error::Invalid("group A and group B are the same value".into()));
+        }
+        Ok((GroupMatcher::Text { a: options.group_a.clone(), b: b.clone() }, (options.group_a.clone(), b)))
+    }
+}
+
+/// Resolves columns, group values and categorical levels, and lays out the full design.
+pub fn plan(frame: &DataFrame, options: &OaxacaOptions) -> Result<Plan> {
+    options.validate()?;
+    let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    require_column(&options.outcome, "outcome", &available)?;
+    require_numeric(frame, &options.outcome, "outcome")?;
+    require_column(&options.group, "group", &available)?;
+    for c in &options.covariates {
+        require_column(c, "covariate", &available)?;
+        require_numeric(frame, c, "covariate").map_err(|e| match e {
+            Error::ColumnType { column, dtype, .. } => Error::ColumnType {
+                column,
+                role: "covariate (list text columns under categorical)".into(),
+                dtype,
+                expected: "numeric".into(),
+            },
+            other => other,
+        })?;
+    }
+    for c in &options.categorical {
+        require_column(c, "categorical covariate", &available)?;
+    }
+    for c in options.covariates.iter().chain(&options.categorical) {
+        let column = frame.column(c)?;
+        if frame.height() > 0 && column.null_count() == column.len() {
+            return Err(Error::Invalid(format!(
+                "covariate `{c}` has no values (all {} rows are null): drop it or fix the column",
+                column.len()
+            )));
+        }
+    }
+    if let Some(w) = &options.weights {
+        require_column(w, "weight", &available)?;
+        require_numeric(frame, w, "weight")?;
+    }
+    let (matcher, labels) = group_matcher(frame, options)?;
+
+    let mut terms = vec!["_cons".to_string()];
+    terms.extend(options.covariates.iter().cloned());
+    let mut blocks = Vec::new();
+    let mut levels = Vec::new();
+    for c in &options.categorical {
+        let found = sorted_levels(distinct_text(frame.column(c)?)?);
+        if found.is_empty() {
+            return Err(Error::Invalid(format!("categorical column `{c}` has no values (all null)")));
+        }
+        let base = match options.base_levels.get(c) {
+            Some(b) => found.iter().position(|l| l == b).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "base level `{b}` does not occur in column `{c}` (levels: {})",
+                    found.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?,
+            None => 0,
+        };
+        let first = terms.len();
+        terms.extend(found.iter().map(|l| format!("{c}:{l}")));
+        let columns: Vec<usize> = (first..terms.len()).collect();
+        levels.push((c.clone(), found.iter().cloned().zip(columns.iter().copied()).collect()));
+        blocks.push(CategoricalBlock { column: c.clone(), levels: found, columns, base });
+    }
+    Ok(Plan {
+        design: Design { terms, blocks },
+        labels,
+        outcome: options.outcome.clone(),
+        log: options.log,
+        group: options.group.clone(),
+        matcher,
+        covariates: options.covariates.clone(),
+        levels,
+        weights: options.weights.clone(),
+    })
+}
+
+/// A numeric column of a slice as (values, validity).
+struct NumericColumn {
+    chunked: Float64Chunked,
+}
+
+impl NumericColumn {
+    fn new(frame: &DataFrame, name: &str) -> Result<NumericColumn> {
+        let chunked = frame.column(name)?.cast(&DataType::Float64)?.f64()?.rechunk().into_owned();
+        Ok(NumericColumn { chunked })
+    }
+
+    fn parts(&self) -> (&[f64], Option<&polars_arrow::bitmap::Bitmap>) {
+        match self.chunked.downcast_iter().next() {
+            Some(array) => (array.values().as_slice(), array.validity()),
+            None => (&[], None),
+        }
+    }
+}
+
+fn valid(validity: Option<&polars_arrow::bitmap::Bitmap>, i: usize) -> bool {
+    validity.is_none_or(|v| v.get_bit(i))
+}
+
+impl Plan {
+    /// Sorts the rows of one slice (starting at 0-based row `offset` of the whole input) into groups A and
+    /// B, building the design rows, and ledgers the rest (the first failing check names the reason).
+    pub fn slice_rows(&self, slice: &DataFrame, offset: u64) -> Result<(GroupRows, GroupRows, Exclusions)> {
+        let n = slice.height();
+        let k = self.design.k();
+        let outcome = NumericColumn::new(slice, &self.outcome)?;
+        let covariates: Vec<NumericColumn> =
+            self.covariates.iter().map(|c| NumericColumn::new(slice, c)).collect::<Result<_>>()?;
+        let weights = self.weights.as_deref().map(|w| NumericColumn::new(slice, w)).transpose()?;
+        let categorical: Vec<StringChunked> =
+            self.levels.iter().map(|(c, _)| text_values(slice.column(c)?)).collect::<Result<_>>()?;
+        let categorical_values: Vec<Vec<Option<&str>>> = categorical.iter().map(|c| c.iter().collect()).collect();
+        // 0 = A, 1 = B, 2 = null, 3 = other.
+        let group_codes: Vec<u8> = match &self.matcher {
+            GroupMatcher::Numeric { a, b } => {
+                let g = NumericColumn::new(slice, &self.group)?;
+                let (values, validity) = g.parts();
+                (0..n)
+                    .map(|i| match (valid(validity, i), values.get(i)) {
+                        (true, Some(v)) if *v == *a => 0,
+                        (true, Some(v)) if *v == *b => 1,
+                        (true, Some(v)) if !v.is_nan() => 3,
+                        _ => 2,
+                    })
+                    .collect()
+            }
+            GroupMatcher::Text { a, b } => text_values(slice.column(&self.group)?)?
+                .iter()
+                .map(|v| match v {
+                    None | Some("") => 2,
+                    Some(v) if v == a => 0,
+                    Some(v) if v == b => 1,
+                    Some(_) => 3,
+                })
+                .collect(),
+        };
+
+        let (y_values, y_valid) = outcome.parts();
+        let covariate_parts: Vec<_> = covariates.iter().map(NumericColumn::parts).collect();
+        let weight_parts = weights.as_ref().map(NumericColumn::parts);
+        let mut groups = (GroupRows::default(), GroupRows::default());
+        let mut excluded = Exclusions::default();
+        let mut row_x = vec![0.0; k];
+        'rows: for i in 0..n {
+            let row = offset + i as u64;
+            match group_codes[i] {
+                2 => {
+                    excluded.add(Reason::NullGroup, &self.group, row);
+                    continue;
+                }
+                3 => {
+                    excluded.add(Reason::OtherGroup, &self.group, row);
+                    continue;
+                }
+                _ => {}
+            }
+            if !valid(y_valid, i) {
+                excluded.add(Reason::NullOutcome, &self.outcome, row);
+                continue;
+            }
+            let mut y = y_values[i];
+            if !y.is_finite() {
+                excluded.add(Reason::NonFiniteOutcome, &self.outcome, row);
+                continue;
+            }
+            if self.log {
+                if y <= 0.0 {
+                    excluded.add(Reason::NonPositiveOutcome, &self.outcome, row);
+                    continue;
+                }
+                y = y.ln();
+            }
+            row_x.fill(0.0);
+            row_x[0] = 1.0;
+            for (j, (values, validity)) in covariate_parts.iter().enumerate() {
+                if !valid(*validity, i) {
+                    excluded.add(Reason::NullCovariate, &self.covariates[j], row);
+                    continue 'rows;
+                }
+                if !values[i].is_finite() {
+                    excluded.add(Reason::NonFiniteCovariate, &self.covariates[j], row);
+                    continue 'rows;
+                }
+                row_x[1 + j] = values[i];
+            }
+            for (c, (name, level_columns)) in self.levels.iter().enumerate() {
+                match categorical_values[c][i].and_then(|v| level_columns.get(v)) {
+                    Some(&column) => row_x[column] = 1.0,
+                    None => {
+                        excluded.add(Reason::NullCovariate, name, row);
+                        continue 'rows;
+                    }
+                }
+            }
+            let w = match weight_parts {
+                None => 1.0,
+                Some((values, validity)) => {
+                    let w = if valid(validity, i) { values[i] } else { f64::NAN };
+                    if !(w.is_finite() && w > 0.0) {
+                        excluded.add(Reason::InvalidWeight, self.weights.as_deref().unwrap_or("weight"), row);
+                        continue;
+                    }
+                    w
+                }
+            };
+            let target = if group_codes[i] == 0 { &mut groups.0 } else { &mut groups.1 };
+            target.x.extend_from_slice(&row_x);
+            target.y.push(y);
+            target.w.push(w);
+            target.rows.push(row);
+        }
+        Ok((groups.0, groups.1, excluded))
+    }
+
+    /// One pass over `frame` (whose first row is input row `offset`): group moments over the full design.
+    pub fn scan(&self, frame: &DataFrame, offset: u64) -> Result<GroupMoments> {
+        let k = self.design.k();
+        let starts: Vec<usize> = (0..frame.height()).step_by(SLICE_ROWS).collect();
+        let parts: Vec<GroupMoments> = starts
+            .par_iter()
+            .map(|&start| {
+                let slice = frame.slice(start as i64, SLICE_ROWS);
+                let (a, b, excluded) = self.slice_rows(&slice, offset + start as u64)?;
+                let mut moments = GroupMoments::new(k);
+                moments.read = slice.height() as u64;
+                moments.a.push_block(a.design(k), &a.y, &a.w);
+                moments.b.push_block(b.design(k), &b.y, &b.w);
+                moments.excluded = excluded;
+                Ok(moments)
+            })
+            .collect::<Result<_>>()?;
+        parts.into_iter().try_fold(GroupMoments::new(k), |acc, part| acc.merge(part))
+    }
+}
