@@ -360,9 +360,8 @@ fn oaxaca_options(args: &OaxacaArgs, config: Option<&AuditConfig>) -> Result<Oax
         o.categorical = args.categorical.clone();
     }
     for base in &args.base_levels {
-        let (column, level) = base
-            .split_once('=')
-            .ok_or_else(|| Error::Invalid(format!("--base `{base}`: expected COLUMN=LEVEL")))?;
+        let (column, level) =
+            base.split_once('=').ok_or_else(|| Error::Invalid(format!("--base `{base}`: expected COLUMN=LEVEL")))?;
         o.base_levels.insert(column.trim().into(), level.trim().into());
     }
     if args.no_normalize {

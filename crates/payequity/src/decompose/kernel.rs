@@ -308,7 +308,13 @@ fn fit_group(moments: &Moments, names: &[String], label: &str) -> Result<OlsFit>
 
 /// Warnings (or, in strict mode, an error) for categorical levels without observations in a group: their
 /// coefficient is 0 there (Stata's `relax`).
-fn check_levels(design: &Design, moments: &Moments, label: &str, strict: bool, warnings: &mut Vec<String>) -> Result<()> {
+fn check_levels(
+    design: &Design,
+    moments: &Moments,
+    label: &str,
+    strict: bool,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
     for block in &design.blocks {
         for (i, &column) in block.columns.iter().enumerate() {
             if moments.xtwx[[column, column]] > 0.0 {
@@ -335,7 +341,13 @@ fn check_levels(design: &Design, moments: &Moments, label: &str, strict: bool, w
 }
 
 /// Decomposes from the full-design moments of A and B.
-pub fn decompose(a: &Moments, b: &Moments, design: &Design, labels: (&str, &str), options: KernelOptions) -> Result<Decomposition> {
+pub fn decompose(
+    a: &Moments,
+    b: &Moments,
+    design: &Design,
+    labels: (&str, &str),
+    options: KernelOptions,
+) -> Result<Decomposition> {
     let k = design.k();
     if a.k() != k || b.k() != k {
         return Err(Error::Invalid(format!("moments of {} / {} columns for a design of {k}", a.k(), b.k())));
@@ -402,7 +414,12 @@ pub fn decompose(a: &Moments, b: &Moments, design: &Design, labels: (&str, &str)
     let dx = &xbar_a - &xbar_b;
     let db = &beta_a - &beta_b;
     let zero = Array1::<f64>::zeros(k);
-    let lin = |terms: Array1<f64>, xa: &Array1<f64>, xb: &Array1<f64>, ba: &Array1<f64>, bb: &Array1<f64>, bs: &Array1<f64>| {
+    let lin = |terms: Array1<f64>,
+               xa: &Array1<f64>,
+               xb: &Array1<f64>,
+               ba: &Array1<f64>,
+               bb: &Array1<f64>,
+               bs: &Array1<f64>| {
         Linear { terms, xa: xa.clone(), xb: xb.clone(), ba: ba.clone(), bb: bb.clone(), bs: bs.clone() }
             .fold_reference(reference_weight)
     };
@@ -550,7 +567,8 @@ mod tests {
         assert!((v(Component::Endowments) - 1.0).abs() < 1e-12 && v(Component::Coefficients).abs() < 1e-12);
         assert!((v(Component::Interaction) - 1.0).abs() < 1e-12);
         assert!((v(Component::Explained) - 1.5).abs() < 1e-12 && (v(Component::Unexplained) - 0.5).abs() < 1e-12);
-        let detailed = value(&d, Component::Explained, Scope::Term(0)) + value(&d, Component::Explained, Scope::Term(1));
+        let detailed =
+            value(&d, Component::Explained, Scope::Term(0)) + value(&d, Component::Explained, Scope::Term(1));
         assert!((detailed - 1.5).abs() < 1e-12);
     }
 

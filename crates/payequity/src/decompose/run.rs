@@ -55,20 +55,30 @@ fn ledger_and_strict(moments: &GroupMoments, strict: bool) -> Result<Ledger> {
         ledger.exclude(*reason, *count);
     }
     if strict {
-        if let Some((reason, (count, column, rows))) = Reason::ALL
-            .iter()
-            .find_map(|r| moments.excluded.by_reason.get(r).map(|v| (r, v)))
-            .filter(|(_, v)| v.0 > 0)
+        if let Some((reason, (count, column, rows))) =
+            Reason::ALL.iter().find_map(|r| moments.excluded.by_reason.get(r).map(|v| (r, v))).filter(|(_, v)| v.0 > 0)
         {
-            return Err(Error::Strict { reason: reason.as_str().into(), column: column.clone(), count: *count, rows: rows.clone() });
+            return Err(Error::Strict {
+                reason: reason.as_str().into(),
+                column: column.clone(),
+                count: *count,
+                rows: rows.clone(),
+            });
         }
     }
     Ok(ledger)
 }
 
-/// Drops level columns without observations in either group (they carry no information), keeping the
-/// base level fixed; returns the pruned design and the kept full-design columns.
-fn prune_levels(design: &Design, a: &Moments, b: &Moments, options: &OaxacaOptions, warnings: &mut Vec<String>) -> Result<(Design, Vec<usize>)> {
+/// Drops level columns without observations in either group (they carry no information) and settles the
+/// base level (the chosen one, else the first level observed in both groups); returns the pruned design
+/// and the kept full-design columns.
+fn prune_levels(
+    design: &Design,
+    a: &Moments,
+    b: &Moments,
+    options: &OaxacaOptions,
+    warnings: &mut Vec<String>,
+) -> Result<(Design, Vec<usize>)> {
     let level_columns: Vec<usize> = design.blocks.iter().flat_map(|b| b.columns.iter().copied()).collect();
     let present = |j: usize| a.xtwx[[j, j]] > 0.0 || b.xtwx[[j, j]] > 0.0;
     let kept: Vec<usize> = (0..design.k()).filter(|&j| !level_columns.contains(&j) || present(j)).collect();
@@ -97,6 +107,14 @@ fn prune_levels(design: &Design, a: &Moments, b: &Moments, options: &OaxacaOptio
             }
             None => 0,
         };
+        // Without a chosen base, the first level observed in both groups (a base missing from a group
+        // leaves that group's dummies collinear with the constant).
+        let base = if options.base_levels.contains_key(&block.column) {
+            base
+        } else {
+            let in_both = |j: usize| a.xtwx[[kept[j], kept[j]]] > 0.0 && b.xtwx[[kept[j], kept[j]]] > 0.0;
+            columns.iter().position(|&c| in_both(c)).unwrap_or(0)
+        };
         if levels.len() == 1 {
             warnings.push(format!("`{}` has a single level among the used rows: it explains nothing", block.column));
         }
@@ -107,7 +125,12 @@ fn prune_levels(design: &Design, a: &Moments, b: &Moments, options: &OaxacaOptio
 }
 
 /// From merged group moments (and bootstrap replicates over the same full design) to the document.
-pub fn finish(plan: &Plan, moments: GroupMoments, replicates: Option<ReplicateMoments>, options: &OaxacaOptions) -> Result<OaxacaResult> {
+pub fn finish(
+    plan: &Plan,
+    moments: GroupMoments,
+    replicates: Option<ReplicateMoments>,
+    options: &OaxacaOptions,
+) -> Result<OaxacaResult> {
     let ledger = ledger_and_strict(&moments, options.strict)?;
     let mut warnings = Vec::new();
     let (design, kept) = prune_levels(&plan.design, &moments.a, &moments.b, options, &mut warnings)?;
@@ -128,7 +151,11 @@ pub fn finish(plan: &Plan, moments: GroupMoments, replicates: Option<ReplicateMo
     let estimates: Vec<Estimate> = match (options.se, replicates) {
         (SeMethod::Delta, _) => {
             let variances = main.variances.as_ref().expect("asked for variances");
-            main.values.iter().zip(variances).map(|(v, var)| Estimate::symmetric(Some(*v), Some(var.sqrt()), q)).collect()
+            main.values
+                .iter()
+                .zip(variances)
+                .map(|(v, var)| Estimate::symmetric(Some(*v), Some(var.sqrt()), q))
+                .collect()
         }
         (SeMethod::Bootstrap, Some(replicates)) => {
             let reps = replicates.len();
@@ -144,7 +171,10 @@ pub fn finish(plan: &Plan, moments: GroupMoments, replicates: Option<ReplicateMo
                 )));
             }
             if draws.len() < reps {
-                warnings.push(format!("{} of {reps} bootstrap replicates could not be fitted and were skipped", reps - draws.len()));
+                warnings.push(format!(
+                    "{} of {reps} bootstrap replicates could not be fitted and were skipped",
+                    reps - draws.len()
+                ));
             }
             successful = draws.len();
             bootstrap_estimates(&main, &draws, options.bootstrap_ci, options.confidence, q)
@@ -158,7 +188,13 @@ pub fn finish(plan: &Plan, moments: GroupMoments, replicates: Option<ReplicateMo
     Ok(result)
 }
 
-fn bootstrap_estimates(main: &Decomposition, draws: &[Decomposition], ci: BootstrapCi, confidence: f64, q: f64) -> Vec<Estimate> {
+fn bootstrap_estimates(
+    main: &Decomposition,
+    draws: &[Decomposition],
+    ci: BootstrapCi,
+    confidence: f64,
+    q: f64,
+) -> Vec<Estimate> {
     (0..main.values.len())
         .map(|i| {
             let mut values: Vec<f64> = draws.iter().map(|d| d.values[i]).collect();
@@ -202,7 +238,7 @@ fn document(
     options: &OaxacaOptions,
 ) -> OaxacaResult {
     let index: HashMap<(Component, Scope), usize> = main.labels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
-    let get = |c: Component, s: Scope| estimates[index[&(c, s)]].clone();
+    let get = |c: Component, s: Scope| estimates[index[&(c, s)]];
     let twofold_term = |term: String, s: Scope| TwofoldTerm {
         term,
         explained: get(Component::Explained, s),
@@ -239,7 +275,12 @@ fn document(
             unexplained_a: get(Component::UnexplainedA, Scope::Total),
             unexplained_b: get(Component::UnexplainedB, Scope::Total),
             detailed: terms.iter().enumerate().map(|(j, t)| twofold_term(t.clone(), Scope::Term(j))).collect(),
-            groups: design.blocks.iter().enumerate().map(|(i, bl)| twofold_term(bl.column.clone(), Scope::Block(i))).collect(),
+            groups: design
+                .blocks
+                .iter()
+                .enumerate()
+                .map(|(i, bl)| twofold_term(bl.column.clone(), Scope::Block(i)))
+                .collect(),
         },
         threefold: ThreefoldResult {
             viewpoint: match options.threefold_viewpoint {
@@ -250,9 +291,18 @@ fn document(
             coefficients: get(Component::Coefficients, Scope::Total),
             interaction: get(Component::Interaction, Scope::Total),
             detailed: terms.iter().enumerate().map(|(j, t)| threefold_term(t.clone(), Scope::Term(j))).collect(),
-            groups: design.blocks.iter().enumerate().map(|(i, bl)| threefold_term(bl.column.clone(), Scope::Block(i))).collect(),
+            groups: design
+                .blocks
+                .iter()
+                .enumerate()
+                .map(|(i, bl)| threefold_term(bl.column.clone(), Scope::Block(i)))
+                .collect(),
         },
-        coefficients: Coefficients { a: term_map(&main.beta_a), b: term_map(&main.beta_b), reference: term_map(&main.beta_star) },
+        coefficients: Coefficients {
+            a: term_map(&main.beta_a),
+            b: term_map(&main.beta_b),
+            reference: term_map(&main.beta_star),
+        },
         means: Pair { a: term_map(&main.xbar_a), b: term_map(&main.xbar_b) },
         categorical: design
             .blocks
@@ -330,9 +380,9 @@ pub fn bootstrap_moments(plan: &Plan, frame: &DataFrame, options: &OaxacaOptions
     let batch = rayon::current_num_threads().max(1) * 2;
     for first in (0..reps).step_by(per_pass) {
         let last = (first + per_pass).min(reps);
-        let counts: Option<Vec<Vec<u32>>> = used_rows
-            .as_ref()
-            .map(|rows| (first..last).into_par_iter().map(|r| multinomial_counts(options.seed, r as u64, rows.len())).collect());
+        let counts: Option<Vec<Vec<u32>>> = used_rows.as_ref().map(|rows| {
+            (first..last).into_par_iter().map(|r| multinomial_counts(options.seed, r as u64, rows.len())).collect()
+        });
         for group in starts.chunks(batch) {
             let parts: Vec<ReplicateMoments> = group
                 .par_iter()
@@ -341,9 +391,9 @@ pub fn bootstrap_moments(plan: &Plan, frame: &DataFrame, options: &OaxacaOptions
                     let (ra, rb, _) = plan.slice_rows(&slice, start as u64)?;
                     let mut out: ReplicateMoments = (first..last).map(|_| (Moments::new(k), Moments::new(k))).collect();
                     for (which, rows) in [(0, &ra), (1, &rb)] {
-                        let positions: Option<Vec<usize>> = used_rows
-                            .as_ref()
-                            .map(|used| rows.rows.iter().map(|row| used.binary_search(row).expect("a used row")).collect());
+                        let positions: Option<Vec<usize>> = used_rows.as_ref().map(|used| {
+                            rows.rows.iter().map(|row| used.binary_search(row).expect("a used row")).collect()
+                        });
                         let mut w = vec![0.0; rows.w.len()];
                         for (slot, r) in (first..last).enumerate() {
                             for (i, wi) in w.iter_mut().enumerate() {

@@ -25,8 +25,14 @@ const STRICT_ROWS_SHOWN: usize = 5;
 #[derive(Debug, Clone, PartialEq)]
 enum GroupMatcher {
     /// A numeric column: compared as numbers, so `1` matches `1.0`.
-    Numeric { a: f64, b: f64 },
-    Text { a: String, b: String },
+    Numeric {
+        a: f64,
+        b: f64,
+    },
+    Text {
+        a: String,
+        b: String,
+    },
 }
 
 /// Everything fixed before the pass over the rows.

@@ -25,7 +25,8 @@ fn row(out: &mut String, label: &str, e: &Estimate) {
             let normal = Normal::standard();
             let p = 2.0 * (1.0 - normal.cdf(z.abs()));
             let (lo, hi) = (e.ci_low.unwrap_or(f64::NAN), e.ci_high.unwrap_or(f64::NAN));
-            let _ = writeln!(out, "{name:>12} | {estimate:>10.10} {se:>10.7} {z:>8.2} {p:>7.3}    {lo:>10.7} {hi:>10.7}");
+            let _ =
+                writeln!(out, "{name:>12} | {estimate:>10.10} {se:>10.7} {z:>8.2} {p:>7.3}    {lo:>10.7} {hi:>10.7}");
         }
         _ => {
             let _ = writeln!(out, "{name:>12} | {estimate:>10.10}");
@@ -47,11 +48,19 @@ pub fn oaxaca_table(result: &OaxacaResult, detail: bool) -> String {
         }
         _ => result.twofold.reference.clone(),
     };
-    let _ = writeln!(out, "Blinder-Oaxaca decomposition                   Number of obs  = {:>10}", result.n.a + result.n.b);
+    let _ = writeln!(
+        out,
+        "Blinder-Oaxaca decomposition                   Number of obs  = {:>10}",
+        result.n.a + result.n.b
+    );
     let _ = writeln!(out, "Outcome: {:<38} N of obs A     = {:>10}", result.outcome, result.n.a);
     let _ = writeln!(out, "Group A: {:<38} N of obs B     = {:>10}", result.groups.a, result.n.b);
     let _ = writeln!(out, "Group B: {:<38} Std. errors: {}", result.groups.b, result.se_method);
-    let _ = writeln!(out, "Twofold reference: {reference}; threefold from group {}'s viewpoint", result.threefold.viewpoint.to_uppercase());
+    let _ = writeln!(
+        out,
+        "Twofold reference: {reference}; threefold from group {}'s viewpoint",
+        result.threefold.viewpoint.to_uppercase()
+    );
     let _ = writeln!(out, "{RULE}");
     let _ = writeln!(out, "{:>12} |      Coef.  Std. Err.        z    P>|z|     [{level}% Conf. Interval]", "");
     let _ = writeln!(out, "{JOIN}");
@@ -73,11 +82,7 @@ pub fn oaxaca_table(result: &OaxacaResult, detail: bool) -> String {
     if detail {
         let t = &result.threefold;
         let w = &result.twofold;
-        for (title, pick) in [
-            ("Endowments", 0usize),
-            ("Coefficients", 1),
-            ("Interaction", 2),
-        ] {
+        for (title, pick) in [("Endowments", 0usize), ("Coefficients", 1), ("Interaction", 2)] {
             let _ = writeln!(out, "{JOIN}");
             block(&mut out, title);
             for term in t.detailed.iter().chain(&t.groups) {
@@ -96,7 +101,8 @@ pub fn oaxaca_table(result: &OaxacaResult, detail: bool) -> String {
     let _ = writeln!(out, "{RULE}");
     if result.log {
         if let Some(pct) = result.difference_pct() {
-            let _ = writeln!(out, "Outcome logged: difference of {pct:.2}% (100·(exp(R) − 1)); positive = group A higher.");
+            let _ =
+                writeln!(out, "Outcome logged: difference of {pct:.2}% (100·(exp(R) − 1)); positive = group A higher.");
         }
     } else {
         let _ = writeln!(out, "Positive values: group A has the higher outcome.");
@@ -133,7 +139,8 @@ pub fn oaxaca_frame(result: &OaxacaResult) -> crate::Result<polars::prelude::Dat
         ("overall", "difference", "total".into(), "total", &result.difference),
     ];
     let t = &result.threefold;
-    for (name, e) in [("endowments", &t.endowments), ("coefficients", &t.coefficients), ("interaction", &t.interaction)] {
+    for (name, e) in [("endowments", &t.endowments), ("coefficients", &t.coefficients), ("interaction", &t.interaction)]
+    {
         rows.push(("threefold", name, "total".into(), "total", e));
     }
     let w = &result.twofold;

@@ -7,7 +7,7 @@ mod moments;
 mod ols;
 
 pub use inference::{normal_quantile, t_quantile, Estimate};
-pub(crate) use median::{mix64, poisson1, unit_uniform};
 pub use median::{median, median_bootstrap, weighted_median, MedianSample};
+pub(crate) use median::{mix64, poisson1, unit_uniform};
 pub use moments::{MeanMoments, Moments};
 pub use ols::{ols, ClusterScores, OlsFit, ResidualMoments, COLLINEARITY_TOLERANCE};
