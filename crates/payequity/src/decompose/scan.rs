@@ -4,9 +4,10 @@
 //! so results do not depend on the thread count; any chunking of the rows gives the same moments up to
 //! floating-point reassociation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use ndarray::ArrayView2;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, ArrayView2};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -46,7 +47,8 @@ pub struct Plan {
     matcher: GroupMatcher,
     covariates: Vec<String>,
     /// Per categorical column: level → full-design column.
-    levels: Vec<(String, HashMap<String, usize>)>,
+    /// (Polars' fast hash map: one lookup per row and categorical.)
+    levels: Vec<(String, PlHashMap<String, usize>)>,
     weights: Option<String>,
 }
 
@@ -113,6 +115,68 @@ pub struct GroupRows {
 impl GroupRows {
     pub fn design(&self, k: usize) -> ArrayView2<'_, f64> {
         ArrayView2::from_shape((self.y.len(), k), &self.x).expect("x holds k values per row")
+    }
+}
+
+/// Rows per matrix product in [`GramAccumulator`]: small enough to stay in cache, large enough for GEMM.
+const GRAM_BLOCK: usize = 512;
+
+/// Streams design rows into [`Moments`] with one matrix product per block: rows √w·[x, y] are buffered and
+/// G += BᵀB gives X'WX, X'Wy and y'Wy at once; with the constant in column 0, Σw = G₀₀ and Σw·x = G·₀.
+struct GramAccumulator {
+    k: usize,
+    buffer: Vec<f64>,
+    gram: Array2<f64>,
+    n: u64,
+    sum_w2: f64,
+}
+
+impl GramAccumulator {
+    fn new(k: usize) -> GramAccumulator {
+        GramAccumulator {
+            k,
+            buffer: Vec::with_capacity(GRAM_BLOCK * (k + 1)),
+            gram: Array2::zeros((k + 1, k + 1)),
+            n: 0,
+            sum_w2: 0.0,
+        }
+    }
+
+    fn push(&mut self, x: &[f64], y: f64, w: f64) {
+        let root = w.sqrt();
+        self.buffer.extend(x.iter().map(|v| v * root));
+        self.buffer.push(y * root);
+        self.n += 1;
+        self.sum_w2 += w * w;
+        if self.buffer.len() == GRAM_BLOCK * (self.k + 1) {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let rows = self.buffer.len() / (self.k + 1);
+        if rows > 0 {
+            let block = ArrayView2::from_shape((rows, self.k + 1), &self.buffer).expect("k + 1 values per row");
+            general_mat_mul(1.0, &block.t(), &block, 1.0, &mut self.gram);
+            self.buffer.clear();
+        }
+    }
+
+    fn finish(mut self) -> Moments {
+        self.flush();
+        let k = self.k;
+        let mut m = Moments::new(k);
+        m.n = self.n;
+        m.sum_w2 = self.sum_w2;
+        m.xtwx.assign(&self.gram.slice(s![..k, ..k]));
+        m.xtwy.assign(&self.gram.slice(s![..k, k]));
+        m.ytwy = self.gram[[k, k]];
+        m.sum_wx.assign(&self.gram.slice(s![..k, 0]));
+        m.sum_w = self.gram[[0, 0]];
+        if self.n == 0 {
+            m.sum_w = 0.0;
+        }
+        m
     }
 }
 
@@ -335,6 +399,25 @@ impl Plan {
     /// Sorts the rows of one slice (starting at 0-based row `offset` of the whole input) into groups A and
     /// B, building the design rows, and ledgers the rest (the first failing check names the reason).
     pub fn slice_rows(&self, slice: &DataFrame, offset: u64) -> Result<(GroupRows, GroupRows, Exclusions)> {
+        let mut groups = (GroupRows::default(), GroupRows::default());
+        let excluded = self.visit_rows(slice, offset, |is_b, x, y, w, row| {
+            let target = if is_b { &mut groups.1 } else { &mut groups.0 };
+            target.x.extend_from_slice(x);
+            target.y.push(y);
+            target.w.push(w);
+            target.rows.push(row);
+        })?;
+        Ok((groups.0, groups.1, excluded))
+    }
+
+    /// Calls `used(is_group_b, design_row, y, w, row)` for every used row of the slice, in order, and
+    /// returns the exclusions.
+    fn visit_rows(
+        &self,
+        slice: &DataFrame,
+        offset: u64,
+        mut used: impl FnMut(bool, &[f64], f64, f64, u64),
+    ) -> Result<Exclusions> {
         let n = slice.height();
         let k = self.design.k();
         let outcome = NumericColumn::new(slice, &self.outcome)?;
@@ -372,7 +455,6 @@ impl Plan {
         let (y_values, y_valid) = outcome.parts();
         let covariate_parts: Vec<_> = covariates.iter().map(NumericColumn::parts).collect();
         let weight_parts = weights.as_ref().map(NumericColumn::parts);
-        let mut groups = (GroupRows::default(), GroupRows::default());
         let mut excluded = Exclusions::default();
         let mut row_x = vec![0.0; k];
         'rows: for i in 0..n {
@@ -437,13 +519,9 @@ impl Plan {
                     w
                 }
             };
-            let target = if group_codes[i] == 0 { &mut groups.0 } else { &mut groups.1 };
-            target.x.extend_from_slice(&row_x);
-            target.y.push(y);
-            target.w.push(w);
-            target.rows.push(row);
+            used(group_codes[i] == 1, &row_x, y, w, row);
         }
-        Ok((groups.0, groups.1, excluded))
+        Ok(excluded)
     }
 
     /// One pass over `frame` (whose first row is input row `offset`): group moments over the full design.
@@ -454,13 +532,15 @@ impl Plan {
             .par_iter()
             .map(|&start| {
                 let slice = frame.slice(start as i64, SLICE_ROWS);
-                let (a, b, excluded) = self.slice_rows(&slice, offset + start as u64)?;
-                let mut moments = GroupMoments::new(k);
-                moments.read = slice.height() as u64;
-                moments.a.push_block(a.design(k), &a.y, &a.w);
-                moments.b.push_block(b.design(k), &b.y, &b.w);
-                moments.excluded = excluded;
-                Ok(moments)
+                let (mut a, mut b) = (GramAccumulator::new(k), GramAccumulator::new(k));
+                let excluded = self.visit_rows(&slice, offset + start as u64, |is_b, x, y, w, _| {
+                    if is_b {
+                        b.push(x, y, w)
+                    } else {
+                        a.push(x, y, w)
+                    }
+                })?;
+                Ok(GroupMoments { read: slice.height() as u64, a: a.finish(), b: b.finish(), excluded })
             })
             .collect::<Result<_>>()?;
         parts.into_iter().try_fold(GroupMoments::new(k), |acc, part| acc.merge(part))
