@@ -34,6 +34,7 @@ def oaxaca(
     log: bool | None = None,
     threefold_viewpoint: str | None = None,
     se: str | None = None,
+    vce: str | None = None,
     reps: int | None = None,
     seed: int | None = None,
     draw: str | None = None,
@@ -57,7 +58,8 @@ def oaxaca(
     ``"neumark"`` (without), ``"cotton"`` (W = nA / (nA + nB)), ``"reimers"`` (W = 0.5) or ``"weight"``
     (b* = W bA + (1 - W) bB with ``weight=W``). ``weights`` names a sampling-weight column.
 
-    Standard errors: ``se="delta"`` (Jann 2005; covariate means stochastic), ``"bootstrap"`` (``reps``,
+    Standard errors: ``se="delta"`` (Jann 2005; covariate means stochastic; ``vce="classical"`` or
+    ``"robust"``, the stacked-score sandwich of Stata's ``suest``), ``"bootstrap"`` (``reps``,
     ``seed``, ``draw="poisson" | "multinomial"``, ``bootstrap_ci="normal" | "percentile"``) or ``"none"``.
     ``log=True`` takes the natural log of the outcome first. Every excluded row is counted in
     ``result.ledger``; ``strict=True`` raises instead.
@@ -73,7 +75,7 @@ def oaxaca(
         "categorical": list(categorical) if categorical is not None else None,
         "base_levels": dict(base_levels) if base_levels is not None else None, "normalize": normalize,
         "reference": reference, "weight": weight, "weights": weights, "log": log,
-        "threefold_viewpoint": threefold_viewpoint, "se": se, "reps": reps, "seed": seed, "draw": draw,
+        "threefold_viewpoint": threefold_viewpoint, "se": se, "vce": vce, "reps": reps, "seed": seed, "draw": draw,
         "bootstrap_ci": bootstrap_ci, "confidence": confidence, "strict": strict,
     }
     for key, value in settings.items():

@@ -168,6 +168,9 @@ struct OaxacaArgs {
     /// Standard errors.
     #[arg(long, value_parser = ["delta", "bootstrap", "none"])]
     se: Option<String>,
+    /// Coefficient covariance of the delta method: classical, or robust (stacked-score sandwich, as suest).
+    #[arg(long, value_parser = ["classical", "robust"])]
+    vce: Option<String>,
     /// Bootstrap replicates.
     #[arg(long)]
     reps: Option<usize>,
@@ -379,6 +382,9 @@ fn oaxaca_options(args: &OaxacaArgs, config: Option<&AuditConfig>) -> Result<Oax
     }
     if let Some(v) = &args.se {
         o.se = parse_enum(v)?;
+    }
+    if let Some(v) = &args.vce {
+        o.vce = parse_enum(v)?;
     }
     if let Some(v) = args.reps {
         o.reps = v;

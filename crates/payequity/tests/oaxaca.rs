@@ -85,7 +85,7 @@ fn chunking_into_1_7_and_64_parts_and_permuting_rows_change_nothing() {
             let chunk = frame.slice(start as i64, size);
             merged = merged.merge(plan.scan(&chunk, start as u64).unwrap()).unwrap();
         }
-        let result = finish(&plan, merged, None, &opts).unwrap();
+        let result = finish(&plan, merged, None, None, &opts).unwrap();
         assert_close(&figures(&result), &figures(&whole), 1e-10);
         assert_eq!(result.ledger, whole.ledger);
     }

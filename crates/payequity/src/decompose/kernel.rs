@@ -14,6 +14,7 @@
 use ndarray::{s, Array1, Array2};
 use serde::{Deserialize, Serialize};
 
+use super::covariance::{masked_quad, theta_covariance, Models, ScoreGrams, ThetaCovariance};
 use super::options::Viewpoint;
 use crate::stats::{ols, Moments, OlsFit};
 use crate::{Error, Result};
@@ -163,32 +164,6 @@ struct Linear {
     bs: Array1<f64>,
 }
 
-/// Covariance of θ over the full design: x̄_A, x̄_B independent; (β_A, β_B, β*) jointly.
-struct ThetaCovariance {
-    xa: Array2<f64>,
-    xb: Array2<f64>,
-    aa: Array2<f64>,
-    bb: Array2<f64>,
-    ss: Array2<f64>,
-    as_: Array2<f64>,
-    bs: Array2<f64>,
-}
-
-fn masked_quad(v: &Array2<f64>, g: &Array1<f64>, h: &Array1<f64>, mask: &[usize]) -> f64 {
-    let mut total = 0.0;
-    for &i in mask {
-        if g[i] == 0.0 {
-            continue;
-        }
-        let mut row = 0.0;
-        for &j in mask {
-            row += v[[i, j]] * h[j];
-        }
-        total += g[i] * row;
-    }
-    total
-}
-
 impl Linear {
     fn variance(&self, v: &ThetaCovariance, mask: &[usize]) -> f64 {
         let q = |m: &Array2<f64>, g: &Array1<f64>, h: &Array1<f64>| masked_quad(m, g, h, mask);
@@ -213,15 +188,6 @@ impl Linear {
     }
 }
 
-/// Covariance of the mean vector, S / n with S the weighted covariance matrix of X with the n/(n−1)
-/// correction (zero for the constant): covariate means are stochastic (Jann 2008).
-fn mean_covariance(m: &Moments) -> Array2<f64> {
-    let xbar = m.mean_x();
-    let n = m.n as f64;
-    let k = m.k();
-    Array2::from_shape_fn((k, k), |(i, j)| (m.xtwx[[i, j]] / m.sum_w - xbar[i] * xbar[j]) / (n - 1.0))
-}
-
 /// Pooled moments over A ∪ B with an extra regressor D = 1 for group B (last column).
 fn pooled_with_indicator(a: &Moments, b: &Moments) -> Result<Moments> {
     let k = a.k();
@@ -241,37 +207,6 @@ fn pooled_with_indicator(a: &Moments, b: &Moments) -> Result<Moments> {
     m.sum_wx[k] = b.sum_w;
     m.xtwy[k] = b.xtwy[0];
     Ok(m)
-}
-
-/// X_g'W X*_g for the rows of one group: the cross-moments of the group design and the pooled design
-/// (with D = `indicator` appended when the pooled regression has the group-B indicator).
-fn cross_with_pooled(g: &Moments, indicator: Option<f64>) -> Array2<f64> {
-    let k = g.k();
-    match indicator {
-        None => g.xtwx.clone(),
-        Some(d) => {
-            let mut c = Array2::zeros((k, k + 1));
-            c.slice_mut(s![.., ..k]).assign(&g.xtwx);
-            c.slice_mut(s![.., k]).assign(&(&g.sum_wx * d));
-            c
-        }
-    }
-}
-
-/// X*_g'W X*_g over one group's rows.
-fn pooled_gram(g: &Moments, indicator: Option<f64>) -> Array2<f64> {
-    let k = g.k();
-    match indicator {
-        None => g.xtwx.clone(),
-        Some(d) => {
-            let mut c = Array2::zeros((k + 1, k + 1));
-            c.slice_mut(s![..k, ..k]).assign(&g.xtwx);
-            c.slice_mut(s![..k, k]).assign(&(&g.sum_wx * d));
-            c.slice_mut(s![k, ..k]).assign(&(&g.sum_wx * d));
-            c[[k, k]] = g.sum_w * d * d;
-            c
-        }
-    }
 }
 
 /// The linear map from regression coefficients (non-base columns) to full-design coefficients: embed, then
@@ -340,13 +275,29 @@ fn check_levels(
     Ok(())
 }
 
-/// Decomposes from the full-design moments of A and B.
+/// The fitted regressions a residual pass needs: the regression columns of the design and the coefficients
+/// on them (the pooled one with the group-B indicator last when `indicator`).
+#[derive(Debug)]
+pub struct ResidualModels<'a> {
+    pub columns: &'a [usize],
+    pub beta_a: &'a Array1<f64>,
+    pub beta_b: &'a Array1<f64>,
+    pub beta_star: Option<&'a Array1<f64>>,
+    pub indicator: bool,
+}
+
+/// A pass over the rows that returns the stacked-score Gram matrices for the robust covariance.
+pub type ScorePass<'a> = &'a (dyn Fn(&ResidualModels<'_>) -> Result<ScoreGrams> + Sync);
+
+/// Decomposes from the full-design moments of A and B. With `scores`, coefficient covariances are robust
+/// (stacked-score sandwich from that residual pass); without, classical.
 pub fn decompose(
     a: &Moments,
     b: &Moments,
     design: &Design,
     labels: (&str, &str),
     options: KernelOptions,
+    scores: Option<ScorePass<'_>>,
 ) -> Result<Decomposition> {
     let k = design.k();
     if a.k() != k || b.k() != k {
@@ -460,7 +411,28 @@ pub fn decompose(
     };
 
     let covariance = if options.variances {
-        Some(theta_covariance(a, b, &sub_a, &sub_b, &fit_a, &fit_b, star_fit.as_ref(), &pooled, &map)?)
+        let models = Models {
+            sub_a: &sub_a,
+            sub_b: &sub_b,
+            fit_a: &fit_a,
+            fit_b: &fit_b,
+            star: star_fit.as_ref().map(|f| (f, matches!(options.reference, Reference::Pooled))),
+            map: &map,
+        };
+        let grams = match scores {
+            Some(pass) => {
+                let residual_models = ResidualModels {
+                    columns: &regression,
+                    beta_a: &fit_a.coefficients,
+                    beta_b: &fit_b.coefficients,
+                    beta_star: star_fit.as_ref().map(|f| &f.coefficients),
+                    indicator: matches!(options.reference, Reference::Pooled),
+                };
+                Some(pass(&residual_models)?)
+            }
+            None => None,
+        };
+        Some(theta_covariance(a, b, &models, grams.as_ref()))
     } else {
         None
     };
@@ -499,45 +471,6 @@ pub fn decompose(
     })
 }
 
-/// V(θ) over the full design. Group coefficients: σ²_g (X_g'WX_g)⁻¹ (classical, as Stata `oaxaca`'s
-/// default). For `pooled`/`neumark`, β* is estimated on the same rows, so its covariance with β_A and β_B is
-/// not zero. Under the group models (Var yᵢ = σ²_g / wᵢ for i in g), with B = (X'WX)⁻¹ of each regression:
-/// Cov(β_g, β*) = σ²_g B_g (X_g'W X*_g) B*, Var(β*) = B* (Σ_g σ²_g X*_g'W X*_g) B*.
-#[allow(clippy::too_many_arguments)]
-fn theta_covariance(
-    a: &Moments,
-    b: &Moments,
-    sub_a: &Moments,
-    sub_b: &Moments,
-    fit_a: &OlsFit,
-    fit_b: &OlsFit,
-    star: Option<&OlsFit>,
-    pooled: &Option<(Moments, Option<f64>)>,
-    map: &Array2<f64>,
-) -> Result<ThetaCovariance> {
-    let k = map.nrows();
-    let to_full = |v: &Array2<f64>| map.dot(v).dot(&map.t());
-    let (aa, bb) = (to_full(&fit_a.covariance), to_full(&fit_b.covariance));
-    let (ss, as_, bs) = match (star, pooled) {
-        (Some(star), Some((_, indicator))) => {
-            let p = fit_a.coefficients.len();
-            let (sa, sb) = (fit_a.sigma2, fit_b.sigma2);
-            // D = 0 in A, 1 in B.
-            let d_a = indicator.map(|_| 0.0);
-            let d_b = *indicator;
-            let meat = pooled_gram(sub_a, d_a) * sa + pooled_gram(sub_b, d_b) * sb;
-            let v_star = star.bread.dot(&meat).dot(&star.bread);
-            let c_as = fit_a.bread.dot(&cross_with_pooled(sub_a, d_a)).dot(&star.bread) * sa;
-            let c_bs = fit_b.bread.dot(&cross_with_pooled(sub_b, d_b)).dot(&star.bread) * sb;
-            let head = |v: &Array2<f64>| v.slice(s![.., ..p]).to_owned();
-            let ss = to_full(&v_star.slice(s![..p, ..p]).to_owned());
-            (ss, map.dot(&head(&c_as)).dot(&map.t()), map.dot(&head(&c_bs)).dot(&map.t()))
-        }
-        _ => (Array2::zeros((k, k)), Array2::zeros((k, k)), Array2::zeros((k, k))),
-    };
-    Ok(ThetaCovariance { xa: mean_covariance(a), xb: mean_covariance(b), aa, bb, ss, as_, bs })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,7 +494,7 @@ mod tests {
     fn hand_worked_threefold_and_reimers() {
         let a = Moments::from_rows(2, &[1.0, 1.0, 1.0, 2.0, 1.0, 3.0], &[2.0, 4.0, 6.0], None);
         let b = Moments::from_rows(2, &[1.0, 0.0, 1.0, 1.0, 1.0, 2.0], &[1.0, 2.0, 3.0], None);
-        let d = decompose(&a, &b, &simple_design(), ("a", "b"), options(Reference::Reimers)).unwrap();
+        let d = decompose(&a, &b, &simple_design(), ("a", "b"), options(Reference::Reimers), None).unwrap();
         let v = |c| value(&d, c, Scope::Total);
         assert!((v(Component::Difference) - 2.0).abs() < 1e-12);
         assert!((v(Component::Endowments) - 1.0).abs() < 1e-12 && v(Component::Coefficients).abs() < 1e-12);
@@ -576,7 +509,7 @@ mod tests {
     fn too_few_rows_names_the_group() {
         let a = Moments::from_rows(2, &[1.0, 1.0, 1.0, 2.0], &[2.0, 4.0], None);
         let b = Moments::from_rows(2, &[1.0, 0.0, 1.0, 1.0, 1.0, 2.0], &[1.0, 2.0, 3.0], None);
-        let err = decompose(&a, &b, &simple_design(), ("M", "F"), options(Reference::Pooled)).unwrap_err();
+        let err = decompose(&a, &b, &simple_design(), ("M", "F"), options(Reference::Pooled), None).unwrap_err();
         assert!(err.to_string().contains("group A (`M`)"), "{err}");
     }
 }

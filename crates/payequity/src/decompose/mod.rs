@@ -3,6 +3,8 @@
 //! every component, detailed terms, Yun normalization, delta-method variances) and writes the document
 //! (`result.rs`, `table.rs`); the bootstrap reruns the kernel on replicate moments (`run.rs`).
 
+mod covariance;
+mod gram;
 mod kernel;
 mod options;
 mod result;
@@ -10,8 +12,12 @@ mod run;
 mod scan;
 mod table;
 
-pub use kernel::{decompose, CategoricalBlock, Component, Decomposition, Design, KernelOptions, Reference, Scope};
-pub use options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Viewpoint};
+pub use covariance::ScoreGrams;
+pub use kernel::{
+    decompose, CategoricalBlock, Component, Decomposition, Design, KernelOptions, Reference, ResidualModels, Scope,
+    ScorePass,
+};
+pub use options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Vce, Viewpoint};
 pub use result::{
     BootstrapInfo, CategoricalInfo, Coefficients, OaxacaResult, Pair, TermMap, ThreefoldResult, ThreefoldTerm,
     TwofoldResult, TwofoldTerm,

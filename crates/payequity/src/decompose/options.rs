@@ -31,6 +31,17 @@ impl SeMethod {
     }
 }
 
+/// Covariance of the regression coefficients in delta-method standard errors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vce {
+    /// σ²(X'WX)⁻¹ per group, model-based covariance with the pooled reference (Stata `oaxaca` default).
+    #[default]
+    Classical,
+    /// Sandwich of stacked scores (Stata `suest`): heteroskedasticity-robust, joint for pooled/neumark.
+    Robust,
+}
+
 /// Replicate weights of the bootstrap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -96,6 +107,8 @@ pub struct OaxacaOptions {
     pub weights: Option<String>,
     pub threefold_viewpoint: Viewpoint,
     pub se: SeMethod,
+    /// Coefficient covariance of the delta method: classical or robust.
+    pub vce: Vce,
     pub reps: usize,
     pub seed: u64,
     pub draw: BootstrapDraw,
@@ -122,6 +135,7 @@ impl Default for OaxacaOptions {
             weights: None,
             threefold_viewpoint: Viewpoint::B,
             se: SeMethod::Delta,
+            vce: Vce::Classical,
             reps: 500,
             seed: 20230510,
             draw: BootstrapDraw::Poisson,

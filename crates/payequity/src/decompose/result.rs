@@ -154,6 +154,8 @@ pub struct OaxacaResult {
     pub categorical: Vec<CategoricalInfo>,
     /// delta | bootstrap | none
     pub se_method: String,
+    /// Coefficient covariance of the delta method: classical | robust.
+    pub vce: String,
     pub bootstrap: Option<BootstrapInfo>,
     pub confidence: f64,
 }

@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::kernel::{decompose, CategoricalBlock, Component, Decomposition, Design, KernelOptions, Scope};
-use super::options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Viewpoint};
+use super::kernel::{
+    decompose, CategoricalBlock, Component, Decomposition, Design, KernelOptions, ResidualModels, Scope,
+};
+use super::options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Vce, Viewpoint};
 use super::result::*;
 use super::scan::{plan, GroupMoments, Plan, SLICE_ROWS};
 use crate::data::{Ledger, Reason};
@@ -40,7 +42,7 @@ pub fn oaxaca(frame: &DataFrame, options: &OaxacaOptions) -> Result<OaxacaResult
         SeMethod::Bootstrap => Some(bootstrap_moments(&plan, frame, options)?),
         _ => None,
     };
-    finish(&plan, moments, replicates, options)
+    finish(&plan, moments, replicates, Some(frame), options)
 }
 
 /// Plans the analysis (column checks, group values, categorical levels) without a pass over the rows:
@@ -124,11 +126,13 @@ fn prune_levels(
     Ok((Design { terms, blocks }, kept))
 }
 
-/// From merged group moments (and bootstrap replicates over the same full design) to the document.
+/// From merged group moments (and bootstrap replicates over the same full design) to the document. `rows`
+/// are the input rows again, for the residual pass of `vce = "robust"`.
 pub fn finish(
     plan: &Plan,
     moments: GroupMoments,
     replicates: Option<ReplicateMoments>,
+    rows: Option<&DataFrame>,
     options: &OaxacaOptions,
 ) -> Result<OaxacaResult> {
     let ledger = ledger_and_strict(&moments, options.strict)?;
@@ -143,7 +147,17 @@ pub fn finish(
         variances: options.se == SeMethod::Delta,
     };
     let labels = (plan.labels.0.as_str(), plan.labels.1.as_str());
-    let main = decompose(&a, &b, &design, labels, kernel)?;
+    let robust = options.se == SeMethod::Delta && options.vce == Vce::Robust;
+    let main = match (robust, rows) {
+        (false, _) => decompose(&a, &b, &design, labels, kernel, None)?,
+        (true, Some(frame)) => {
+            let pass = |models: &ResidualModels<'_>| plan.score_grams(frame, &kept, models);
+            decompose(&a, &b, &design, labels, kernel, Some(&pass))?
+        }
+        (true, None) => {
+            return Err(Error::Invalid("robust standard errors need the rows again for a residual pass".into()))
+        }
+    };
     warnings.extend(main.warnings.iter().cloned());
 
     let q = normal_quantile(1.0 - (1.0 - options.confidence) / 2.0);
@@ -162,7 +176,9 @@ pub fn finish(
             let quiet = KernelOptions { variances: false, strict: false, ..kernel };
             let draws: Vec<Decomposition> = replicates
                 .into_par_iter()
-                .filter_map(|(ra, rb)| decompose(&ra.select(&kept), &rb.select(&kept), &design, labels, quiet).ok())
+                .filter_map(|(ra, rb)| {
+                    decompose(&ra.select(&kept), &rb.select(&kept), &design, labels, quiet, None).ok()
+                })
                 .collect();
             if draws.len() < 2 {
                 return Err(Error::Invalid(format!(
@@ -315,6 +331,10 @@ fn document(
             })
             .collect(),
         se_method: options.se.as_str().into(),
+        vce: match options.vce {
+            Vce::Classical => "classical".into(),
+            Vce::Robust => "robust".into(),
+        },
         bootstrap: (options.se == SeMethod::Bootstrap).then(|| BootstrapInfo {
             reps: options.reps,
             successful: 0,

@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::kernel::{CategoricalBlock, Design};
+use super::covariance::ScoreGrams;
+use super::gram::GramAccumulator;
+use super::kernel::{CategoricalBlock, Design, ResidualModels};
 use super::options::OaxacaOptions;
 use crate::data::{require_column, require_numeric, Reason};
 use crate::stats::Moments;
@@ -115,68 +116,6 @@ pub struct GroupRows {
 impl GroupRows {
     pub fn design(&self, k: usize) -> ArrayView2<'_, f64> {
         ArrayView2::from_shape((self.y.len(), k), &self.x).expect("x holds k values per row")
-    }
-}
-
-/// Rows per matrix product in [`GramAccumulator`]: small enough to stay in cache, large enough for GEMM.
-const GRAM_BLOCK: usize = 512;
-
-/// Streams design rows into [`Moments`] with one matrix product per block: rows √w·[x, y] are buffered and
-/// G += BᵀB gives X'WX, X'Wy and y'Wy at once; with the constant in column 0, Σw = G₀₀ and Σw·x = G·₀.
-struct GramAccumulator {
-    k: usize,
-    buffer: Vec<f64>,
-    gram: Array2<f64>,
-    n: u64,
-    sum_w2: f64,
-}
-
-impl GramAccumulator {
-    fn new(k: usize) -> GramAccumulator {
-        GramAccumulator {
-            k,
-            buffer: Vec::with_capacity(GRAM_BLOCK * (k + 1)),
-            gram: Array2::zeros((k + 1, k + 1)),
-            n: 0,
-            sum_w2: 0.0,
-        }
-    }
-
-    fn push(&mut self, x: &[f64], y: f64, w: f64) {
-        let root = w.sqrt();
-        self.buffer.extend(x.iter().map(|v| v * root));
-        self.buffer.push(y * root);
-        self.n += 1;
-        self.sum_w2 += w * w;
-        if self.buffer.len() == GRAM_BLOCK * (self.k + 1) {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        let rows = self.buffer.len() / (self.k + 1);
-        if rows > 0 {
-            let block = ArrayView2::from_shape((rows, self.k + 1), &self.buffer).expect("k + 1 values per row");
-            general_mat_mul(1.0, &block.t(), &block, 1.0, &mut self.gram);
-            self.buffer.clear();
-        }
-    }
-
-    fn finish(mut self) -> Moments {
-        self.flush();
-        let k = self.k;
-        let mut m = Moments::new(k);
-        m.n = self.n;
-        m.sum_w2 = self.sum_w2;
-        m.xtwx.assign(&self.gram.slice(s![..k, ..k]));
-        m.xtwy.assign(&self.gram.slice(s![..k, k]));
-        m.ytwy = self.gram[[k, k]];
-        m.sum_wx.assign(&self.gram.slice(s![..k, 0]));
-        m.sum_w = self.gram[[0, 0]];
-        if self.n == 0 {
-            m.sum_w = 0.0;
-        }
-        m
     }
 }
 
@@ -544,5 +483,62 @@ impl Plan {
             })
             .collect::<Result<_>>()?;
         parts.into_iter().try_fold(GroupMoments::new(k), |acc, part| acc.merge(part))
+    }
+
+    /// The residual pass of robust standard errors: for each used row of group g, the stacked score
+    /// wᵢ·[e_g,i·xᵢ, e*ᵢ·x*ᵢ] (regression columns of the pruned design, `kept` mapping them to this plan's
+    /// design), accumulated into per-group Gram matrices. Slices in parallel, merged in order.
+    pub fn score_grams(&self, frame: &DataFrame, kept: &[usize], models: &ResidualModels<'_>) -> Result<ScoreGrams> {
+        let columns: Vec<usize> = models.columns.iter().map(|&j| kept[j]).collect();
+        let p = columns.len();
+        let p_star = match models.beta_star {
+            None => 0,
+            Some(_) => p + usize::from(models.indicator),
+        };
+        let dim = p + p_star;
+        let starts: Vec<usize> = (0..frame.height()).step_by(SLICE_ROWS).collect();
+        let parts: Vec<(Array2<f64>, Array2<f64>)> = starts
+            .par_iter()
+            .map(|&start| {
+                let slice = frame.slice(start as i64, SLICE_ROWS);
+                let (mut a, mut b) = (GramAccumulator::new(dim), GramAccumulator::new(dim));
+                let mut score = vec![0.0; dim];
+                self.visit_rows(&slice, start as u64, |is_b, x, y, w, _| {
+                    let beta = if is_b { models.beta_b } else { models.beta_a };
+                    let fitted: f64 = columns.iter().zip(beta).map(|(&c, b)| x[c] * b).sum();
+                    let e = y - fitted;
+                    for (j, &c) in columns.iter().enumerate() {
+                        score[j] = e * x[c];
+                    }
+                    if let Some(star) = models.beta_star {
+                        let d = if is_b { 1.0 } else { 0.0 };
+                        let mut fitted: f64 = columns.iter().zip(star).map(|(&c, b)| x[c] * b).sum();
+                        if models.indicator {
+                            fitted += d * star[p];
+                        }
+                        let e_star = y - fitted;
+                        for (j, &c) in columns.iter().enumerate() {
+                            score[p + j] = e_star * x[c];
+                        }
+                        if models.indicator {
+                            score[2 * p] = e_star * d;
+                        }
+                    }
+                    // Rows w·score: the accumulator scales by the square root of its weight.
+                    if is_b {
+                        b.push(&score, 0.0, w * w)
+                    } else {
+                        a.push(&score, 0.0, w * w)
+                    }
+                })?;
+                Ok((a.raw_gram(), b.raw_gram()))
+            })
+            .collect::<Result<_>>()?;
+        let mut grams = ScoreGrams { a: Array2::zeros((dim, dim)), b: Array2::zeros((dim, dim)) };
+        for (a, b) in parts {
+            grams.a += &a;
+            grams.b += &b;
+        }
+        Ok(grams)
     }
 }
