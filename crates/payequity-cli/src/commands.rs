@@ -1,4 +1,4 @@
-//! Subcommands: `gap`, `oaxaca`, `generate`, `demo`. Flags override config keys; both end in the library's
+//! Subcommands: `gap`, `oaxaca`, `transparency`, `generate`, `demo`. Flags override config keys; both end in the library's
 //! option structs.
 
 use std::io::Read;
@@ -15,6 +15,7 @@ use payequity::gap::{gap, gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
 use payequity::report::{gap_summary, to_json};
 use payequity::synthetic::{generate, write_synthetic, GeneratorOptions};
+use payequity::transparency::{transparency, transparency_frame, transparency_table, Regime};
 use payequity::{Error, Result};
 
 use crate::output::{print_csv, spinner, Format};
@@ -36,6 +37,8 @@ enum Command {
     Gap(Box<GapArgs>),
     /// Oaxaca-Blinder decomposition of a mean difference (twofold, threefold, detailed; delta or bootstrap SEs).
     Oaxaca(Box<OaxacaArgs>),
+    /// Pay transparency: EU Directive 2023/970 Art. 9-10, UK gender pay gap, Swiss Logib (needs --config).
+    Transparency(Box<TransparencyArgs>),
     /// Generate a synthetic health-and-care payroll with planted truths (writes truth.json beside it).
     Generate(GenerateArgs),
     /// Run the main analysis on the bundled demo payroll and print the headline figures.
@@ -202,6 +205,30 @@ struct OaxacaArgs {
 }
 
 #[derive(Debug, Args)]
+struct TransparencyArgs {
+    /// Payroll file; optional when the config names [input] path.
+    input: Option<String>,
+    /// Audit config with [columns], [pay] and [transparency].
+    #[arg(long)]
+    config: PathBuf,
+    /// Which regime to report (repeatable or comma-separated; default: the config's, else all).
+    #[arg(long, value_delimiter = ',', value_parser = ["eu", "uk", "logib", "all"])]
+    regime: Vec<String>,
+    /// Suppress cells with fewer women or men than this (0 = off).
+    #[arg(long)]
+    min_cell: Option<u64>,
+    /// Exit with code 2 when an Art. 10 flag has no justification (batch audits).
+    #[arg(long)]
+    fail_on_trigger: bool,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[arg(long)]
+    strict: bool,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
 struct GenerateArgs {
     #[arg(long, default_value_t = 5000)]
     employees: usize,
@@ -233,6 +260,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Gap(args) => run_gap(*args),
         Command::Oaxaca(args) => run_oaxaca(*args),
+        Command::Transparency(args) => run_transparency(*args),
         Command::Generate(args) => run_generate(args),
         Command::Demo(args) => run_demo(args),
     }
@@ -426,6 +454,37 @@ fn run_oaxaca(args: OaxacaArgs) -> Result<ExitCode> {
         Format::Table => print!("{}", oaxaca_table(&result, args.detail)),
         Format::Json => println!("{}", to_json(&result)?),
         Format::Csv => print_csv(oaxaca_frame(&result)?)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_transparency(args: TransparencyArgs) -> Result<ExitCode> {
+    let config = AuditConfig::from_file(&args.config)?;
+    let mut options = config.transparency_options()?;
+    if !args.regime.is_empty() {
+        options.regimes = if args.regime.iter().any(|r| r == "all") {
+            vec![Regime::Eu, Regime::Uk, Regime::Logib]
+        } else {
+            args.regime.iter().map(|r| parse_enum(r)).collect::<Result<_>>()?
+        };
+    }
+    if let Some(v) = args.min_cell {
+        options.min_cell = v;
+    }
+    options.strict |= args.strict;
+    let input = input_path(&args.input, &Some(config))?;
+    let frame = read_input(&input, args.quiet, (Vec::new(), Vec::new()))?;
+    let bar = spinner("computing transparency figures", args.quiet);
+    let result = transparency(&frame, &options)?;
+    bar.finish_and_clear();
+    match args.format {
+        Format::Table => print!("{}", transparency_table(&result)),
+        Format::Json => println!("{}", to_json(&result)?),
+        Format::Csv => print_csv(transparency_frame(&result)?)?,
+    }
+    if args.fail_on_trigger && result.art10_triggered() {
+        eprintln!("Art. 10: a category gap of 5% or more has no justification: joint pay assessment due");
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::data::{ColumnMap, GenderValues, InputFormat, LongFormat};
 use crate::decompose::OaxacaOptions;
 use crate::gap::{GapOptions, InputShape};
+use crate::transparency::{PayComponents, TransparencyOptions};
 use crate::{Error, Result};
 
 /// `[input]`: where the payroll is and its shape.
@@ -102,6 +103,39 @@ impl AuditConfig {
 }
 
 impl AuditConfig {
+    /// The transparency options: `[transparency]` (and `[transparency.logib]`) completed by `[columns]`,
+    /// `[gender_values]`, `[pay]` and `[gap] min_cell`.
+    pub fn transparency_options(&self) -> Result<TransparencyOptions> {
+        let mut options: TransparencyOptions = match &self.transparency {
+            Some(table) => table.clone().try_into().map_err(|e: toml::de::Error| {
+                let mut err = config_error(&self.file, &e);
+                if let Error::Config { key, .. } = &mut err {
+                    *key = format!("transparency.{key}");
+                }
+                err
+            })?,
+            None => TransparencyOptions::default(),
+        };
+        if let Some(columns) = &self.columns {
+            options.columns = columns.clone();
+        }
+        if let Some(genders) = &self.gender_values {
+            options.gender_values = genders.clone();
+        }
+        if let Some(pay) = &self.pay {
+            options.pay = PayComponents {
+                ordinary: pay.ordinary.clone(),
+                variable: pay.variable.clone(),
+                bonus: pay.bonus.clone(),
+            };
+        }
+        let has_min_cell = self.transparency.as_ref().is_some_and(|t| t.contains_key("min_cell"));
+        if let (false, Some(gap)) = (has_min_cell, &self.gap) {
+            options.min_cell = gap.min_cell;
+        }
+        Ok(options)
+    }
+
     /// The decomposition options: `[oaxaca]`, with the group defaulting to `[columns] gender` (group A the
     /// first male value, group B the first female value) and sampling weights to `[columns] weight`.
     pub fn oaxaca_options(&self) -> OaxacaOptions {

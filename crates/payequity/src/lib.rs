@@ -33,6 +33,7 @@ pub mod gap;
 pub mod report;
 pub mod stats;
 pub mod synthetic;
+pub mod transparency;
 
 pub use error::{Error, Result};
 

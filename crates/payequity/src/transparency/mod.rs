@@ -1,0 +1,19 @@
+//! Pay transparency reporting (`shared/spec/transparency.md`): the EU Pay Transparency Directive's Art. 9
+//! indicators, Art. 10 trigger and reporting obligation (`eu.rs`), the UK gender pay gap figures (`uk.rs`),
+//! the Swiss Logib model (`logib.rs`), quartile bands with the UK tie rule (`quartiles.rs`), all gap figures
+//! through the skeleton's [`crate::gap::gap`] (`units.rs`), and the document (`report.rs`).
+
+mod eu;
+mod logib;
+mod options;
+mod quartiles;
+mod report;
+mod uk;
+mod units;
+
+pub use eu::{eu, reporting_obligation, Art10Flag, ByGender, CategoryGap, EuIndicators, EuResult, ART10_THRESHOLD_PCT};
+pub use logib::{logib, logib_verdict, LogibResult, LogibVerdict, LOGIB_LIMIT, LOGIB_MIN_EMPLOYEES, LOGIB_TARGET};
+pub use options::{LogibColumns, PayComponents, Regime, TransparencyOptions};
+pub use quartiles::{band_sizes, quartile_bands, QuartileBand};
+pub use report::{transparency, transparency_frame, transparency_table, TransparencyResult};
+pub use uk::{uk, UkResult, UK_REPORTING_THRESHOLD};

@@ -1,0 +1,95 @@
+//! What every regime needs from the rows, through the skeleton's functions only: gap options for a set of
+//! pay components ([`gap_options`], so every gap figure comes from [`crate::gap::gap`]), and the measure of
+//! each validated unit with its gender ([`unit_values`]) for shares and quartile bands.
+
+use polars::prelude::*;
+
+use super::options::TransparencyOptions;
+use crate::data::{prepare, Measure, PrepareSpec, RowFilter, Unit, COL_GENDER};
+use crate::gap::GapOptions;
+use crate::Result;
+
+/// Gap options for `pay` components on `measure`, broken down by `by`, on the rows passing `filters`. No
+/// bootstrap: transparency figures are published point values.
+pub fn gap_options(
+    options: &TransparencyOptions,
+    pay: Vec<String>,
+    measure: Measure,
+    by: Vec<String>,
+    filters: Vec<RowFilter>,
+    min_cell: u64,
+) -> GapOptions {
+    let mut columns = options.columns.clone();
+    columns.pay = pay;
+    columns.weight = None;
+    GapOptions {
+        columns,
+        gender_values: options.gender_values.clone(),
+        by,
+        factors: options.factors.clone(),
+        measure: Some(measure),
+        unit: Unit::Auto,
+        filters,
+        min_cell,
+        bootstrap_reps: 0,
+        strict: options.strict,
+        ..GapOptions::default()
+    }
+}
+
+/// Per unit (employee, or row without an employee id) of women and men: (measure, is_woman), and the unit
+/// ids when units are employees.
+pub struct UnitValues {
+    pub values: Vec<(f64, bool)>,
+    pub ids: Option<Vec<String>>,
+}
+
+pub fn unit_values(frame: &DataFrame, options: &GapOptions) -> Result<UnitValues> {
+    let prepared = prepare(
+        frame,
+        &PrepareSpec {
+            columns: &options.columns,
+            genders: &options.gender_values,
+            keep: &[],
+            filters: &options.filters,
+            measure: options.measure,
+            unit: options.unit,
+            strict: options.strict,
+            format: options.input.format,
+            long: &options.input.long,
+        },
+    )?;
+    let mut selection = vec![col(COL_GENDER), prepared.measure_expr().alias("__value")];
+    if let Some(id) = &prepared.employee_id {
+        selection.push(col(id.as_str()).cast(DataType::String).alias("__id"));
+    }
+    let table = prepared.frame.clone().lazy().select(selection).collect()?;
+    let genders = table.column(COL_GENDER)?.u32()?.clone();
+    let values = table.column("__value")?.f64()?.clone();
+    let ids = match table.column("__id") {
+        Ok(c) => Some(c.str()?.clone()),
+        Err(_) => None,
+    };
+    let mut out = Vec::with_capacity(table.height());
+    let mut out_ids = ids.as_ref().map(|_| Vec::with_capacity(table.height()));
+    for i in 0..table.height() {
+        let (Some(g), Some(v)) = (genders.get(i), values.get(i)) else { continue };
+        if g > 1 || !v.is_finite() {
+            continue;
+        }
+        out.push((v, g == 0));
+        if let (Some(list), Some(ids)) = (out_ids.as_mut(), ids.as_ref()) {
+            list.push(ids.get(i).unwrap_or_default().to_string());
+        }
+    }
+    Ok(UnitValues { values: out, ids: out_ids })
+}
+
+/// Shares of women and men (in percent of each gender) whose value is positive.
+pub fn positive_shares(values: &[(f64, bool)]) -> (Option<f64>, Option<f64>) {
+    let share = |woman: bool| {
+        let group: Vec<f64> = values.iter().filter(|v| v.1 == woman).map(|v| v.0).collect();
+        (!group.is_empty()).then(|| 100.0 * group.iter().filter(|v| **v > 0.0).count() as f64 / group.len() as f64)
+    };
+    (share(true), share(false))
+}
