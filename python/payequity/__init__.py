@@ -19,6 +19,7 @@ from payequity._core import (
 from payequity._gap import GapResult, gap
 from payequity._generate import generate
 from payequity._oaxaca import OaxacaResult, oaxaca
+from payequity._transparency import TransparencyResult, transparency
 
 __all__ = [
     "ConfigError",
@@ -27,8 +28,10 @@ __all__ = [
     "OaxacaResult",
     "PayEquityError",
     "StrictModeError",
+    "TransparencyResult",
     "__version__",
     "gap",
     "generate",
     "oaxaca",
+    "transparency",
 ]

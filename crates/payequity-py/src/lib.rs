@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use payequity::decompose::{OaxacaOptions, OaxacaResult};
 use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
+use payequity::transparency::{TransparencyOptions, TransparencyResult};
 
 create_exception!(_core, PayEquityError, PyException, "Base class of payequity errors.");
 create_exception!(_core, InputError, PayEquityError, "The data does not fit the payroll data contract.");
@@ -128,6 +129,38 @@ fn csv_text(table: &mut DataFrame) -> PyResult<String> {
     String::from_utf8(buffer).map_err(|e| PayEquityError::new_err(e.to_string()))
 }
 
+/// `transparency(data, options_json) -> result_json`: the transparency report (see `payequity.transparency`).
+#[pyfunction]
+fn transparency(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
+    let options: TransparencyOptions = options_from_json(options_json)?;
+    let frame = table_from(data, (Vec::new(), Vec::new()))?;
+    let result = py.detach(|| payequity::transparency::transparency(&frame, &options)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `transparency_options_from_config(path) -> options_json`: `[transparency]` completed by the other sections.
+#[pyfunction]
+fn transparency_options_from_config(path: std::path::PathBuf) -> PyResult<String> {
+    let config = payequity::config::AuditConfig::from_file(&path).map_err(to_py_err)?;
+    let options = config.transparency_options().map_err(to_py_err)?;
+    serde_json::to_string(&options).map_err(|e| PayEquityError::new_err(e.to_string()))
+}
+
+/// `transparency_summary(result_json) -> str`: the same text table as `payequity transparency`.
+#[pyfunction]
+fn transparency_summary(result_json: &str) -> PyResult<String> {
+    let result: TransparencyResult = options_from_json(result_json)?;
+    Ok(payequity::transparency::transparency_table(&result))
+}
+
+/// `transparency_table_csv(result_json) -> str`: `regime, indicator, group, value` as CSV.
+#[pyfunction]
+fn transparency_table_csv(result_json: &str) -> PyResult<String> {
+    let result: TransparencyResult = options_from_json(result_json)?;
+    let mut table = payequity::transparency::transparency_frame(&result).map_err(to_py_err)?;
+    csv_text(&mut table)
+}
+
 /// `generate(options_json, out) -> truth_json`: writes a synthetic payroll to `out` and returns its truths.
 #[pyfunction]
 fn generate(py: Python<'_>, options_json: &str, out: std::path::PathBuf) -> PyResult<String> {
@@ -156,5 +189,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(oaxaca_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_summary, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_table_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_options_from_config, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_table_csv, m)?)?;
     Ok(())
 }
