@@ -128,6 +128,14 @@ pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&s
         rows.retain(|&i| matches!(population[i].as_deref(), Some("true") | Some("1") | Some("1.0")));
         ledger.exclude(Reason::Filtered, (before - rows.len()) as u64);
     }
+    // One row per employee: a later row of the same employee (in the period) is a duplicate.
+    if let Some(id) = ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", &names) {
+        let ids = labels(frame, &id)?;
+        let mut seen = std::collections::HashSet::new();
+        let before = rows.len();
+        rows.retain(|&i| ids[i].as_ref().is_none_or(|v| seen.insert(v.clone())));
+        ledger.exclude(Reason::DuplicateKey, (before - rows.len()) as u64);
+    }
     let gender = labels(frame, &options.columns.gender)?;
     let pay_values: Vec<Vec<Option<f64>>> = pay.iter().map(|p| numbers(frame, p)).collect::<Result<_>>()?;
     let (fte_v, edu, tenure, age) = (
