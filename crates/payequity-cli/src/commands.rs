@@ -535,6 +535,21 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode> {
         println!("payequity demo: synthetic health-and-care payroll ({})\n", input.display());
     }
     print_gap(&result, args.format)?;
+    let transparency_result = match &config.transparency {
+        Some(_) => {
+            let options = config.transparency_options()?;
+            let full = read_input(&input.display().to_string(), args.quiet, (Vec::new(), Vec::new()))?;
+            let bar = spinner("computing transparency figures", args.quiet);
+            let r = transparency(&full, &options)?;
+            bar.finish_and_clear();
+            if args.format == Format::Table {
+                println!();
+                print!("{}", transparency_table(&r));
+            }
+            Some(r)
+        }
+        None => None,
+    };
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)
             .map_err(|e| Error::Io { path: out.display().to_string(), reason: e.to_string() })?;
@@ -542,6 +557,11 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode> {
         std::fs::write(&json_path, to_json(&result)? + "\n")
             .map_err(|e| Error::Io { path: json_path.display().to_string(), reason: e.to_string() })?;
         write_table(&mut gap_table(&result)?, out.join("gap.csv"))?;
+        if let Some(r) = &transparency_result {
+            let path = out.join("transparency.json");
+            std::fs::write(&path, to_json(r)? + "\n")
+                .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+        }
         if args.format == Format::Table {
             println!("\nWrote {} and {}", json_path.display(), out.join("gap.csv").display());
         }
