@@ -446,7 +446,7 @@ fn run_oaxaca(args: OaxacaArgs) -> Result<ExitCode> {
     let options = oaxaca_options(&args, config.as_ref())?;
     options.validate()?;
     let input = input_path(&args.input, &config)?;
-    let frame = read_input(&input, args.quiet, (options.columns_used(), Vec::new()))?;
+    let frame = read_input(&input, args.quiet, (options.columns_used(), options.optional_columns()))?;
     let bar = spinner("decomposing", args.quiet);
     let result = oaxaca(&frame, &options)?;
     bar.finish_and_clear();

@@ -94,7 +94,7 @@ fn gap_table_csv(result_json: &str) -> PyResult<String> {
 fn oaxaca(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: OaxacaOptions = options_from_json(options_json)?;
     options.validate().map_err(to_py_err)?;
-    let frame = table_from(data, (options.columns_used(), Vec::new()))?;
+    let frame = table_from(data, (options.columns_used(), options.optional_columns()))?;
     let result = py.detach(|| payequity::decompose::oaxaca(&frame, &options)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }

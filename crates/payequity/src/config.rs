@@ -155,6 +155,12 @@ impl AuditConfig {
         if options.weights.is_none() {
             options.weights = columns.weight.filter(|w| !w.is_empty());
         }
+        if options.employee_id.is_none() {
+            options.employee_id = columns.employee_id;
+        }
+        if options.period.is_none() {
+            options.period = columns.period;
+        }
         options
     }
 }

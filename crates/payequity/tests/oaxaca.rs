@@ -293,3 +293,19 @@ fn bootstrap_is_reproducible_for_a_seed_and_close_to_the_delta_method() {
         assert!((0.8..1.25).contains(&ratio), "bootstrap {:?} vs delta {:?}", b.se, d.se);
     }
 }
+
+#[test]
+fn later_rows_of_a_duplicated_employee_period_are_ledgered() {
+    let frame = payroll(500);
+    let n = frame.height();
+    let ids: Vec<String> = (0..n).map(|i| format!("E{}", i.min(n - 3))).collect();
+    let mut with_keys = frame.clone();
+    with_keys.with_column(Column::new("employee_id".into(), ids)).unwrap();
+    with_keys.with_column(Column::new("period".into(), vec!["2025-04"; n])).unwrap();
+    // The last three rows share employee E497 and the period: two of them are later duplicates.
+    let r = oaxaca(&with_keys, &options()).unwrap();
+    assert_eq!(r.ledger.excluded["duplicate_key"], 2);
+    assert_eq!(r.ledger.used + 2, oaxaca(&frame, &options()).unwrap().ledger.used);
+    let none = OaxacaOptions { employee_id: Some(String::new()), ..options() };
+    assert!(!oaxaca(&with_keys, &none).unwrap().ledger.excluded.contains_key("duplicate_key"));
+}

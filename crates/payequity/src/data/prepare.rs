@@ -496,6 +496,14 @@ fn reason_column(
     }
 }
 
+/// For every row: is it a later row with the same `keys` values as an earlier row (data contract: the
+/// (employee_id, period) key is unique)?
+pub(crate) fn later_duplicates(frame: &DataFrame, keys: &[&str]) -> Result<Vec<bool>> {
+    let mut reasons = vec![None; frame.height()];
+    mark_duplicates(frame, keys, &mut reasons)?;
+    Ok(reasons.into_iter().map(|r| r.is_some()).collect())
+}
+
 /// Marks every valid row after the first valid one of its key as `duplicate_key`.
 fn mark_duplicates(frame: &DataFrame, keys: &[&str], reasons: &mut [Option<u32>]) -> Result<bool> {
     let groups = frame.group_by_stable(keys.iter().copied())?;

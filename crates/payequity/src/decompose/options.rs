@@ -105,6 +105,10 @@ pub struct OaxacaOptions {
     pub weight: Option<f64>,
     /// Sampling-weight column (`--weight-column`, Python `weights=`).
     pub weights: Option<String>,
+    /// Employee id and pay period columns: a later row with the same (id, period) is excluded as
+    /// `duplicate_key`. `None` = the columns `employee_id` / `period` when present; `""` = none.
+    pub employee_id: Option<String>,
+    pub period: Option<String>,
     pub threefold_viewpoint: Viewpoint,
     pub se: SeMethod,
     /// Coefficient covariance of the delta method: classical or robust.
@@ -133,6 +137,8 @@ impl Default for OaxacaOptions {
             reference: "pooled".into(),
             weight: None,
             weights: None,
+            employee_id: None,
+            period: None,
             threefold_viewpoint: Viewpoint::B,
             se: SeMethod::Delta,
             vce: Vce::Classical,
@@ -208,6 +214,18 @@ impl OaxacaOptions {
             }
         }
         self.reference().map(|_| ())
+    }
+
+    /// Columns read when present (the duplicate-key check).
+    pub fn optional_columns(&self) -> Vec<String> {
+        [(&self.employee_id, "employee_id"), (&self.period, "period")]
+            .into_iter()
+            .filter_map(|(explicit, default)| match explicit {
+                Some(name) if name.is_empty() => None,
+                Some(name) => Some(name.clone()),
+                None => Some(default.to_string()),
+            })
+            .collect()
     }
 
     /// Every column the analysis reads (for projection when loading files).

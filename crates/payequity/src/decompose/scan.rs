@@ -14,7 +14,7 @@ use super::covariance::ScoreGrams;
 use super::gram::GramAccumulator;
 use super::kernel::{CategoricalBlock, Design, ResidualModels};
 use super::options::OaxacaOptions;
-use crate::data::{require_column, require_numeric, Reason};
+use crate::data::{later_duplicates, require_column, require_numeric, ColumnMap, Reason};
 use crate::stats::Moments;
 use crate::{Error, Result};
 
@@ -51,6 +51,8 @@ pub struct Plan {
     /// (Polars' fast hash map: one lookup per row and categorical.)
     levels: Vec<(String, PlHashMap<String, usize>)>,
     weights: Option<String>,
+    /// Later rows of a duplicated (employee_id, period) key, by row of the planned frame.
+    duplicates: Option<Vec<bool>>,
 }
 
 /// Per-reason exclusions of a pass: count, the column that failed, and the first 1-based rows.
@@ -273,6 +275,16 @@ pub fn plan(frame: &DataFrame, options: &OaxacaOptions) -> Result<Plan> {
         require_numeric(frame, w, "weight")?;
     }
     let (matcher, labels) = group_matcher(frame, options)?;
+    let id = ColumnMap::resolve_optional(&options.employee_id, "employee_id", &available);
+    let period = ColumnMap::resolve_optional(&options.period, "period", &available);
+    let duplicates = match (&id, &period) {
+        (Some(id), Some(period)) => {
+            require_column(id, "employee_id", &available)?;
+            require_column(period, "period", &available)?;
+            Some(later_duplicates(frame, &[id.as_str(), period.as_str()])?)
+        }
+        _ => None,
+    };
 
     let mut terms = vec!["_cons".to_string()];
     terms.extend(options.covariates.iter().cloned());
@@ -308,6 +320,7 @@ pub fn plan(frame: &DataFrame, options: &OaxacaOptions) -> Result<Plan> {
         covariates: options.covariates.clone(),
         levels,
         weights: options.weights.clone(),
+        duplicates,
     })
 }
 
@@ -408,6 +421,10 @@ impl Plan {
                     continue;
                 }
                 _ => {}
+            }
+            if self.duplicates.as_ref().and_then(|d| d.get(row as usize)).copied().unwrap_or(false) {
+                excluded.add(Reason::DuplicateKey, "employee_id + period", row);
+                continue;
             }
             if !valid(y_valid, i) {
                 excluded.add(Reason::NullOutcome, &self.outcome, row);
