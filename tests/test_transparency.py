@@ -320,3 +320,19 @@ def test_cli_json_equals_python_and_fail_on_trigger_exits_2(config: Path, report
                               "--fail-on-trigger", "-q"], capture_output=True, text=True)
     assert failing.returncode == 2
     assert "joint pay assessment" in failing.stderr
+
+
+def test_result_helpers(config: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    result = pe.transparency(str(DEMO), config=str(config), regimes=["eu", "uk"])
+    assert "EU Pay Transparency Directive" in result.summary() and "UK gender pay gap" in result.summary()
+    table = result.to_polars()
+    assert set(table["regime"].unique()) == {"eu", "uk"}
+    value = table.filter(table["indicator"] == "mean_hourly_gap_pct")["value"][0]
+    assert value == pytest.approx(result.uk["mean_hourly_gap_pct"] if result.uk else None, rel=1e-12)
+    assert len(result.plot_quartiles("uk").patches) == 8
+    assert result.art10_triggered and "<pre>" in result._repr_html_()
+    with pytest.raises(ValueError, match="not computed"):
+        result.plot_quartiles("logib")
