@@ -473,7 +473,7 @@ fn run_transparency(args: TransparencyArgs) -> Result<ExitCode> {
     }
     options.strict |= args.strict;
     let input = input_path(&args.input, &Some(config))?;
-    let frame = read_input(&input, args.quiet, (Vec::new(), Vec::new()))?;
+    let frame = read_input(&input, args.quiet, options.columns_used())?;
     let bar = spinner("computing transparency figures", args.quiet);
     let result = transparency(&frame, &options)?;
     bar.finish_and_clear();
@@ -538,7 +538,7 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode> {
     let transparency_result = match &config.transparency {
         Some(_) => {
             let options = config.transparency_options()?;
-            let full = read_input(&input.display().to_string(), args.quiet, (Vec::new(), Vec::new()))?;
+            let full = read_input(&input.display().to_string(), args.quiet, options.columns_used())?;
             let bar = spinner("computing transparency figures", args.quiet);
             let r = transparency(&full, &options)?;
             bar.finish_and_clear();

@@ -133,7 +133,7 @@ fn csv_text(table: &mut DataFrame) -> PyResult<String> {
 #[pyfunction]
 fn transparency(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: TransparencyOptions = options_from_json(options_json)?;
-    let frame = table_from(data, (Vec::new(), Vec::new()))?;
+    let frame = table_from(data, options.columns_used())?;
     let result = py.detach(|| payequity::transparency::transparency(&frame, &options)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }

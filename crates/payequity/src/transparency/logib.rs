@@ -114,13 +114,18 @@ pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&s
     }
     let period_column = ColumnMap::resolve_optional(&options.columns.period, "period", &names);
     let mut ledger = Ledger::new(frame.height() as u64);
+    // The period's rows first (a year of payroll holds twelve times more), by a vectorized filter.
+    let in_period;
+    let frame = match (&period_column, period) {
+        (Some(pc), Some(p)) => {
+            let mask = frame.column(pc)?.cast(&DataType::String)?.str()?.equal(p);
+            in_period = frame.filter(&mask)?;
+            ledger.exclude(Reason::Filtered, (frame.height() - in_period.height()) as u64);
+            &in_period
+        }
+        _ => frame,
+    };
     let mut rows: Vec<usize> = (0..frame.height()).collect();
-    if let (Some(pc), Some(p)) = (&period_column, period) {
-        let periods = labels(frame, pc)?;
-        let before = rows.len();
-        rows.retain(|&i| periods[i].as_deref() == Some(p));
-        ledger.exclude(Reason::Filtered, (before - rows.len()) as u64);
-    }
     if !c.population.is_empty() {
         require_column(&c.population, "logib population", &names)?;
         let population = labels(frame, &c.population)?;

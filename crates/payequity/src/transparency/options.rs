@@ -119,6 +119,38 @@ impl Default for TransparencyOptions {
 }
 
 impl TransparencyOptions {
+    /// The columns the report reads: (required, optional). Lets file readers skip the others.
+    pub fn columns_used(&self) -> (Vec<String>, Vec<String>) {
+        let mut required = vec![self.columns.gender.clone()];
+        required.extend(self.pay.all());
+        let mut optional: Vec<String> = Vec::new();
+        let role = |explicit: &Option<String>, default: &str| match explicit {
+            Some(name) if name.is_empty() => None,
+            Some(name) => Some(name.clone()),
+            None => Some(default.to_string()),
+        };
+        optional.extend(role(&self.columns.employee_id, "employee_id"));
+        optional.extend(role(&self.columns.period, "period"));
+        optional.extend(role(&self.columns.hours, "hours"));
+        optional.extend(role(&self.columns.fte, "fte"));
+        optional.extend(self.category.iter().cloned());
+        optional.extend(self.full_pay.iter().cloned());
+        optional.extend(self.bonus_window_pay.iter().cloned());
+        optional.extend(self.uk_ordinary.iter().flatten().cloned());
+        optional.extend(self.factors.iter().flatten().cloned());
+        let l = &self.logib;
+        optional.extend(
+            [&l.education_years, &l.tenure_years, &l.age, &l.skill_level, &l.position, &l.population]
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .cloned(),
+        );
+        optional.retain(|c| !required.contains(c));
+        optional.sort();
+        optional.dedup();
+        (required, optional)
+    }
+
     /// UK ordinary pay components (see `uk_ordinary`).
     pub fn uk_ordinary_components(&self) -> Vec<String> {
         match &self.uk_ordinary {

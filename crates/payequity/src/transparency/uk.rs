@@ -49,6 +49,17 @@ fn distinct_periods(frame: &DataFrame, period: &str) -> Result<Vec<String>> {
     Ok(set.into_iter().collect())
 }
 
+/// Rows whose period (as text) is one of `periods`.
+fn period_equals(frame: &DataFrame, period: &str, periods: &[String]) -> Result<BooleanChunked> {
+    let values = frame.column(period)?.cast(&DataType::String)?;
+    let values = values.str()?;
+    let mut mask = BooleanChunked::full("mask".into(), false, frame.height());
+    for p in periods {
+        mask = &mask | &values.equal(p.as_str()).fill_null_with_values(false)?;
+    }
+    Ok(mask)
+}
+
 /// The six UK figures.
 pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> {
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
@@ -75,6 +86,12 @@ pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> 
     if ordinary.is_empty() {
         return Err(Error::Invalid("no UK ordinary pay components (`[pay] ordinary` or `uk_ordinary`)".into()));
     }
+    // Work on the snapshot period's rows (a twelfth of a year of payroll); the others are ledgered as
+    // filtered below.
+    let whole = frame;
+    let snapshot_rows = whole.filter(&period_equals(whole, &period, std::slice::from_ref(&snapshot))?)?;
+    let outside = (whole.height() - snapshot_rows.height()) as u64;
+    let frame = &snapshot_rows;
     let hourly =
         gap(frame, &gap_options(options, ordinary.clone(), Measure::Hourly, vec![], full_pay_filters.clone(), 0))?;
     let units = unit_values(frame, &gap_options(options, ordinary, Measure::Hourly, vec![], full_pay_filters, 0))?;
@@ -100,8 +117,18 @@ pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> 
         None => {
             let end = periods.iter().position(|p| *p == snapshot).expect("snapshot is a period");
             let window: Vec<String> = periods[end.saturating_sub(11)..=end].to_vec();
+            // Rows of the window that carry bonus pay (zero rows add nothing to the sums).
+            let mut mask = period_equals(whole, &period, &window)?;
+            let mut any_bonus = BooleanChunked::full("any".into(), false, whole.height());
+            for component in &options.pay.bonus {
+                let values = whole.column(component)?.cast(&DataType::Float64)?;
+                let nonzero = values.f64()?.not_equal(0.0);
+                any_bonus = &any_bonus | &nonzero.fill_null_with_values(false)?;
+            }
+            mask = &mask & &any_bonus;
+            let bonus_rows = whole.filter(&mask)?;
             let bonus = unit_values(
-                frame,
+                &bonus_rows,
                 &gap_options(
                     options,
                     options.pay.bonus.clone(),
@@ -144,7 +171,13 @@ pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> 
         relevant_employees: relevant,
         full_pay_relevant_employees: full_pay_relevant,
         reporting_required: relevant >= UK_REPORTING_THRESHOLD,
-        ledger: hourly.ledger,
+        ledger: {
+            let mut ledger = hourly.ledger;
+            ledger.read += outside;
+            ledger.used += outside;
+            ledger.exclude(crate::data::Reason::Filtered, outside);
+            ledger
+        },
     })
 }
 
