@@ -151,11 +151,48 @@ fn distinct_text(column: &Column) -> Result<Vec<String>> {
     Ok(values.iter().flatten().filter(|v| !v.is_empty()).map(str::to_string).collect())
 }
 
+/// Group A must occur among `values`; group B is the given value or, without one, the one other value.
+fn pick_groups<T: PartialEq + Clone>(
+    values: &[T],
+    labels: &[String],
+    a: T,
+    b: Option<T>,
+    options: &OaxacaOptions,
+) -> Result<(T, T)> {
+    let shown = labels.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    if !values.contains(&a) {
+        return Err(Error::Invalid(format!(
+            "group A value `{}` does not occur in column `{}` (values: {shown})",
+            options.group_a, options.group
+        )));
+    }
+    let b = match b {
+        Some(b) => b,
+        None => {
+            let others: Vec<&T> = values.iter().filter(|v| **v != a).collect();
+            match others.as_slice() {
+                [b] => (*b).clone(),
+                _ => {
+                    return Err(Error::Invalid(format!(
+                        "column `{}` has {} values besides group A `{}` ({shown}): name group B with `--group-b` / \
+                         `group_b=`",
+                        options.group,
+                        others.len(),
+                        options.group_a
+                    )))
+                }
+            }
+        }
+    };
+    if a == b {
+        return Err(Error::Invalid("group A and group B are the same value".into()));
+    }
+    Ok((a, b))
+}
+
 fn group_matcher(frame: &DataFrame, options: &OaxacaOptions) -> Result<(GroupMatcher, (String, String))> {
     let column = frame.column(&options.group)?;
-    let numeric = column.dtype().is_primitive_numeric();
-    let shown = |values: &[String]| values.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
-    if numeric {
+    if column.dtype().is_primitive_numeric() {
         let parse = |v: &str, which: &str| {
             v.trim().parse::<f64>().map_err(|_| {
                 Error::Invalid(format!(
@@ -164,78 +201,20 @@ fn group_matcher(frame: &DataFrame, options: &OaxacaOptions) -> Result<(GroupMat
                 ))
             })
         };
-        let a = parse(&options.group_a, "A")?;
         let values: Vec<f64> = {
             let ca = column.cast(&DataType::Float64)?;
             let uniq = ca.f64()?.unique()?;
             uniq.iter().flatten().filter(|v| !v.is_nan()).collect()
         };
         let labels: Vec<String> = values.iter().map(|v| format_number(*v)).collect();
-        if !values.contains(&a) {
-            return Err(Error::Invalid(format!(
-                "group A value `{}` does not occur in column `{}` (values: {})",
-                options.group_a,
-                options.group,
-                shown(&labels)
-            )));
-        }
-        let b = match &options.group_b {
-            Some(b) => parse(b, "B")?,
-            None => {
-                let others: Vec<f64> = values.iter().copied().filter(|v| *v != a).collect();
-                match others.as_slice() {
-                    [b] => *b,
-                    _ => {
-                        return Err(Error::Invalid(format!(
-                            "column `{}` has {} values besides group A `{}` ({}): name group B with `--group-b` / \
-                             `group_b=`",
-                            options.group,
-                            others.len(),
-                            options.group_a,
-                            shown(&labels)
-                        )))
-                    }
-                }
-            }
-        };
-        if a == b {
-            return Err(Error::Invalid("group A and group B are the same value".into()));
-        }
+        let b = options.group_b.as_deref().map(|b| parse(b, "B")).transpose()?;
+        let (a, b) = pick_groups(&values, &labels, parse(&options.group_a, "A")?, b, options)?;
         let label_b = options.group_b.clone().unwrap_or_else(|| format_number(b));
         Ok((GroupMatcher::Numeric { a, b }, (options.group_a.clone(), label_b)))
     } else {
         let values = sorted_levels(distinct_text(column)?);
-        if !values.contains(&options.group_a) {
-            return Err(Error::Invalid(format!(
-                "group A value `{}` does not occur in column `{}` (values: {})",
-                options.group_a,
-                options.group,
-                shown(&values)
-            )));
-        }
-        let b = match &options.group_b {
-            Some(b) => b.clone(),
-            None => {
-                let others: Vec<&String> = values.iter().filter(|v| **v != options.group_a).collect();
-                match others.as_slice() {
-                    [b] => (*b).clone(),
-                    _ => {
-                        return Err(Error::Invalid(format!(
-                            "column `{}` has {} values besides group A `{}` ({}): name group B with `--group-b` / \
-                             `group_b=`",
-                            options.group,
-                            others.len(),
-                            options.group_a,
-                            shown(&values)
-                        )))
-                    }
-                }
-            }
-        };
-        if b == options.group_a {
-            return Err(Error::Invalid("group A and group B are the same value".into()));
-        }
-        Ok((GroupMatcher::Text { a: options.group_a.clone(), b: b.clone() }, (options.group_a.clone(), b)))
+        let (a, b) = pick_groups(&values, &values, options.group_a.clone(), options.group_b.clone(), options)?;
+        Ok((GroupMatcher::Text { a: a.clone(), b: b.clone() }, (a, b)))
     }
 }
 

@@ -96,19 +96,21 @@ fn median_gap(r: &GapResult) -> Option<f64> {
     r.overall.median_gap_pct.estimate
 }
 
-fn indicators(frame: &DataFrame, options: &TransparencyOptions, measure: Measure) -> Result<(EuIndicators, GapResult)> {
+/// (a)–(d) and (f) on one pay basis; (e) — who receives variable components in the year — is the same on
+/// both bases and computed once by the caller.
+fn indicators(
+    frame: &DataFrame,
+    options: &TransparencyOptions,
+    measure: Measure,
+    receiving: ByGender<Option<f64>>,
+) -> Result<(EuIndicators, GapResult)> {
     let all = options.pay.all();
     let variable = options.pay.complementary();
     let total = gap(frame, &gap_options(options, all.clone(), measure, vec![], vec![], 0))?;
     let var = if variable.is_empty() {
         None
     } else {
-        Some(gap(frame, &gap_options(options, variable.clone(), measure, vec![], vec![], 0))?)
-    };
-    let receiving = if variable.is_empty() {
-        (None, None)
-    } else {
-        positive_shares(&unit_values(frame, &gap_options(options, variable, Measure::Pay, vec![], vec![], 0))?.values)
+        Some(gap(frame, &gap_options(options, variable, measure, vec![], vec![], 0))?)
     };
     let units = unit_values(frame, &gap_options(options, all, measure, vec![], vec![], 0))?;
     Ok((
@@ -117,7 +119,7 @@ fn indicators(frame: &DataFrame, options: &TransparencyOptions, measure: Measure
             b_variable_mean_gap_pct: var.as_ref().and_then(mean_gap),
             c_median_gap_pct: median_gap(&total),
             d_variable_median_gap_pct: var.as_ref().and_then(median_gap),
-            e_share_receiving_variable_pct: ByGender { f: receiving.0, m: receiving.1 },
+            e_share_receiving_variable_pct: receiving,
             f_quartiles: quartile_bands(&units.values).to_vec(),
         },
         total,
@@ -147,8 +149,17 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
     if options.pay.all().is_empty() {
         return Err(Error::Invalid("no pay components: set [pay] ordinary / variable / bonus in the config".into()));
     }
-    let (hourly, total) = indicators(frame, options, Measure::Hourly)?;
-    let (annual, _) = indicators(frame, options, Measure::Pay)?;
+    let variable = options.pay.complementary();
+    let receiving = if variable.is_empty() {
+        ByGender { f: None, m: None }
+    } else {
+        let shares = positive_shares(
+            &unit_values(frame, &gap_options(options, variable, Measure::Pay, vec![], vec![], 0))?.values,
+        );
+        ByGender { f: shares.0, m: shares.1 }
+    };
+    let (hourly, total) = indicators(frame, options, Measure::Hourly, receiving)?;
+    let (annual, _) = indicators(frame, options, Measure::Pay, receiving)?;
     let headcount = ByGender {
         f: total.overall.n.get("F").copied().flatten().unwrap_or(0),
         m: total.overall.n.get("M").copied().flatten().unwrap_or(0),
