@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from payequity import _core
+from payequity._document import Document
 from payequity._input import as_table
 
 if TYPE_CHECKING:
@@ -88,12 +89,8 @@ def gap(
     return GapResult(document)
 
 
-class GapResult:
+class GapResult(Document):
     """The gap result document (``kind = "gap"``); the same JSON as ``payequity gap --format json``."""
-
-    def __init__(self, document: str) -> None:
-        self._json = document
-        self._data: dict[str, Any] = json.loads(document)
 
     @property
     def overall(self) -> dict[str, Any]:
@@ -106,25 +103,6 @@ class GapResult:
         """One entry per group of the breakdown (``group``, the figures, ``suppressed``)."""
         by: list[dict[str, Any]] = self._data["by"]
         return by
-
-    @property
-    def ledger(self) -> dict[str, Any]:
-        """Rows ``read``, ``used`` and ``excluded`` by reason; ``read == used + sum(excluded)``."""
-        ledger: dict[str, Any] = self._data["ledger"]
-        return ledger
-
-    @property
-    def warnings(self) -> list[str]:
-        warnings: list[str] = self._data["warnings"]
-        return warnings
-
-    def to_dict(self) -> dict[str, Any]:
-        """The result document as a dict (same structure as the CLI's JSON)."""
-        document: dict[str, Any] = json.loads(self._json)
-        return document
-
-    def to_json(self) -> str:
-        return self._json
 
     def to_polars(self) -> pl.DataFrame:
         """One row per published cell (overall first), the same columns as ``--format csv``."""

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from payequity import _core
+from payequity._document import Document
 from payequity._input import as_table
 
 if TYPE_CHECKING:
@@ -91,15 +92,8 @@ _COMPONENTS = {
 }
 
 
-class OaxacaResult:
+class OaxacaResult(Document):
     """The decomposition document (``kind = "oaxaca"``); the same JSON as ``payequity oaxaca --format json``."""
-
-    def __init__(self, document: str) -> None:
-        self._json = document
-        self._data: dict[str, Any] = json.loads(document)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
 
     @property
     def difference(self) -> dict[str, Any]:
@@ -122,25 +116,6 @@ class OaxacaResult:
         """Coefficients of groups ``a`` and ``b`` and the ``reference`` b*, by term (normalized)."""
         coefficients: dict[str, dict[str, float]] = self._data["coefficients"]
         return coefficients
-
-    @property
-    def ledger(self) -> dict[str, Any]:
-        """Rows ``read``, ``used`` and ``excluded`` by reason; ``read == used + sum(excluded)``."""
-        ledger: dict[str, Any] = self._data["ledger"]
-        return ledger
-
-    @property
-    def warnings(self) -> list[str]:
-        warnings: list[str] = self._data["warnings"]
-        return warnings
-
-    def to_dict(self) -> dict[str, Any]:
-        """The result document as a dict (same structure as the CLI's JSON)."""
-        document: dict[str, Any] = json.loads(self._json)
-        return document
-
-    def to_json(self) -> str:
-        return self._json
 
     def to_polars(self) -> pl.DataFrame:
         """One row per component x term (``section, component, term, scope, estimate, se, ci_low, ci_high,

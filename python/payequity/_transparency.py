@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from payequity import _core
+from payequity._document import Document
 from payequity._input import as_table
 
 if TYPE_CHECKING:
@@ -68,15 +69,8 @@ def transparency(
     return TransparencyResult(_core.transparency(as_table(data), json.dumps(options)))
 
 
-class TransparencyResult:
+class TransparencyResult(Document):
     """The transparency document (``kind = "transparency"``), as ``payequity transparency --format json``."""
-
-    def __init__(self, document: str) -> None:
-        self._json = document
-        self._data: dict[str, Any] = json.loads(document)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
 
     @property
     def eu(self) -> dict[str, Any] | None:
@@ -97,13 +91,6 @@ class TransparencyResult:
     def art10_triggered(self) -> bool:
         """An Art. 10 flag without justification: a joint pay assessment is due."""
         return bool(self.eu and self.eu["art10_triggered"])
-
-    def to_dict(self) -> dict[str, Any]:
-        document: dict[str, Any] = json.loads(self._json)
-        return document
-
-    def to_json(self) -> str:
-        return self._json
 
     def to_polars(self) -> pl.DataFrame:
         """One row per published figure: ``regime, indicator, group, value``."""
