@@ -10,6 +10,10 @@ use clap::Parser;
 
 use commands::Cli;
 
+/// mimalloc keeps freed column buffers for reuse instead of returning them to the kernel (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -13,6 +13,10 @@ use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
 use payequity::transparency::{TransparencyOptions, TransparencyResult};
 
+/// mimalloc keeps freed column buffers for reuse instead of returning them to the kernel (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 create_exception!(_core, PayEquityError, PyException, "Base class of payequity errors.");
 create_exception!(_core, InputError, PayEquityError, "The data does not fit the payroll data contract.");
 create_exception!(_core, ConfigError, PayEquityError, "A configuration key is missing, unknown or invalid.");

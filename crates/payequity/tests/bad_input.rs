@@ -225,3 +225,33 @@ fn invalid_options_are_errors_not_panics() {
     o.by = vec!["ward".into()];
     assert!(matches!(gap(&frame, &o), Err(Error::MissingColumn { column, .. }) if column == "ward"));
 }
+
+#[test]
+fn duplicate_key_keeps_the_first_valid_row_of_the_key() {
+    // Row 1 has no pay (excluded as null_pay); row 2 repeats its key but is the first valid row, so it is
+    // used; row 3 is the duplicate. Employee b moves from grade G1 to G2: two spells, one employee overall.
+    let frame = df!(
+        "employee_id" => ["a", "a", "a", "b", "b"],
+        "period" => ["1", "1", "1", "1", "2"],
+        "gender" => ["F", "F", "F", "M", "M"],
+        "base_pay" => [None, Some(10.0), Some(99.0), Some(20.0), Some(40.0)],
+        "bonus" => [None, Some(0.0), Some(0.0), Some(0.0), Some(0.0)],
+        "hours" => [1.0; 5],
+        "grade" => ["G1", "G1", "G1", "G1", "G2"],
+    )
+    .unwrap();
+    let mut o = options();
+    o.by = vec!["grade".into()];
+    o.min_cell = 0;
+    let result = gap(&frame, &o).unwrap();
+    assert_eq!(result.ledger.excluded["null_pay"], 1);
+    assert_eq!(result.ledger.excluded["duplicate_key"], 1);
+    assert_eq!(result.ledger.used, 3);
+    assert_eq!(result.overall.n["F"], Some(1));
+    assert_eq!(result.overall.n["M"], Some(1));
+    // The woman's hourly pay is the used row's 10; the man's (20 + 40) / 2 = 30 over his two spells.
+    assert!((result.overall.mean["F"].unwrap() - 10.0).abs() < 1e-12);
+    assert!((result.overall.mean["M"].unwrap() - 30.0).abs() < 1e-12);
+    assert_eq!(result.by.len(), 2);
+    assert!(result.ledger.balances());
+}

@@ -4,6 +4,7 @@
 
 mod columns;
 mod filter;
+mod keys;
 mod ledger;
 mod load;
 mod long;
@@ -15,7 +16,8 @@ pub use filter::{CompareOp, RowFilter};
 pub use ledger::{Ledger, Reason};
 pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, write_table};
 pub use long::{pivot_long, LongFormat};
-pub(crate) use prepare::{later_duplicates, require_column, require_numeric};
 pub use prepare::{
-    prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT,
+    component_column, prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY,
+    COL_ROWS, COL_WEIGHT,
 };
+pub(crate) use prepare::{later_duplicates, require_column, require_numeric};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
 use super::filter::RowFilter;
+use super::keys::{column_codes, combine, combined_codes, keys_with_mixed_labels, later_occurrences, units, KeyCodes};
 use super::ledger::{Ledger, Reason};
 use super::long::{pivot, LongFormat};
 use crate::{Error, Result};
@@ -75,6 +76,14 @@ pub struct PrepareSpec<'a> {
     pub strict: bool,
     pub format: InputFormat,
     pub long: &'a LongFormat,
+    /// Also keep each pay component's sum per unit ([`component_column`]), so figures on a subset of the
+    /// components can be derived without validating the rows again ([`Prepared::with_pay`]).
+    pub component_sums: bool,
+}
+
+/// The column of a unit's sum of one pay component (with [`PrepareSpec::component_sums`]).
+pub fn component_column(component: &str) -> String {
+    format!("__component:{component}")
 }
 
 /// Validated units ready for analysis.
@@ -92,6 +101,10 @@ pub struct Prepared {
     /// Labels of the gender codes in [`COL_GENDER`]: `F`, `M`, then other values in sorted order.
     pub gender_labels: Vec<String>,
     pub has_weight: bool,
+    /// The analysis columns kept per unit (employee × cell spells when not empty).
+    pub kept: Vec<String>,
+    /// Pay components whose per-unit sums are in `frame` ([`PrepareSpec::component_sums`]).
+    pub components: Vec<String>,
 }
 
 impl Prepared {
@@ -101,6 +114,51 @@ impl Prepared {
             Measure::Hourly => col(COL_PAY) / col(COL_HOURS),
             Measure::Pay => col(COL_PAY),
         }
+    }
+
+    /// The same units measured by `measure` (hourly needs hours, which the preparation then checked).
+    pub fn with_measure(&self, measure: Measure) -> Result<Prepared> {
+        if measure == Measure::Hourly && self.frame.column(COL_HOURS).is_err() {
+            return Err(Error::MissingColumn { column: "hours".into(), role: "hours".into(), available: vec![] });
+        }
+        Ok(Prepared { measure, ..self.clone() })
+    }
+
+    /// The same units with pay = Σ of `components` (a subset of the prepared components; nulls count 0).
+    pub fn with_pay(&self, components: &[String]) -> Result<Prepared> {
+        let mut total = lit(0.0);
+        for component in components {
+            if !self.components.contains(component) {
+                return Err(Error::Invalid(format!("internal: pay component `{component}` was not prepared")));
+            }
+            total = total + col(component_column(component).as_str());
+        }
+        let frame = self.frame.clone().lazy().with_column(total.alias(COL_PAY)).collect()?;
+        Ok(Prepared { frame, ..self.clone() })
+    }
+
+    /// One unit per employee: the employee × cell spells of the kept columns summed (pay, hours, rows and
+    /// component sums; weight from the first spell). Row units and preparations without kept columns are
+    /// returned as they are.
+    pub fn employees(&self) -> Result<Prepared> {
+        let Some(id) = &self.employee_id else { return Ok(self.clone()) };
+        if self.kept.is_empty() {
+            return Ok(self.clone());
+        }
+        let names: Vec<String> = self.frame.get_column_names().iter().map(|c| c.to_string()).collect();
+        let mut aggs: Vec<Expr> = [COL_PAY, COL_ROWS, COL_HOURS]
+            .into_iter()
+            .map(String::from)
+            .chain(self.components.iter().map(|c| component_column(c)))
+            .filter(|c| names.contains(c))
+            .map(|c| col(c.as_str()).sum())
+            .collect();
+        if self.has_weight {
+            aggs.push(col(COL_WEIGHT).first());
+        }
+        let frame =
+            self.frame.clone().lazy().group_by_stable([col(id.as_str()), col(COL_GENDER)]).agg(aggs).collect()?;
+        Ok(Prepared { frame, kept: Vec::new(), ..self.clone() })
     }
 }
 
@@ -169,7 +227,7 @@ fn gender_code(column: &str, dtype: &DataType, genders: &GenderValues) -> Result
 fn code_other_genders(frame: &mut DataFrame) -> Result<Vec<String>> {
     let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
     let codes = frame.column(COL_GENDER)?.u32()?.clone();
-    if !codes.iter().any(|c| c == Some(OTHER_GENDER)) {
+    if !codes.equal(OTHER_GENDER).any() {
         return Ok(labels);
     }
     let raw = frame.column(COL_GENDER_RAW)?.cast(&DataType::String)?;
@@ -320,6 +378,12 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
             col(COL_WEIGHT).is_null().or(col(COL_WEIGHT).is_finite().not()).or(col(COL_WEIGHT).lt_eq(lit(0.0)));
         checks.push((Reason::InvalidWeight, invalid));
     }
+    let components_kept: Vec<String> = if spec.component_sums { pay.clone() } else { Vec::new() };
+    for component in &components_kept {
+        selected.push(
+            col(component.as_str()).cast(DataType::Float64).fill_null(lit(0.0)).alias(component_column(component)),
+        );
+    }
     let mut kept: Vec<String> = Vec::new();
     for name in employee_id.iter().chain(period.iter()).chain(spec.keep.iter()) {
         if !kept.contains(name) {
@@ -345,15 +409,37 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
     let gender_labels = code_other_genders(&mut frame)?;
 
     // Checks across rows: duplicate (employee_id, period) keys and inconsistent gender per employee.
-    if employee_id.is_some() {
+    let employee_codes = match &employee_id {
+        Some(id) => Some(column_codes(frame.column(id)?)?),
+        None => None,
+    };
+    if let Some(employees) = &employee_codes {
         let mut reasons: Vec<Option<u32>> = frame.column(COL_REASON)?.u32()?.iter().collect();
         let mut changed = false;
-        if let (Some(id), Some(per)) = (&employee_id, &period) {
-            changed |= mark_duplicates(&frame, &[id.as_str(), per.as_str()], &mut reasons)?;
+        if let Some(per) = &period {
+            let periods = column_codes(frame.column(per)?)?;
+            let keys = combine(employees, &periods);
+            for (row, duplicate) in later_occurrences(&keys, |r| reasons[r].is_none()).into_iter().enumerate() {
+                if duplicate {
+                    reasons[row] = Some(Reason::DuplicateKey.code());
+                    changed = true;
+                }
+            }
         }
-        if let Some(id) = &employee_id {
-            if unit == Unit::Employee {
-                changed |= mark_inconsistent_gender(&frame, id, &mut reasons)?;
+        if unit == Unit::Employee {
+            let genders = frame.column(COL_GENDER)?.u32()?.rechunk();
+            let genders = genders.cont_slice().map_err(|_| Error::Invalid("internal: null gender code".into()));
+            // Null gender codes are excluded rows: give them any label, they are not admitted.
+            let labels: Vec<u32> = match genders {
+                Ok(g) => g.to_vec(),
+                Err(_) => frame.column(COL_GENDER)?.u32()?.iter().map(|g| g.unwrap_or(u32::MAX)).collect(),
+            };
+            let mixed = keys_with_mixed_labels(employees, &labels, |r| reasons[r].is_none());
+            for (row, code) in employees.codes.iter().enumerate() {
+                if mixed[*code as usize] && reasons[row].is_none() {
+                    reasons[row] = Some(Reason::InconsistentGender.code());
+                    changed = true;
+                }
             }
         }
         if changed {
@@ -402,36 +488,22 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         ledger.exclude(Reason::from_key(key).expect("reasons come from Reason::as_str"), *count);
     }
 
-    let mut used = frame.lazy().filter(col(COL_REASON).is_null()).drop(cols([
-        COL_REASON,
-        "__pay_null",
-        "__passes",
-        COL_ROW,
-        COL_GENDER_RAW,
-    ]));
     // One unit per employee (per employee × grouping cell: an employee who moved keeps both spells).
     let employee_key = if unit == Unit::Employee { employee_id.clone() } else { None };
-    if let Some(id) = &employee_key {
-        let mut keys = vec![col(id.as_str()), col(COL_GENDER)];
-        keys.extend(spec.keep.iter().filter(|k| *k != id).map(|k| col(k.as_str())));
-        let mut aggs = vec![col(COL_PAY).sum(), col(COL_ROWS).sum()];
-        if hours.is_some() {
-            aggs.push(col(COL_HOURS).sum());
-        }
-        if weight.is_some() {
-            aggs.push(col(COL_WEIGHT).first());
-        }
-        if let Some(per) = &period {
-            if !spec.keep.contains(per) {
-                aggs.push(col(per.as_str()).n_unique().alias("__periods"));
+    let frame = match (&employee_key, &employee_codes) {
+        (Some(id), Some(employees)) => {
+            let mut sums: Vec<String> = components_kept.iter().map(|c| component_column(c)).collect();
+            if hours.is_some() {
+                sums.insert(0, COL_HOURS.to_string());
             }
+            employee_units(&frame, id, employees, spec.keep, &sums, weight.is_some())?
         }
-        used = used.group_by_stable(keys).agg(aggs);
-    }
-    let mut frame = used.collect()?;
-    if frame.get_column_names().iter().any(|c| c.as_str() == "__periods") {
-        frame = frame.drop("__periods")?;
-    }
+        _ => frame
+            .lazy()
+            .filter(col(COL_REASON).is_null())
+            .drop(cols([COL_REASON, "__pay_null", "__passes", COL_ROW, COL_GENDER_RAW]))
+            .collect()?,
+    };
     if ledger.used == 0 && read > 0 {
         warnings.push("no row passed validation: every row was excluded (see the ledger)".into());
     }
@@ -445,6 +517,8 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         employee_id: employee_key,
         gender_labels,
         has_weight: weight.is_some(),
+        kept: spec.keep.to_vec(),
+        components: components_kept,
     })
 }
 
@@ -499,61 +573,42 @@ fn reason_column(
 /// For every row: is it a later row with the same `keys` values as an earlier row (data contract: the
 /// (employee_id, period) key is unique)?
 pub(crate) fn later_duplicates(frame: &DataFrame, keys: &[&str]) -> Result<Vec<bool>> {
-    let mut reasons = vec![None; frame.height()];
-    mark_duplicates(frame, keys, &mut reasons)?;
-    Ok(reasons.into_iter().map(|r| r.is_some()).collect())
+    let columns: Vec<&Column> = keys.iter().map(|k| frame.column(k)).collect::<PolarsResult<_>>()?;
+    let codes = combined_codes(&columns, frame.height())?;
+    Ok(later_occurrences(&codes, |_| true))
 }
 
-/// Marks every valid row after the first valid one of its key as `duplicate_key`.
-fn mark_duplicates(frame: &DataFrame, keys: &[&str], reasons: &mut [Option<u32>]) -> Result<bool> {
-    let groups = frame.group_by_stable(keys.iter().copied())?;
-    let mut changed = false;
-    for group in groups.get_groups().iter() {
-        if group.len() < 2 {
-            continue;
-        }
-        let mut seen = false;
-        for row in group_rows(&group) {
-            if reasons[row].is_none() {
-                if seen {
-                    reasons[row] = Some(Reason::DuplicateKey.code());
-                    changed = true;
-                } else {
-                    seen = true;
-                }
-            }
-        }
+/// Sums the valid rows (null [`COL_REASON`]) of each employee (× kept cell) into one unit, in order of first
+/// appearance: pay, input rows and the `sums` columns (hours, component sums) summed; gender (constant per employee after the cross-row checks),
+/// weight and kept columns from the unit's first row.
+fn employee_units(
+    frame: &DataFrame,
+    id: &str,
+    employees: &KeyCodes,
+    keep: &[String],
+    sums: &[String],
+    has_weight: bool,
+) -> Result<DataFrame> {
+    let valid: Vec<bool> = frame.column(COL_REASON)?.is_null().iter().map(|v| v.unwrap_or(false)).collect();
+    let mut cells = employees.clone();
+    let kept: Vec<&String> = keep.iter().filter(|k| k.as_str() != id).collect();
+    for column in &kept {
+        cells = combine(&cells, &column_codes(frame.column(column)?)?);
     }
-    Ok(changed)
-}
-
-/// Marks all valid rows of an employee whose valid rows carry more than one gender label.
-fn mark_inconsistent_gender(frame: &DataFrame, id: &str, reasons: &mut [Option<u32>]) -> Result<bool> {
-    let labels = frame.column(COL_GENDER)?.u32()?.clone();
-    let groups = frame.group_by_stable([id])?;
-    let mut changed = false;
-    for group in groups.get_groups().iter() {
-        let rows: Vec<usize> = group_rows(&group).filter(|&r| reasons[r].is_none()).collect();
-        let first = rows.first().and_then(|&r| labels.get(r));
-        if rows.iter().any(|&r| labels.get(r) != first) {
-            for r in rows {
-                reasons[r] = Some(Reason::InconsistentGender.code());
-            }
-            changed = true;
-        }
+    let units = units(&cells, |row| valid[row]);
+    let mut columns = vec![units.first(frame.column(id)?)?];
+    for column in &kept {
+        columns.push(units.first(frame.column(column)?)?);
     }
-    Ok(changed)
-}
-
-/// Row indices of one group, in row order.
-pub(crate) fn group_rows<'a>(group: &'a GroupsIndicator<'a>) -> Box<dyn Iterator<Item = usize> + 'a> {
-    match group {
-        GroupsIndicator::Idx((_, idx)) => {
-            // Row order matters ("the first row of a key is kept"): do not rely on the grouping's order.
-            let mut rows: Vec<usize> = idx.iter().map(|&i| i as usize).collect();
-            rows.sort_unstable();
-            Box::new(rows.into_iter())
-        }
-        GroupsIndicator::Slice([first, len]) => Box::new((*first as usize)..(*first as usize + *len as usize)),
+    columns.push(units.first(frame.column(COL_GENDER)?)?);
+    columns.push(units.sum(frame.column(COL_PAY)?.f64()?).with_name(COL_PAY.into()).into_column());
+    let rows = frame.column(COL_ROWS)?.cast(&DataType::UInt64)?;
+    columns.push(units.sum_u64(rows.u64()?).with_name(COL_ROWS.into()).into_column());
+    for column in sums {
+        columns.push(units.sum(frame.column(column)?.f64()?).with_name(column.into()).into_column());
     }
+    if has_weight {
+        columns.push(units.first(frame.column(COL_WEIGHT)?)?);
+    }
+    Ok(DataFrame::new(units.len(), columns)?)
 }

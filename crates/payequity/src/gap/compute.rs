@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::data::{prepare, PrepareSpec, Prepared, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT};
+use crate::data::{prepare, PrepareSpec, Prepared, COL_GENDER, COL_WEIGHT};
 use crate::stats::mix64;
 use crate::{Error, Result, VERSION};
 
@@ -46,13 +46,27 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
             strict: options.strict,
             format: options.input.format,
             long: &options.input.long,
+            component_sums: false,
         },
     )?;
+    gap_prepared(&prepared, options)
+}
+
+/// [`gap`] on units already validated by [`crate::data::prepare`] (the row filters, measure and unit of
+/// `options` are those of the preparation; its kept columns must include `by` and `factors`). Several
+/// analyses of one payroll share one validation pass this way.
+pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResult> {
+    let factors = options.factors.clone().unwrap_or_else(|| options.by.clone());
+    for column in options.by.iter().chain(&factors) {
+        if !prepared.kept.contains(column) {
+            return Err(Error::Invalid(format!("internal: column `{column}` was not kept by the preparation")));
+        }
+    }
     let mut warnings = prepared.warnings.clone();
 
-    let units = with_measure(&prepared, prepared.frame.clone())?;
-    let whole = match (&prepared.employee_id, keep.is_empty()) {
-        (Some(id), false) => with_measure(&prepared, employees(&prepared, id)?)?,
+    let units = with_measure(prepared, prepared.frame.clone())?;
+    let whole = match &prepared.employee_id {
+        Some(_) if !prepared.kept.is_empty() => with_measure(prepared, prepared.employees()?.frame)?,
         _ => units.clone(),
     };
     let labels = prepared.gender_labels.clone();
@@ -139,18 +153,6 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
 /// Adds the measure column `__y`.
 fn with_measure(prepared: &Prepared, frame: DataFrame) -> Result<DataFrame> {
     Ok(frame.lazy().with_column(prepared.measure_expr().alias(COL_Y)).collect()?)
-}
-
-/// Re-aggregates employee × cell spells into one unit per employee (for the overall figures).
-fn employees(prepared: &Prepared, id: &str) -> Result<DataFrame> {
-    let mut aggs = vec![col(COL_PAY).sum(), col(COL_ROWS).sum()];
-    if prepared.frame.get_column_names().iter().any(|c| c.as_str() == COL_HOURS) {
-        aggs.push(col(COL_HOURS).sum());
-    }
-    if prepared.has_weight {
-        aggs.push(col(COL_WEIGHT).first());
-    }
-    Ok(prepared.frame.clone().lazy().group_by_stable([col(id), col(COL_GENDER)]).agg(aggs).collect()?)
 }
 
 /// Contiguous columns of the units: measure, weight and gender code (borrowed from the frame, not copied;

@@ -11,7 +11,7 @@ mod suppression;
 mod table;
 
 pub use cell::{CellStats, GenderStats};
-pub use compute::gap;
+pub use compute::{gap, gap_prepared};
 pub use factor_weighted::{factor_weighted_gap, FactorWeighted};
 pub use options::{GapOptions, InputShape};
 pub use table::gap_table;

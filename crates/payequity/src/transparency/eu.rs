@@ -1,16 +1,18 @@
 //! EU Pay Transparency Directive (EU) 2023/970, Art. 9(1)(a)–(g) on hourly and annual pay, the Art. 10
 //! joint pay assessment trigger and the Art. 9(2)–(4) reporting obligation (`shared/spec/transparency.md`).
 //! Gaps come from [`crate::gap::gap`]: (men − women) / men × 100, positive = men paid more; employees are
-//! the unit (pay summed over the periods of the data, hourly pay = Σ pay / Σ hours).
+//! the unit (pay summed over the periods of the data, hourly pay = Σ pay / Σ hours over the periods with
+//! paid hours; annual pay = Σ pay over all periods). The rows are validated once per pay basis; figures on
+//! some of the components come from the component sums of that pass (a missing component counts as zero).
 
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use super::options::TransparencyOptions;
 use super::quartiles::{quartile_bands, QuartileBand};
-use super::units::{gap_options, positive_shares, unit_values};
-use crate::data::{Ledger, Measure};
-use crate::gap::{gap, GapResult};
+use super::units::{gap_options, positive_shares, prepare_components, prepared_values};
+use crate::data::{Ledger, Measure, Prepared};
+use crate::gap::{gap_prepared, GapResult};
 use crate::stats::Estimate;
 use crate::{Error, Result};
 
@@ -96,23 +98,30 @@ fn median_gap(r: &GapResult) -> Option<f64> {
     r.overall.median_gap_pct.estimate
 }
 
-/// (a)–(d) and (f) on one pay basis; (e) — who receives variable components in the year — is the same on
-/// both bases and computed once by the caller.
+/// Gap options of an overall EU figure (no breakdown, so no factor-weighted gap).
+fn overall_options(options: &TransparencyOptions, pay: Vec<String>, measure: Measure) -> crate::gap::GapOptions {
+    crate::gap::GapOptions { factors: Some(Vec::new()), ..gap_options(options, pay, measure, vec![], vec![], 0) }
+}
+
+/// (a)–(d) and (f) on one pay basis, from the employees of the shared validation pass; (e) — who receives
+/// variable components in the year — is the same on both bases and computed once by the caller.
 fn indicators(
-    frame: &DataFrame,
+    employees: &Prepared,
     options: &TransparencyOptions,
     measure: Measure,
     receiving: ByGender<Option<f64>>,
 ) -> Result<(EuIndicators, GapResult)> {
     let all = options.pay.all();
     let variable = options.pay.complementary();
-    let total = gap(frame, &gap_options(options, all.clone(), measure, vec![], vec![], 0))?;
+    let units = employees.with_measure(measure)?;
+    let total_units = units.with_pay(&all)?;
+    let total = gap_prepared(&total_units, &overall_options(options, all, measure))?;
     let var = if variable.is_empty() {
         None
     } else {
-        Some(gap(frame, &gap_options(options, variable, measure, vec![], vec![], 0))?)
+        Some(gap_prepared(&units.with_pay(&variable)?, &overall_options(options, variable, measure))?)
     };
-    let units = unit_values(frame, &gap_options(options, all, measure, vec![], vec![], 0))?;
+    let values = prepared_values(&total_units)?;
     Ok((
         EuIndicators {
             a_mean_gap_pct: mean_gap(&total),
@@ -120,7 +129,7 @@ fn indicators(
             c_median_gap_pct: median_gap(&total),
             d_variable_median_gap_pct: var.as_ref().and_then(median_gap),
             e_share_receiving_variable_pct: receiving,
-            f_quartiles: quartile_bands(&units.values).to_vec(),
+            f_quartiles: quartile_bands(&values.values).to_vec(),
         },
         total,
     ))
@@ -149,17 +158,24 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
     if options.pay.all().is_empty() {
         return Err(Error::Invalid("no pay components: set [pay] ordinary / variable / bonus in the config".into()));
     }
+    // Two validation passes, one per pay basis; every figure below is derived from their units.
+    let mut keep: Vec<String> = options.category.iter().cloned().collect();
+    for factor in options.factors.iter().flatten() {
+        if !keep.contains(factor) {
+            keep.push(factor.clone());
+        }
+    }
+    let spells = prepare_components(frame, options, Measure::Hourly, &keep)?;
+    let annual_pay = prepare_components(frame, options, Measure::Pay, &[])?;
     let variable = options.pay.complementary();
     let receiving = if variable.is_empty() {
         ByGender { f: None, m: None }
     } else {
-        let shares = positive_shares(
-            &unit_values(frame, &gap_options(options, variable, Measure::Pay, vec![], vec![], 0))?.values,
-        );
+        let shares = positive_shares(&prepared_values(&annual_pay.with_pay(&variable)?)?.values);
         ByGender { f: shares.0, m: shares.1 }
     };
-    let (hourly, total) = indicators(frame, options, Measure::Hourly, receiving)?;
-    let (annual, _) = indicators(frame, options, Measure::Pay, receiving)?;
+    let (hourly, total) = indicators(&spells.employees()?, options, Measure::Hourly, receiving)?;
+    let (annual, _) = indicators(&annual_pay, options, Measure::Pay, receiving)?;
     let headcount = ByGender {
         f: total.overall.n.get("F").copied().flatten().unwrap_or(0),
         m: total.overall.n.get("M").copied().flatten().unwrap_or(0),
@@ -175,7 +191,11 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
             if pay.is_empty() {
                 return Ok(None);
             }
-            gap(frame, &gap_options(options, pay, Measure::Hourly, by.clone(), vec![], min_cell)).map(Some)
+            gap_prepared(
+                &spells.with_pay(&pay)?,
+                &gap_options(options, pay, Measure::Hourly, by.clone(), vec![], min_cell),
+            )
+            .map(Some)
         };
         let published_total = run(options.pay.all(), options.min_cell)?.expect("pay components exist");
         let published_basic = run(options.pay.ordinary.clone(), options.min_cell)?;

@@ -42,7 +42,7 @@ impl TransparencyResult {
 fn last_period(frame: &DataFrame, options: &TransparencyOptions) -> Result<Option<String>> {
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let Some(period) = ColumnMap::resolve_optional(&options.columns.period, "period", &names) else { return Ok(None) };
-    let values = frame.column(&period)?.cast(&DataType::String)?;
+    let values = frame.column(&period)?.unique()?.cast(&DataType::String)?;
     Ok(values.str()?.iter().flatten().max().map(str::to_string))
 }
 

@@ -44,7 +44,8 @@ fn eq_filter(column: &str, values: Vec<String>) -> RowFilter {
 }
 
 fn distinct_periods(frame: &DataFrame, period: &str) -> Result<Vec<String>> {
-    let values = frame.column(period)?.cast(&DataType::String)?;
+    // Distinct values first (a year of monthly payroll has twelve), then their text.
+    let values = frame.column(period)?.unique()?.cast(&DataType::String)?;
     let set: BTreeSet<String> = values.str()?.iter().flatten().map(str::to_string).collect();
     Ok(set.into_iter().collect())
 }

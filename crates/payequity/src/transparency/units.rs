@@ -1,11 +1,12 @@
 //! What every regime needs from the rows, through the skeleton's functions only: gap options for a set of
 //! pay components ([`gap_options`], so every gap figure comes from [`crate::gap::gap`]), and the measure of
-//! each validated unit with its gender ([`unit_values`]) for shares and quartile bands.
+//! each validated unit with its gender ([`unit_values`]) for shares and quartile bands, and the EU's
+//! single validation pass ([`prepare_components`]).
 
 use polars::prelude::*;
 
 use super::options::TransparencyOptions;
-use crate::data::{prepare, Measure, PrepareSpec, RowFilter, Unit, COL_GENDER};
+use crate::data::{prepare, Measure, PrepareSpec, Prepared, RowFilter, Unit, COL_GENDER};
 use crate::gap::GapOptions;
 use crate::Result;
 
@@ -57,8 +58,41 @@ pub fn unit_values(frame: &DataFrame, options: &GapOptions) -> Result<UnitValues
             strict: options.strict,
             format: options.input.format,
             long: &options.input.long,
+            component_sums: false,
         },
     )?;
+    prepared_values(&prepared)
+}
+
+/// A validation pass shared by the EU figures on one pay basis: all pay components (their sums kept per
+/// unit, so figures on some components need no second pass), the checks of `measure` (hourly pay needs
+/// positive hours; annual pay counts periods without hours too), the `keep` columns kept.
+pub fn prepare_components(
+    frame: &DataFrame,
+    options: &TransparencyOptions,
+    measure: Measure,
+    keep: &[String],
+) -> Result<Prepared> {
+    let gap = gap_options(options, options.pay.all(), measure, vec![], vec![], 0);
+    prepare(
+        frame,
+        &PrepareSpec {
+            columns: &gap.columns,
+            genders: &gap.gender_values,
+            keep,
+            filters: &gap.filters,
+            measure: gap.measure,
+            unit: gap.unit,
+            strict: gap.strict,
+            format: gap.input.format,
+            long: &gap.input.long,
+            component_sums: true,
+        },
+    )
+}
+
+/// [`UnitValues`] of prepared units.
+pub fn prepared_values(prepared: &Prepared) -> Result<UnitValues> {
     let mut selection = vec![col(COL_GENDER), prepared.measure_expr().alias("__value")];
     if let Some(id) = &prepared.employee_id {
         selection.push(col(id.as_str()).cast(DataType::String).alias("__id"));
@@ -72,8 +106,8 @@ pub fn unit_values(frame: &DataFrame, options: &GapOptions) -> Result<UnitValues
     };
     let mut out = Vec::with_capacity(table.height());
     let mut out_ids = ids.as_ref().map(|_| Vec::with_capacity(table.height()));
-    for i in 0..table.height() {
-        let (Some(g), Some(v)) = (genders.get(i), values.get(i)) else { continue };
+    for (i, (g, v)) in genders.iter().zip(values.iter()).enumerate() {
+        let (Some(g), Some(v)) = (g, v) else { continue };
         if g > 1 || !v.is_finite() {
             continue;
         }
