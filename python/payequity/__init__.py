@@ -19,6 +19,7 @@ from payequity._core import (
 from payequity._gap import GapResult, gap
 from payequity._generate import generate
 from payequity._oaxaca import OaxacaResult, oaxaca
+from payequity._equal_value import EqualValueResult, equal_value
 from payequity._transparency import TransparencyResult, transparency
 
 __all__ = [
@@ -34,4 +35,6 @@ __all__ = [
     "generate",
     "oaxaca",
     "transparency",
+    "equal_value",
+    "EqualValueResult",
 ]

@@ -1,4 +1,4 @@
-//! Subcommands: `gap`, `oaxaca`, `transparency`, `generate`, `demo`. Flags override config keys; both end in the library's
+//! Subcommands: `gap`, `oaxaca`, `transparency`, `equal-value` (in `equal_value_cmd`), `generate`, `demo`. Flags override config keys; both end in the library's
 //! option structs.
 
 use std::io::Read;
@@ -39,6 +39,8 @@ enum Command {
     Oaxaca(Box<OaxacaArgs>),
     /// Pay transparency: EU Directive 2023/970 Art. 9-10, UK gender pay gap, Swiss Logib (needs --config).
     Transparency(Box<TransparencyArgs>),
+    /// Equal pay for work of equal value: job evaluation points, job classes, comparators, cost of closing.
+    EqualValue(Box<crate::equal_value_cmd::EqualValueArgs>),
     /// Generate a synthetic health-and-care payroll with planted truths (writes truth.json beside it).
     Generate(GenerateArgs),
     /// Run the main analysis on the bundled demo payroll and print the headline figures.
@@ -261,6 +263,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gap(args) => run_gap(*args),
         Command::Oaxaca(args) => run_oaxaca(*args),
         Command::Transparency(args) => run_transparency(*args),
+        Command::EqualValue(args) => crate::equal_value_cmd::run_equal_value(*args),
         Command::Generate(args) => run_generate(args),
         Command::Demo(args) => run_demo(args),
     }
@@ -268,7 +271,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Reads the input: Arrow IPC from stdin for `-`, else the file, reading only the `columns` (required,
 /// optional) the analysis uses when they are known.
-fn read_input(input: &str, quiet: bool, columns: (Vec<String>, Vec<String>)) -> Result<DataFrame> {
+pub(crate) fn read_input(input: &str, quiet: bool, columns: (Vec<String>, Vec<String>)) -> Result<DataFrame> {
     let bar = spinner(&format!("reading {input}"), quiet);
     let frame = if input == "-" {
         let mut bytes = Vec::new();
@@ -285,7 +288,7 @@ fn read_input(input: &str, quiet: bool, columns: (Vec<String>, Vec<String>)) -> 
     Ok(frame)
 }
 
-fn parse_enum<T: serde::de::DeserializeOwned>(value: &str) -> Result<T> {
+pub(crate) fn parse_enum<T: serde::de::DeserializeOwned>(value: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(value.into())).map_err(|e| Error::Invalid(e.to_string()))
 }
 
@@ -433,7 +436,7 @@ fn oaxaca_options(args: &OaxacaArgs, config: Option<&AuditConfig>) -> Result<Oax
     Ok(o)
 }
 
-fn input_path(input: &Option<String>, config: &Option<AuditConfig>) -> Result<String> {
+pub(crate) fn input_path(input: &Option<String>, config: &Option<AuditConfig>) -> Result<String> {
     match (input, config) {
         (Some(input), _) => Ok(input.clone()),
         (None, Some(c)) if !c.input_paths().is_empty() => Ok(c.input_paths()[0].display().to_string()),

@@ -2,6 +2,7 @@
 //! live in the `payequity` library; exit codes: 0 success, 1 input or config error, 2 threshold breached.
 
 mod commands;
+mod equal_value_cmd;
 mod output;
 
 use std::process::ExitCode;

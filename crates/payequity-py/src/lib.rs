@@ -9,6 +9,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 use payequity::decompose::{OaxacaOptions, OaxacaResult};
+use payequity::equal_value::{EqualValueOptions, EqualValueResult};
 use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
 use payequity::transparency::{TransparencyOptions, TransparencyResult};
@@ -165,6 +166,46 @@ fn transparency_table_csv(result_json: &str) -> PyResult<String> {
     csv_text(&mut table)
 }
 
+/// `equal_value(data, options_json) -> result_json`: the equal-value analysis (see `payequity.equal_value`).
+#[pyfunction]
+fn equal_value(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
+    let options: EqualValueOptions = options_from_json(options_json)?;
+    let mut required = vec![options.job.clone(), options.columns.gender.clone()];
+    required.extend(options.pay.iter().cloned());
+    let mut optional: Vec<String> = options.adjust_for.clone();
+    optional.extend(options.subtract_hours.iter().cloned());
+    optional.extend(options.filters.iter().map(|f| f.column.clone()));
+    optional.extend(options.columns.employee_id.iter().cloned());
+    optional.extend(options.columns.period.iter().cloned());
+    optional.push(options.columns.hours.clone().unwrap_or_else(|| "hours".into()));
+    let frame = table_from(data, (required, optional))?;
+    let result = py.detach(|| payequity::equal_value::equal_value(&frame, &options)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `equal_value_options_from_config(path) -> options_json`: `[equal_value]` completed by the other sections.
+#[pyfunction]
+fn equal_value_options_from_config(path: std::path::PathBuf) -> PyResult<String> {
+    let config = payequity::config::AuditConfig::from_file(&path).map_err(to_py_err)?;
+    let options = config.equal_value_options().map_err(to_py_err)?;
+    serde_json::to_string(&options).map_err(|e| PayEquityError::new_err(e.to_string()))
+}
+
+/// `equal_value_summary(result_json) -> str`: the same text table as `payequity equal-value`.
+#[pyfunction]
+fn equal_value_summary(result_json: &str) -> PyResult<String> {
+    let result: EqualValueResult = options_from_json(result_json)?;
+    Ok(payequity::equal_value::equal_value_table(&result))
+}
+
+/// `equal_value_table_csv(result_json) -> str`: one row per job class as CSV.
+#[pyfunction]
+fn equal_value_table_csv(result_json: &str) -> PyResult<String> {
+    let result: EqualValueResult = options_from_json(result_json)?;
+    let mut table = payequity::equal_value::equal_value_frame(&result).map_err(to_py_err)?;
+    csv_text(&mut table)
+}
+
 /// `generate(options_json, out) -> truth_json`: writes a synthetic payroll to `out` and returns its truths.
 #[pyfunction]
 fn generate(py: Python<'_>, options_json: &str, out: std::path::PathBuf) -> PyResult<String> {
@@ -194,6 +235,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(oaxaca_summary, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_table_csv, m)?)?;
     m.add_function(wrap_pyfunction!(transparency, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value_options_from_config, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value_table_csv, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_summary, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_table_csv, m)?)?;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::data::{ColumnMap, GenderValues, InputFormat, LongFormat};
 use crate::decompose::OaxacaOptions;
+use crate::equal_value::EqualValueOptions;
 use crate::gap::{GapOptions, InputShape};
 use crate::transparency::{PayComponents, TransparencyOptions};
 use crate::{Error, Result};
@@ -132,6 +133,42 @@ impl AuditConfig {
         let has_min_cell = self.transparency.as_ref().is_some_and(|t| t.contains_key("min_cell"));
         if let (false, Some(gap)) = (has_min_cell, &self.gap) {
             options.min_cell = gap.min_cell;
+        }
+        Ok(options)
+    }
+
+    /// The equal-value options: `[equal_value]` completed by `[columns]`, `[gender_values]` and `[pay]` (every
+    /// component), with the scheme and ratings paths resolved against the config's folder.
+    pub fn equal_value_options(&self) -> Result<EqualValueOptions> {
+        let mut options: EqualValueOptions = match &self.equal_value {
+            Some(table) => table.clone().try_into().map_err(|e: toml::de::Error| {
+                let mut err = config_error(&self.file, &e);
+                if let Error::Config { key, .. } = &mut err {
+                    *key = format!("equal_value.{key}");
+                }
+                err
+            })?,
+            None => {
+                return Err(Error::Config {
+                    file: self.file.clone(),
+                    key: "equal_value".into(),
+                    reason: "no [equal_value] section: set scheme, ratings and job".into(),
+                })
+            }
+        };
+        if let Some(columns) = &self.columns {
+            options.columns = columns.clone();
+        }
+        if let Some(genders) = &self.gender_values {
+            options.gender_values = genders.clone();
+        }
+        if let (true, Some(pay)) = (options.pay.is_empty(), &self.pay) {
+            options.pay = pay.all();
+        }
+        for path in [&mut options.scheme, &mut options.ratings] {
+            if !path.is_empty() {
+                *path = self.base_dir.join(&*path).display().to_string();
+            }
         }
         Ok(options)
     }

@@ -164,7 +164,7 @@ pub const OCCUPATIONS: [Occupation; 11] = [
         education_years: 10.0,
         skill_level: 4,
         band: 2,
-        job_points: 280,
+        job_points: 300,
         hospital: true,
     },
 ];
@@ -472,11 +472,13 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
             "female_base_rate_factor": f, "gap_pct": 100.0 * (1.0 - f)})).collect::<Vec<_>>(),
         "equal_value": [
             {"female_dominated": "5321", "male_dominated": "9621", "female_points": 330, "male_points": 290,
-             "female_base_rate": 12.0, "male_base_rate": 13.2,
+             "female_base_rate": 12.0, "male_base_rate": 13.2, "shortfall_pct": 100.0 * (1.0 - 12.0 / 13.2),
+             "rule": "lower_value_higher_rate",
              "note": "health care assistants rated higher than porters but paid 9.1% less at equal tenure"},
-            {"female_dominated": "5322", "male_dominated": "5414", "female_points": 300, "male_points": 280,
-             "female_base_rate": 11.5, "male_base_rate": 13.0,
-             "note": "home-based personal care workers rated higher than security guards but paid 11.5% less"}
+            {"female_dominated": "5322", "male_dominated": "5414", "female_points": 300, "male_points": 300,
+             "female_base_rate": 11.5, "male_base_rate": 13.0, "shortfall_pct": 100.0 * (1.0 - 11.5 / 13.0),
+             "rule": "equal_value",
+             "note": "home-based personal care workers rated equal to security guards but paid 11.5% less at equal tenure"}
         ],
         "occupations": OCCUPATIONS.iter().map(|o| json!({"isco": o.isco, "title": o.title, "share": o.share,
             "female_share": o.female_share, "base_rate": o.base_rate, "job_points": o.job_points})).collect::<Vec<_>>(),

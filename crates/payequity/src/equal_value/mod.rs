@@ -1,0 +1,18 @@
+//! Equal pay for work of equal value (`shared/spec/equal-value.md`): gender-neutral job evaluation
+//! ([`scheme`]), job classes with gender predominance and job rates ([`classes`]), job-to-job and
+//! proportional-value comparisons with the cost of closing the gaps ([`compare`]), and the document
+//! ([`report`]).
+
+pub mod classes;
+pub mod compare;
+pub mod options;
+pub mod report;
+pub mod scheme;
+
+pub use classes::{Incumbent, JobClass};
+pub use compare::{of_equal_value, Comparison, Cost, PayLine, PhaseInYear, WorkerAdjustment};
+pub use options::{Comparator, EqualValueOptions, JobRate, Method, PredominanceOverride};
+pub use report::{
+    equal_value, equal_value_frame, equal_value_table, equal_value_with, load_ratings, ClassRow, EqualValueResult,
+};
+pub use scheme::{score_jobs, JobScore, Scheme, FACTORS};
