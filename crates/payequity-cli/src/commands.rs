@@ -521,6 +521,11 @@ fn demo_dir() -> Result<PathBuf> {
     })
 }
 
+/// The demo payroll with every column (the equal-value analysis reads several optional ones).
+fn full_payroll(input: &Path) -> Result<DataFrame> {
+    payequity::data::load_table(input)
+}
+
 fn run_demo(args: DemoArgs) -> Result<ExitCode> {
     let dir = demo_dir()?;
     let config = AuditConfig::from_file(dir.join("audit.toml"))?;
@@ -553,6 +558,19 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    let equal_value_result = match &config.equal_value {
+        Some(_) => {
+            let bar = spinner("comparing job classes", args.quiet);
+            let r = payequity::equal_value::equal_value(&full_payroll(&input)?, &config.equal_value_options()?)?;
+            bar.finish_and_clear();
+            if args.format == Format::Table {
+                println!();
+                print!("{}", payequity::equal_value::equal_value_table(&r));
+            }
+            Some(r)
+        }
+        None => None,
+    };
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)
             .map_err(|e| Error::Io { path: out.display().to_string(), reason: e.to_string() })?;
@@ -560,10 +578,16 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode> {
         std::fs::write(&json_path, to_json(&result)? + "\n")
             .map_err(|e| Error::Io { path: json_path.display().to_string(), reason: e.to_string() })?;
         write_table(&mut gap_table(&result)?, out.join("gap.csv"))?;
-        if let Some(r) = &transparency_result {
-            let path = out.join("transparency.json");
-            std::fs::write(&path, to_json(r)? + "\n")
-                .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+        let documents = [
+            ("transparency.json", transparency_result.as_ref().map(to_json).transpose()?),
+            ("equal_value.json", equal_value_result.as_ref().map(to_json).transpose()?),
+        ];
+        for (name, document) in documents {
+            if let Some(text) = document {
+                let path = out.join(name);
+                std::fs::write(&path, text + "\n")
+                    .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+            }
         }
         if args.format == Format::Table {
             println!("\nWrote {} and {}", json_path.display(), out.join("gap.csv").display());
