@@ -235,3 +235,71 @@ pub fn cost(method: Method, comparisons: &[Comparison], payroll: f64, phase_in_p
         phase_in,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn class(job: &str, points: f64, predominance: &str, job_rate: f64, hours: f64) -> JobClass {
+        JobClass {
+            job: job.into(),
+            title: None,
+            points,
+            by_factor: BTreeMap::new(),
+            n: BTreeMap::from([("F".to_string(), Some(3)), ("M".to_string(), Some(1))]),
+            incumbents: 4,
+            female_share: 0.75,
+            predominance: predominance.into(),
+            predominance_reason: None,
+            job_rate,
+            mean_rate: job_rate,
+            median_rate: job_rate,
+            max_rate: job_rate,
+            hours,
+            pay: job_rate * hours,
+            suppressed: false,
+        }
+    }
+
+    #[test]
+    fn equal_value_band_is_relative_to_the_higher_score_or_a_configured_band() {
+        let options = EqualValueOptions::default();
+        assert!(of_equal_value(100.0, 95.0, &options));
+        assert!(!of_equal_value(100.0, 94.9, &options));
+        let banded = EqualValueOptions { points_bands: Some(vec![0.0, 300.0, 600.0]), ..options };
+        assert!(of_equal_value(301.0, 599.0, &banded));
+        assert!(!of_equal_value(299.0, 301.0, &banded));
+    }
+
+    #[test]
+    fn quebec_average_comparator_and_no_comparator() {
+        let classes = vec![
+            class("F", 500.0, "female", 18.0, 100.0),
+            class("M1", 510.0, "male", 22.0, 100.0),
+            class("M2", 490.0, "male", 20.0, 100.0),
+            class("G", 200.0, "female", 10.0, 100.0),
+        ];
+        let options = EqualValueOptions { comparator: Comparator::Average, ..EqualValueOptions::default() };
+        let result = job_to_job(&classes, &options);
+        assert_eq!(result[0].comparator.as_deref(), Some("M1+M2"));
+        assert!((result[0].shortfall_per_hour - 3.0).abs() < 1e-12);
+        // G: no male class of equal value, none of lower value.
+        assert_eq!(result[1].rule, "no_comparator");
+        assert_eq!(result[1].shortfall_per_hour, 0.0);
+    }
+
+    #[test]
+    fn phase_in_spends_at_most_the_share_of_the_growing_payroll() {
+        let classes = vec![class("F", 500.0, "female", 10.0, 1000.0), class("M", 500.0, "male", 15.0, 1000.0)];
+        let comparisons = job_to_job(&classes, &EqualValueOptions::default());
+        // Shortfall 5 × 1000 hours = 5000 a year; payroll 100,000; 2% a year = 2000, then 2% of 102,000.
+        let c = cost(Method::JobToJob, &comparisons, 100_000.0, Some(2.0));
+        assert!((c.annual_total - 5000.0).abs() < 1e-9);
+        let amounts: Vec<f64> = c.phase_in.iter().map(|y| y.amount).collect();
+        assert_eq!(amounts.len(), 3);
+        assert!((amounts[0] - 2000.0).abs() < 1e-9 && (amounts[1] - 2040.0).abs() < 1e-9);
+        assert!((amounts[2] - 960.0).abs() < 1e-9);
+        assert!((c.pct_of_payroll - 5.0).abs() < 1e-12);
+    }
+}

@@ -288,3 +288,76 @@ pub fn score_jobs(scheme: &Scheme, ratings: &DataFrame) -> Result<BTreeMap<Strin
     }
     Ok(scores)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEME: &str = r#"
+[scheme]
+name = "t"
+max_points = 1000
+[[factor]]
+name = "skills"
+  [[factor.subfactor]]
+  name = "knowledge"
+  weight = 60
+  levels = 4
+[[factor]]
+name = "working_conditions"
+  [[factor.subfactor]]
+  name = "exposure to infection"
+  weight = 40
+  points = [100, 250, 400]
+"#;
+
+    #[test]
+    fn points_are_linear_in_levels_or_listed() {
+        let (scheme, warnings) = Scheme::from_toml(SCHEME, "t.toml").unwrap();
+        let (_, knowledge) = scheme.subfactors().next().unwrap();
+        // 60% of 1000 points over 4 levels: 150 a level.
+        assert_eq!(knowledge.points_of(3, 1000.0), 450.0);
+        // No effort or responsibility factor, no emotional effort or responsibility for people.
+        assert!(warnings.iter().any(|w| w.contains("no `effort` factor")));
+        assert!(warnings.iter().any(|w| w.contains("emotional effort")));
+        assert!(!warnings.iter().any(|w| w.contains("working conditions:")));
+        let ratings = df!("job" => ["a", "a", "b", "b"], "subfactor" => ["knowledge", "exposure to infection", "knowledge", "exposure to infection"], "level" => [4i64, 1, 1, 3]).unwrap();
+        let scores = score_jobs(&scheme, &ratings).unwrap();
+        assert_eq!(scores["a"].points, 600.0 + 100.0);
+        assert_eq!(scores["b"].points, 150.0 + 400.0);
+        assert_eq!(scores["b"].by_factor["working_conditions"], 400.0);
+        // The same ratings wide.
+        let wide = df!("job" => ["a", "b"], "knowledge" => [4i64, 1], "exposure to infection" => [1i64, 3]).unwrap();
+        assert_eq!(score_jobs(&scheme, &wide).unwrap(), scores);
+    }
+
+    #[test]
+    fn invalid_schemes_and_ratings_name_the_problem() {
+        let unknown = SCHEME.replace("working_conditions", "stamina");
+        let err = Scheme::from_toml(&unknown, "t.toml").unwrap_err().to_string();
+        assert!(err.contains("unknown factor `stamina`"), "{err}");
+        let decreasing = SCHEME.replace("[100, 250, 400]", "[100, 90, 400]");
+        let err = Scheme::from_toml(&decreasing, "t.toml").unwrap_err().to_string();
+        assert!(err.contains("exposure to infection") && err.contains("increasing"), "{err}");
+        let (scheme, _) = Scheme::from_toml(SCHEME, "t.toml").unwrap();
+        let missing = df!("job" => ["a"], "subfactor" => ["knowledge"], "level" => [2i64]).unwrap();
+        let err = score_jobs(&scheme, &missing).unwrap_err().to_string();
+        assert!(err.contains("`a` × `exposure to infection`"), "{err}");
+        let stray = df!("job" => ["a", "a", "a"], "subfactor" => ["knowledge", "exposure to infection", "charm"], "level" => [2i64, 1, 1]).unwrap();
+        let err = score_jobs(&scheme, &stray).unwrap_err().to_string();
+        assert!(err.contains("`charm`") && err.contains("job `a`"), "{err}");
+        let fractional =
+            df!("job" => ["a", "a"], "subfactor" => ["knowledge", "exposure to infection"], "level" => [2.5, 1.0])
+                .unwrap();
+        assert!(score_jobs(&scheme, &fractional).unwrap_err().to_string().contains("out of range"));
+    }
+
+    #[test]
+    fn shipped_health_and_care_scheme_is_valid_and_gender_neutral() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/equal_value/health-and-care-scheme.toml");
+        let (scheme, warnings) = Scheme::from_file(path).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let total: f64 = scheme.subfactors().map(|(_, s)| s.points_of(s.level_count(), scheme.scheme.max_points)).sum();
+        assert!((total - 1000.0).abs() < 1e-9);
+    }
+}
