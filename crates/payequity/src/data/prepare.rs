@@ -146,18 +146,23 @@ impl Prepared {
             return Ok(self.clone());
         }
         let names: Vec<String> = self.frame.get_column_names().iter().map(|c| c.to_string()).collect();
-        let mut aggs: Vec<Expr> = [COL_PAY, COL_ROWS, COL_HOURS]
+        let sums: Vec<String> = [COL_PAY, COL_HOURS]
             .into_iter()
             .map(String::from)
             .chain(self.components.iter().map(|c| component_column(c)))
             .filter(|c| names.contains(c))
-            .map(|c| col(c.as_str()).sum())
             .collect();
-        if self.has_weight {
-            aggs.push(col(COL_WEIGHT).first());
+        let units = units(&column_codes(self.frame.column(id)?)?, |_| true);
+        let mut columns = vec![units.first(self.frame.column(id)?)?, units.first(self.frame.column(COL_GENDER)?)?];
+        for column in &sums {
+            columns.push(units.sum(self.frame.column(column)?.f64()?).with_name(column.into()).into_column());
         }
-        let frame =
-            self.frame.clone().lazy().group_by_stable([col(id.as_str()), col(COL_GENDER)]).agg(aggs).collect()?;
+        let rows = self.frame.column(COL_ROWS)?.cast(&DataType::UInt64)?;
+        columns.push(units.sum_u64(rows.u64()?).with_name(COL_ROWS.into()).into_column());
+        if self.has_weight {
+            columns.push(units.first(self.frame.column(COL_WEIGHT)?)?);
+        }
+        let frame = DataFrame::new(units.len(), columns)?;
         Ok(Prepared { frame, kept: Vec::new(), ..self.clone() })
     }
 }

@@ -54,6 +54,20 @@ fn withhold(cell: &mut GroupGap, why: &str) {
     cell.suppression = Some(why.to_string());
 }
 
+impl super::GapResult {
+    /// This result as published with `min_cell`: the breakdown's cells suppressed from their counts of
+    /// women and men, as [`super::gap`] would have with that setting. For a result computed with
+    /// `min_cell = 0`, so one computation serves an unsuppressed and a published table.
+    pub fn with_min_cell(&self, min_cell: u64) -> super::GapResult {
+        let mut result = self.clone();
+        result.min_cell = min_cell;
+        let count = |cell: &GroupGap, label: &str| cell.figures.n.get(label).copied().flatten().unwrap_or(0);
+        let counts: Vec<(u64, u64)> = result.by.iter().map(|c| (count(c, "F"), count(c, "M"))).collect();
+        suppress(&mut result.by, &counts, min_cell);
+        result
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

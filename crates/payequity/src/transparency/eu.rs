@@ -121,7 +121,7 @@ fn indicators(
     } else {
         Some(gap_prepared(&units.with_pay(&variable)?, &overall_options(options, variable, measure))?)
     };
-    let values = prepared_values(&total_units)?;
+    let values = prepared_values(&total_units, false)?;
     Ok((
         EuIndicators {
             a_mean_gap_pct: mean_gap(&total),
@@ -171,7 +171,7 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
     let receiving = if variable.is_empty() {
         ByGender { f: None, m: None }
     } else {
-        let shares = positive_shares(&prepared_values(&annual_pay.with_pay(&variable)?)?.values);
+        let shares = positive_shares(&prepared_values(&annual_pay.with_pay(&variable)?, false)?.values);
         ByGender { f: shares.0, m: shares.1 }
     };
     let (hourly, total) = indicators(&spells.employees()?, options, Measure::Hourly, receiving)?;
@@ -197,9 +197,14 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
             )
             .map(Some)
         };
-        let published_total = run(options.pay.all(), options.min_cell)?.expect("pay components exist");
-        let published_basic = run(options.pay.ordinary.clone(), options.min_cell)?;
-        let published_variable = run(options.pay.complementary(), options.min_cell)?;
+        // Computed once unsuppressed (Art. 10 is for the joint assessment: every category, small ones
+        // included), then published with `min_cell`.
+        let all_total = run(options.pay.all(), 0)?.expect("pay components exist");
+        let all_basic = run(options.pay.ordinary.clone(), 0)?;
+        let all_variable = run(options.pay.complementary(), 0)?;
+        let published_total = all_total.with_min_cell(options.min_cell);
+        let published_basic = all_basic.map(|r| r.with_min_cell(options.min_cell));
+        let published_variable = all_variable.as_ref().map(|r| r.with_min_cell(options.min_cell));
         factor_weighted_gap_pct = published_total.factor_weighted_gap_pct;
         let lookup = |r: &Option<GapResult>, key: &crate::gap::GroupKey| {
             r.as_ref().and_then(|r| r.by.iter().find(|g| &g.group == key)).and_then(|g| g.figures.mean_gap_pct.estimate)
@@ -214,9 +219,6 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
                 suppressed: cell.suppressed,
             });
         }
-        // Art. 10 is for the joint assessment: every category, small ones included (unsuppressed values).
-        let all_total = run(options.pay.all(), 0)?.expect("pay components exist");
-        let all_variable = run(options.pay.complementary(), 0)?;
         for cell in &all_total.by {
             let Some(gap_pct) = cell.figures.mean_gap_pct.estimate else { continue };
             if gap_pct.abs() < ART10_THRESHOLD_PCT {

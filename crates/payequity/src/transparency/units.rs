@@ -61,7 +61,7 @@ pub fn unit_values(frame: &DataFrame, options: &GapOptions) -> Result<UnitValues
             component_sums: false,
         },
     )?;
-    prepared_values(&prepared)
+    prepared_values(&prepared, true)
 }
 
 /// A validation pass shared by the EU figures on one pay basis: all pay components (their sums kept per
@@ -91,10 +91,10 @@ pub fn prepare_components(
     )
 }
 
-/// [`UnitValues`] of prepared units.
-pub fn prepared_values(prepared: &Prepared) -> Result<UnitValues> {
+/// [`UnitValues`] of prepared units (with their ids when `with_ids` and units are employees).
+pub fn prepared_values(prepared: &Prepared, with_ids: bool) -> Result<UnitValues> {
     let mut selection = vec![col(COL_GENDER), prepared.measure_expr().alias("__value")];
-    if let Some(id) = &prepared.employee_id {
+    if let (true, Some(id)) = (with_ids, &prepared.employee_id) {
         selection.push(col(id.as_str()).cast(DataType::String).alias("__id"));
     }
     let table = prepared.frame.clone().lazy().select(selection).collect()?;
