@@ -180,3 +180,24 @@ def test_one_incumbent_and_no_male_classes_give_clear_messages(tmp_path: Path) -
                ) and {c["rule"] for c in result.to_dict()["comparisons"]} == {"no_comparator"}
     # Neutrality checklist: a one-sub-factor scheme rates none of the care-work demands.
     assert "emotional effort" in text
+
+
+def test_toml_ratings_plot_and_html(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    jobs = "\n".join(f'[[job]]\njob = "{j}"\nlevels = {{ knowledge = {LEVEL[p]} }}\n' for j, p in POINTS.items())
+    result = pe.equal_value(payroll(HAND), scheme=write(tmp_path, "s.toml", SCHEME),
+                            ratings=write(tmp_path, "r.toml", jobs), job="job", method="both")
+    assert {c["job"]: c["points"] for c in result.classes} == {j: float(p) for j, p in POINTS.items()}
+    ax = result.plot_pay_line()
+    assert ax.get_xlabel() == "job evaluation points" and len(ax.collections) >= 3
+    assert "F1" in result._repr_html_() and "M2" in result.summary()
+
+
+def test_cli_config_errors_name_the_key(tmp_path: Path) -> None:
+    binary = os.environ.get("PAYEQUITY_BIN", str(ROOT / "target" / "debug" / "payequity"))
+    config = write(tmp_path, "a.toml", '[equal_value]\njob = "occupation"\njob_rate = "highest"\n')
+    out = subprocess.run([binary, "equal-value", str(DEMO / "payroll.parquet"), "--config", config],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 1 and "job_rate" in out.stderr, out.stderr

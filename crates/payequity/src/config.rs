@@ -108,13 +108,7 @@ impl AuditConfig {
     /// `[gender_values]`, `[pay]` and `[gap] min_cell`.
     pub fn transparency_options(&self) -> Result<TransparencyOptions> {
         let mut options: TransparencyOptions = match &self.transparency {
-            Some(table) => table.clone().try_into().map_err(|e: toml::de::Error| {
-                let mut err = config_error(&self.file, &e);
-                if let Error::Config { key, .. } = &mut err {
-                    *key = format!("transparency.{key}");
-                }
-                err
-            })?,
+            Some(table) => section(table, "transparency", &self.file)?,
             None => TransparencyOptions::default(),
         };
         if let Some(columns) = &self.columns {
@@ -141,13 +135,7 @@ impl AuditConfig {
     /// component), with the scheme and ratings paths resolved against the config's folder.
     pub fn equal_value_options(&self) -> Result<EqualValueOptions> {
         let mut options: EqualValueOptions = match &self.equal_value {
-            Some(table) => table.clone().try_into().map_err(|e: toml::de::Error| {
-                let mut err = config_error(&self.file, &e);
-                if let Error::Config { key, .. } = &mut err {
-                    *key = format!("equal_value.{key}");
-                }
-                err
-            })?,
+            Some(table) => section(table, "equal_value", &self.file)?,
             None => {
                 return Err(Error::Config {
                     file: self.file.clone(),
@@ -200,6 +188,22 @@ impl AuditConfig {
         }
         options
     }
+}
+
+/// A config section (kept as a TOML table) as its typed options; errors name the full key
+/// (`equal_value.job_rate`), also for a bad value where serde's message names only the value.
+fn section<T: serde::de::DeserializeOwned>(table: &toml::Table, name: &str, file: &str) -> Result<T> {
+    serde_path_to_error::deserialize(table.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().message().to_string();
+        let prefix = if path == "." || path.is_empty() { name.to_string() } else { format!("{name}.{path}") };
+        // "unknown field `salary`" is reported at the table holding it.
+        let key = match message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+            Some(field) => format!("{prefix}.{field}"),
+            None => prefix,
+        };
+        Error::Config { file: file.to_string(), key, reason: message }
+    })
 }
 
 fn config_error(file: &str, err: &toml::de::Error) -> Error {
