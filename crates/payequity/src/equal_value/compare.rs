@@ -26,7 +26,8 @@ pub struct Comparison {
     pub shortfall_pct: f64,
     /// Annual cost of closing: shortfall × hours of every incumbent of the class.
     pub shortfall_per_year: f64,
-    pub affected_women: u64,
+    /// Women in a class with a shortfall (`null` when the class's counts are suppressed).
+    pub affected_women: Option<u64>,
     pub affected_incumbents: u64,
 }
 
@@ -59,7 +60,7 @@ fn comparison(
     target: Option<f64>,
 ) -> Comparison {
     let shortfall = target.map_or(0.0, |t| (t - class.job_rate).max(0.0));
-    let women = class.n.get("F").copied().flatten().unwrap_or(0);
+    let women = class.n.get("F").copied().flatten();
     Comparison {
         job: class.job.clone(),
         method,
@@ -70,7 +71,7 @@ fn comparison(
         shortfall_per_hour: shortfall,
         shortfall_pct: target.map_or(0.0, |t| 100.0 * shortfall / t),
         shortfall_per_year: shortfall * class.hours,
-        affected_women: if shortfall > 0.0 { women } else { 0 },
+        affected_women: if shortfall > 0.0 { women } else { Some(0) },
         affected_incumbents: if shortfall > 0.0 { class.incumbents } else { 0 },
     }
 }
