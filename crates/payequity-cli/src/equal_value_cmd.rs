@@ -78,15 +78,7 @@ pub fn run_equal_value(args: EqualValueArgs) -> Result<ExitCode> {
     options.worker_adjustments |= args.worker_adjustments;
     options.strict |= args.strict;
     let input = input_path(&args.payroll, &config)?;
-    let mut optional: Vec<String> = options.adjust_for.clone();
-    optional.extend(options.subtract_hours.iter().cloned());
-    optional.extend(options.filters.iter().map(|f| f.column.clone()));
-    optional.extend(options.columns.employee_id.iter().cloned());
-    optional.extend(options.columns.period.iter().cloned());
-    optional.push(options.columns.hours.clone().unwrap_or_else(|| "hours".into()));
-    let mut required = vec![options.job.clone(), options.columns.gender.clone()];
-    required.extend(options.pay.iter().cloned());
-    let frame = read_input(&input, args.quiet, (required, optional))?;
+    let frame = read_input(&input, args.quiet, options.columns_used())?;
     let bar = spinner("comparing job classes", args.quiet);
     let result = equal_value(&frame, &options)?;
     bar.finish_and_clear();

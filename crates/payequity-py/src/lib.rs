@@ -170,15 +170,7 @@ fn transparency_table_csv(result_json: &str) -> PyResult<String> {
 #[pyfunction]
 fn equal_value(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: EqualValueOptions = options_from_json(options_json)?;
-    let mut required = vec![options.job.clone(), options.columns.gender.clone()];
-    required.extend(options.pay.iter().cloned());
-    let mut optional: Vec<String> = options.adjust_for.clone();
-    optional.extend(options.subtract_hours.iter().cloned());
-    optional.extend(options.filters.iter().map(|f| f.column.clone()));
-    optional.extend(options.columns.employee_id.iter().cloned());
-    optional.extend(options.columns.period.iter().cloned());
-    optional.push(options.columns.hours.clone().unwrap_or_else(|| "hours".into()));
-    let frame = table_from(data, (required, optional))?;
+    let frame = table_from(data, options.columns_used())?;
     let result = py.detach(|| payequity::equal_value::equal_value(&frame, &options)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }

@@ -122,3 +122,18 @@ impl Default for EqualValueOptions {
         }
     }
 }
+
+impl EqualValueOptions {
+    /// The payroll columns the analysis reads: (required, optional). Lets file readers skip the others.
+    pub fn columns_used(&self) -> (Vec<String>, Vec<String>) {
+        let mut required = vec![self.job.clone(), self.columns.gender.clone()];
+        required.extend(self.pay.iter().cloned());
+        let mut optional: Vec<String> = self.adjust_for.clone();
+        optional.extend(self.subtract_hours.iter().cloned());
+        optional.extend(self.filters.iter().map(|f| f.column.clone()));
+        optional.extend(self.columns.employee_id.iter().cloned());
+        optional.extend(self.columns.period.iter().cloned());
+        optional.push(self.columns.hours.clone().unwrap_or_else(|| "hours".into()));
+        (required, optional)
+    }
+}

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::data::{prepare, PrepareSpec, Prepared, COL_GENDER, COL_WEIGHT};
+use crate::data::{prepare, Prepared, COL_GENDER, COL_WEIGHT};
 use crate::stats::mix64;
 use crate::{Error, Result, VERSION};
 
@@ -34,21 +34,7 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
     let factors = options.factors.clone().unwrap_or_else(|| options.by.clone());
     let mut keep: Vec<String> = options.by.clone();
     keep.extend(factors.iter().filter(|f| !options.by.contains(f)).cloned());
-    let prepared = prepare(
-        data,
-        &PrepareSpec {
-            columns: &options.columns,
-            genders: &options.gender_values,
-            keep: &keep,
-            filters: &options.filters,
-            measure: options.measure,
-            unit: options.unit,
-            strict: options.strict,
-            format: options.input.format,
-            long: &options.input.long,
-            component_sums: false,
-        },
-    )?;
+    let prepared = prepare(data, &options.prepare_spec(&keep, false))?;
     gap_prepared(&prepared, options)
 }
 

@@ -41,6 +41,22 @@ pub struct GapOptions {
 }
 
 impl GapOptions {
+    /// How [`crate::data::prepare`] validates the rows of this analysis, keeping the `keep` columns.
+    pub fn prepare_spec<'a>(&'a self, keep: &'a [String], component_sums: bool) -> crate::data::PrepareSpec<'a> {
+        crate::data::PrepareSpec {
+            columns: &self.columns,
+            genders: &self.gender_values,
+            keep,
+            filters: &self.filters,
+            measure: self.measure,
+            unit: self.unit,
+            strict: self.strict,
+            format: self.input.format,
+            long: &self.input.long,
+            component_sums,
+        }
+    }
+
     /// The columns this analysis reads: (required, optional). Optional ones are role defaults used only
     /// when the table has them (`employee_id`, `period`, `hours`). Lets file readers skip other columns.
     pub fn columns_used(&self) -> (Vec<String>, Vec<String>) {

@@ -6,7 +6,7 @@
 use polars::prelude::*;
 
 use super::options::TransparencyOptions;
-use crate::data::{prepare, Measure, PrepareSpec, Prepared, RowFilter, Unit, COL_GENDER};
+use crate::data::{prepare, Measure, Prepared, RowFilter, Unit, COL_GENDER};
 use crate::gap::GapOptions;
 use crate::Result;
 
@@ -46,21 +46,7 @@ pub struct UnitValues {
 }
 
 pub fn unit_values(frame: &DataFrame, options: &GapOptions) -> Result<UnitValues> {
-    let prepared = prepare(
-        frame,
-        &PrepareSpec {
-            columns: &options.columns,
-            genders: &options.gender_values,
-            keep: &[],
-            filters: &options.filters,
-            measure: options.measure,
-            unit: options.unit,
-            strict: options.strict,
-            format: options.input.format,
-            long: &options.input.long,
-            component_sums: false,
-        },
-    )?;
+    let prepared = prepare(frame, &options.prepare_spec(&[], false))?;
     prepared_values(&prepared, true)
 }
 
@@ -74,21 +60,7 @@ pub fn prepare_components(
     keep: &[String],
 ) -> Result<Prepared> {
     let gap = gap_options(options, options.pay.all(), measure, vec![], vec![], 0);
-    prepare(
-        frame,
-        &PrepareSpec {
-            columns: &gap.columns,
-            genders: &gap.gender_values,
-            keep,
-            filters: &gap.filters,
-            measure: gap.measure,
-            unit: gap.unit,
-            strict: gap.strict,
-            format: gap.input.format,
-            long: &gap.input.long,
-            component_sums: true,
-        },
-    )
+    prepare(frame, &gap.prepare_spec(keep, true))
 }
 
 /// [`UnitValues`] of prepared units (with their ids when `with_ids` and units are employees).
