@@ -19,6 +19,7 @@ from payequity._core import (
 from payequity._gap import GapResult, gap
 from payequity._generate import generate
 from payequity._oaxaca import OaxacaResult, oaxaca
+from payequity._entitlements import EntitlementAudit, audit_entitlements
 from payequity._equal_value import EqualValueResult, equal_value
 from payequity._transparency import TransparencyResult, transparency
 
@@ -37,4 +38,6 @@ __all__ = [
     "transparency",
     "equal_value",
     "EqualValueResult",
+    "audit_entitlements",
+    "EntitlementAudit",
 ]

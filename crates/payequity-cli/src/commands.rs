@@ -1,4 +1,5 @@
-//! Subcommands: `gap`, `oaxaca`, `transparency`, `equal-value` (in `equal_value_cmd`), `generate`, `demo`. Flags override config keys; both end in the library's
+//! Subcommands: `gap`, `oaxaca`, `transparency`, `equal-value` (in `equal_value_cmd`), `audit-entitlements`
+//! (in `audit_cmd`), `generate`, `demo`. Flags override config keys; both end in the library's
 //! option structs.
 
 use std::io::Read;
@@ -41,6 +42,8 @@ enum Command {
     Transparency(Box<TransparencyArgs>),
     /// Equal pay for work of equal value: job evaluation points, job classes, comparators, cost of closing.
     EqualValue(Box<crate::equal_value_cmd::EqualValueArgs>),
+    /// Hazard pay, overtime and allowance rules checked against what was paid: arrears and disparities.
+    AuditEntitlements(Box<crate::audit_cmd::AuditArgs>),
     /// Generate a synthetic health-and-care payroll with planted truths (writes truth.json beside it).
     Generate(GenerateArgs),
     /// Run the main analysis on the bundled demo payroll and print the headline figures.
@@ -264,6 +267,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Oaxaca(args) => run_oaxaca(*args),
         Command::Transparency(args) => run_transparency(*args),
         Command::EqualValue(args) => crate::equal_value_cmd::run_equal_value(*args),
+        Command::AuditEntitlements(args) => crate::audit_cmd::run_audit(*args),
         Command::Generate(args) => run_generate(args),
         Command::Demo(args) => run_demo(args),
     }

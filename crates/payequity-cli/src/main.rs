@@ -1,6 +1,7 @@
 //! The `payequity` command: parses arguments, loads data, shows progress, formats results. All statistics
 //! live in the `payequity` library; exit codes: 0 success, 1 input or config error, 2 threshold breached.
 
+mod audit_cmd;
 mod commands;
 mod equal_value_cmd;
 mod output;

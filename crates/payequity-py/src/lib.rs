@@ -198,6 +198,63 @@ fn equal_value_table_csv(result_json: &str) -> PyResult<String> {
     csv_text(&mut table)
 }
 
+/// `audit_entitlements(data, rules_json, options_json) -> (result_json, arrears_ipc)`: the entitlement
+/// audit (see `payequity.audit_entitlements`). `rules_json` is a rule set as JSON (a Python dict) or empty
+/// to read `options.rules` (paths); the arrears table comes back as Arrow IPC bytes.
+#[pyfunction]
+fn audit_entitlements(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    rules_json: &str,
+    options_json: &str,
+) -> PyResult<(String, Vec<u8>)> {
+    use payequity::entitlements::{columns_needed, load_rules, EntitlementOptions, RuleSet};
+    use payequity::polars::prelude::{IpcWriter, SerWriter};
+    let options: EntitlementOptions = options_from_json(options_json)?;
+    let rules =
+        if rules_json.is_empty() { load_rules(&options.rules) } else { RuleSet::from_json(rules_json, "rules") }
+            .map_err(to_py_err)?;
+    let frame = if let Ok(path) = data.extract::<std::path::PathBuf>() {
+        py.detach(|| {
+            let schema = payequity::data::table_schema(&path)?;
+            let columns = columns_needed(&schema, &rules, &options)?;
+            payequity::data::load_table_columns(&path, &columns, &[])
+        })
+        .map_err(to_py_err)?
+    } else {
+        arrow_import::import_stream(data)?
+    };
+    let result =
+        py.detach(|| payequity::entitlements::audit_entitlements(&frame, &rules, &options)).map_err(to_py_err)?;
+    let mut buffer = Vec::new();
+    let mut arrears = result.arrears.clone();
+    IpcWriter::new(&mut buffer).finish(&mut arrears).map_err(|e| to_py_err(e.into()))?;
+    Ok((payequity::report::to_json(&result).map_err(to_py_err)?, buffer))
+}
+
+/// `entitlement_options_from_config(path) -> options_json`: `[entitlements]` completed by `[columns]`.
+#[pyfunction]
+fn entitlement_options_from_config(path: std::path::PathBuf) -> PyResult<String> {
+    let config = payequity::config::AuditConfig::from_file(&path).map_err(to_py_err)?;
+    let options = config.entitlement_options().map_err(to_py_err)?;
+    serde_json::to_string(&options).map_err(|e| PayEquityError::new_err(e.to_string()))
+}
+
+/// `entitlement_summary(result_json) -> str`: the same text as `payequity audit-entitlements`.
+#[pyfunction]
+fn entitlement_summary(result_json: &str) -> PyResult<String> {
+    let result: payequity::entitlements::EntitlementAudit = options_from_json(result_json)?;
+    Ok(payequity::entitlements::entitlement_table(&result))
+}
+
+/// `entitlement_table_csv(result_json) -> str`: the summary by rule as CSV.
+#[pyfunction]
+fn entitlement_table_csv(result_json: &str) -> PyResult<String> {
+    let result: payequity::entitlements::EntitlementAudit = options_from_json(result_json)?;
+    let mut table = payequity::entitlements::entitlement_frame(&result).map_err(to_py_err)?;
+    csv_text(&mut table)
+}
+
 /// `generate(options_json, out) -> truth_json`: writes a synthetic payroll to `out` and returns its truths.
 #[pyfunction]
 fn generate(py: Python<'_>, options_json: &str, out: std::path::PathBuf) -> PyResult<String> {
@@ -234,5 +291,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(transparency_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_summary, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_table_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_entitlements, m)?)?;
+    m.add_function(wrap_pyfunction!(entitlement_options_from_config, m)?)?;
+    m.add_function(wrap_pyfunction!(entitlement_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(entitlement_table_csv, m)?)?;
     Ok(())
 }

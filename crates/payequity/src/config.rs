@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::data::{ColumnMap, GenderValues, InputFormat, LongFormat};
 use crate::decompose::OaxacaOptions;
+use crate::entitlements::EntitlementOptions;
 use crate::equal_value::EqualValueOptions;
 use crate::gap::{GapOptions, InputShape};
 use crate::transparency::{PayComponents, TransparencyOptions};
@@ -157,6 +158,29 @@ impl AuditConfig {
             if !path.is_empty() {
                 *path = self.base_dir.join(&*path).display().to_string();
             }
+        }
+        Ok(options)
+    }
+
+    /// The entitlement-audit options: `[entitlements]` completed by `[columns]`, with rule paths resolved
+    /// against the config's folder.
+    pub fn entitlement_options(&self) -> Result<EntitlementOptions> {
+        let mut options: EntitlementOptions = match &self.entitlements {
+            Some(table) => section(table, "entitlements", &self.file)?,
+            None => EntitlementOptions::default(),
+        };
+        if let Some(columns) = &self.columns {
+            options.columns = columns.clone();
+        }
+        if options.min_cell == EntitlementOptions::default().min_cell {
+            if let (false, Some(gap)) =
+                (self.entitlements.as_ref().is_some_and(|t| t.contains_key("min_cell")), &self.gap)
+            {
+                options.min_cell = gap.min_cell as usize;
+            }
+        }
+        for path in &mut options.rules {
+            *path = self.base_dir.join(&*path).display().to_string();
         }
         Ok(options)
     }

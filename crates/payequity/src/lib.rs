@@ -28,6 +28,7 @@
 pub mod config;
 pub mod data;
 pub mod decompose;
+pub mod entitlements;
 pub mod equal_value;
 mod error;
 pub mod gap;

@@ -47,11 +47,13 @@ pub enum Reason {
     NullCovariate,
     /// Regressions: a numeric covariate is NaN or infinite.
     NonFiniteCovariate,
+    /// Entitlement audits: the employee id or the period is null.
+    NullKey,
 }
 
 impl Reason {
     /// Every reason, in the order checks are applied (the first failing check names the row's reason).
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 21] = [
         Reason::Filtered,
         Reason::NullGender,
         Reason::UnmappedGender,
@@ -72,6 +74,7 @@ impl Reason {
         Reason::NonPositiveOutcome,
         Reason::NullCovariate,
         Reason::NonFiniteCovariate,
+        Reason::NullKey,
     ];
 
     /// The ledger key.
@@ -97,6 +100,7 @@ impl Reason {
             Reason::NonPositiveOutcome => "non_positive_outcome",
             Reason::NullCovariate => "null_covariate",
             Reason::NonFiniteCovariate => "non_finite_covariate",
+            Reason::NullKey => "null_key",
         }
     }
 

@@ -71,6 +71,26 @@ pub fn table_columns(path: impl AsRef<Path>) -> Result<Vec<String>> {
     names.map_err(|e| io_error(path, e))
 }
 
+/// The schema (names and types) of a payroll file without reading its rows: from the footer (Parquet,
+/// IPC) or, for CSV, from type inference over the first 100,000 rows (as [`load_table`] infers it).
+pub fn table_schema(path: impl AsRef<Path>) -> Result<Schema> {
+    let path = path.as_ref();
+    let format = format_of(path)?;
+    let file = File::open(path).map_err(|e| io_error(path, e))?;
+    let schema: PolarsResult<Schema> = match format {
+        FileFormat::Parquet => ParquetReader::new(file).schema().map(|s| Schema::from_arrow_schema(s.as_ref())),
+        FileFormat::Ipc => IpcReader::new(file).schema().map(|s| Schema::from_arrow_schema(s.as_ref())),
+        FileFormat::Csv => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_n_rows(Some(100_000))
+            .with_infer_schema_length(Some(100_000))
+            .into_reader_with_file_handle(file)
+            .finish()
+            .map(|f| f.schema().as_ref().clone()),
+    };
+    schema.map_err(|e| io_error(path, e))
+}
+
 /// Reads only the columns an analysis uses (projection pushdown: Parquet and IPC skip the other column
 /// chunks). `required` columns must exist; `optional` ones are read when present. When a required column is
 /// missing, the whole table is read so that the analysis reports the error with every available column.

@@ -13,8 +13,9 @@ mod prepare;
 pub(crate) use columns::one_or_many as one_or_many_strings;
 pub use columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
 pub use filter::{CompareOp, RowFilter};
+pub(crate) use keys::{column_codes, combine, later_occurrences, KeyCodes};
 pub use ledger::{Ledger, Reason};
-pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, write_table};
+pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, table_schema, write_table};
 pub use long::{pivot_long, LongFormat};
 pub use prepare::{
     component_column, prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY,

@@ -564,14 +564,15 @@ fn reason_column(
             format!("{} + {}", employee_id.as_deref().unwrap_or("employee_id"), period.unwrap_or("period"))
         }
         Reason::NullElement => spec.long.element.clone(),
-        // Regression reasons never arise in gap preparation.
+        // Regression and audit reasons never arise in gap preparation.
         Reason::NullGroup
         | Reason::OtherGroup
         | Reason::NullOutcome
         | Reason::NonFiniteOutcome
         | Reason::NonPositiveOutcome
         | Reason::NullCovariate
-        | Reason::NonFiniteCovariate => reason.as_str().into(),
+        | Reason::NonFiniteCovariate
+        | Reason::NullKey => reason.as_str().into(),
     }
 }
 

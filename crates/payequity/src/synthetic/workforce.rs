@@ -339,7 +339,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
         facility: String, region: String, contract_type: String, fte: f64, hours_paid: f64, overtime_hours: f64,
         hazard_hours: f64, hazard_shifts: i64, risk_level: String, base_pay: f64, overtime_pay: f64,
         allowance_unsocial: f64, hazard_pay: f64, remote_allowance: f64, bonus: f64, full_pay: bool,
-        payment_date: String);
+        payment_date: String, base_hourly_rate: f64, remoteness_tier: i64, days_worked: f64);
 
     let mut hazard_cases: Vec<Value> = Vec::new();
     let (mut hazard_eligible, mut hazard_expected_total, mut hazard_shortfall_total) = (0u64, 0.0, 0.0);
@@ -441,6 +441,13 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
             bonus.push(bonus_amount);
             full_pay.push(!reduced_pay && !unpaid_leave);
             payment_date.push(format!("{period_label}-28"));
+            base_hourly_rate.push(e.rate);
+            remoteness_tier.push(match e.region {
+                "remote" => 2,
+                "rural" => 1,
+                _ => 0,
+            });
+            days_worked.push((hours / 7.5).round());
         }
     }
     // Planted data-quality problems: exact duplicate rows (a payroll export run twice for some workers).
@@ -457,7 +464,8 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
         "risk_level" => risk_level, "base_pay" => base_pay, "overtime_pay" => overtime_pay,
         "allowance_unsocial" => allowance_unsocial, "hazard_pay" => hazard_pay,
         "remote_allowance" => remote_allowance, "bonus" => bonus, "full_pay" => full_pay,
-        "payment_date" => payment_date
+        "payment_date" => payment_date, "base_hourly_rate" => base_hourly_rate,
+        "remoteness_tier" => remoteness_tier, "days_worked" => days_worked
     )?;
     let idx = IdxCa::from_vec("idx".into(), duplicate_rows.iter().map(|&r| r as IdxSize).collect());
     let extra = frame.take(&idx)?;
@@ -487,7 +495,9 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
             "overtime_pay": "overtime_hours × rate × 1.5",
             "allowance_unsocial": "unsocial hours × rate × 0.3 (hospital shift work)",
             "hazard_pay": "hazard_hours × rate × 0.25 when risk_level = high (ICU, COVID ward); × 0.10 when medium (emergency); rounded to cents",
-            "remote_allowance": "180 × fte per month in the remote region",
+            "remote_allowance": "180 × fte per month in the remote region (remoteness_tier 2), none in months of unpaid leave",
+            "base_hourly_rate": "the worker's rate (column base_hourly_rate)",
+            "days_worked": "contracted hours / 7.5, rounded",
             "rate": "occupation base rate × (1 + 0.012 × min(tenure, 25)) × lognormal(0, 0.05) × 1.10 for agency × within-job factor for women"
         },
         "hazard_non_payment": {

@@ -1,0 +1,263 @@
+//! Who is short-paid: for every grouping column, the share of eligible worker-periods underpaid or not
+//! paid and the arrears per worker, each group tested against the rest (Fisher's exact test for small
+//! cells, the two-proportion z-test otherwise), small groups suppressed; and the logistic regression of
+//! "short-paid" on the groups plus controls, fitted on covariate cells.
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::engine::{EMPLOYEE, ROW, RULE, STATUS_NOT_PAID, STATUS_UNDERPAID};
+use crate::data::{column_codes, combine, KeyCodes};
+use crate::stats::{compare_proportions, logit, LogitCells, LogitFit, ProportionTest};
+use crate::Result;
+
+/// One group of one grouping column. Counts are of eligible worker-period-rule lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisparityRow {
+    pub by: String,
+    pub group: String,
+    /// Distinct workers with at least one eligible line.
+    pub workers: Option<u64>,
+    pub eligible: Option<u64>,
+    /// Lines underpaid or not paid.
+    pub underpaid: Option<u64>,
+    pub underpaid_pct: Option<f64>,
+    /// Arrears per eligible worker.
+    pub mean_arrears: Option<f64>,
+    pub arrears_total: Option<f64>,
+    /// The group against all other groups.
+    pub p_value: Option<f64>,
+    pub test: Option<ProportionTest>,
+    pub suppressed: bool,
+}
+
+/// The logistic regression of "short-paid" (underpaid or not paid) on group indicators and controls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogitReport {
+    pub outcome: String,
+    /// The base level of each categorical column (its most frequent level).
+    pub reference: Vec<(String, String)>,
+    pub groups: Vec<String>,
+    pub controls: Vec<String>,
+    #[serde(flatten)]
+    pub fit: LogitFit,
+}
+
+/// The line codes of a grouping column and the label of each code.
+struct LineGroups {
+    codes: Vec<u32>,
+    labels: Vec<String>,
+}
+
+fn line_groups(frame: &DataFrame, column: &str, rows: &[u32]) -> Result<LineGroups> {
+    let source = frame.column(column)?;
+    let codes = column_codes(source)?;
+    let mut first_row = vec![u32::MAX; codes.count];
+    for (row, &code) in codes.codes.iter().enumerate() {
+        if first_row[code as usize] == u32::MAX {
+            first_row[code as usize] = row as u32;
+        }
+    }
+    let labels = first_row
+        .iter()
+        .map(|&row| {
+            let value = source.get(row as usize)?;
+            Ok(match value {
+                AnyValue::Null => "(missing)".to_string(),
+                AnyValue::String(s) => s.to_string(),
+                AnyValue::StringOwned(s) => s.to_string(),
+                other => other.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(LineGroups { codes: rows.iter().map(|&r| codes.codes[r as usize]).collect(), labels })
+}
+
+fn short_paid(status: &[u8]) -> Vec<bool> {
+    status.iter().map(|&s| s == STATUS_UNDERPAID || s == STATUS_NOT_PAID).collect()
+}
+
+/// Line columns as plain vectors.
+pub(crate) struct LineColumns {
+    pub rows: Vec<u32>,
+    pub employees: Vec<u32>,
+    pub rules: Vec<u32>,
+    pub shortfall: Vec<f64>,
+    pub status: Vec<u8>,
+}
+
+impl LineColumns {
+    pub fn from_frame(lines: &DataFrame) -> Result<LineColumns> {
+        let u32s = |name: &str| -> Result<Vec<u32>> { Ok(lines.column(name)?.u32()?.into_no_null_iter().collect()) };
+        Ok(LineColumns {
+            rows: u32s(ROW)?,
+            employees: u32s(EMPLOYEE)?,
+            rules: u32s(RULE)?,
+            shortfall: lines.column("shortfall")?.f64()?.into_no_null_iter().collect(),
+            status: lines.column("status")?.u32()?.into_no_null_iter().map(|s| s as u8).collect(),
+        })
+    }
+}
+
+/// The disparity table of every `by` column.
+pub(crate) fn disparities(
+    frame: &DataFrame,
+    lines: &LineColumns,
+    by: &[String],
+    min_cell: usize,
+) -> Result<Vec<DisparityRow>> {
+    let short = short_paid(&lines.status);
+    let employees =
+        KeyCodes { codes: lines.employees.clone(), count: lines.employees.iter().max().map_or(0, |m| *m as usize + 1) };
+    let mut out = Vec::new();
+    for column in by {
+        let groups = line_groups(frame, column, &lines.rows)?;
+        let k = groups.labels.len();
+        let (mut eligible, mut under, mut arrears, mut workers) =
+            (vec![0u64; k], vec![0u64; k], vec![0f64; k], vec![0u64; k]);
+        let pairs = combine(&KeyCodes { codes: groups.codes.clone(), count: k }, &employees);
+        let mut seen = vec![false; pairs.count];
+        for (line, &g) in groups.codes.iter().enumerate() {
+            let g = g as usize;
+            eligible[g] += 1;
+            under[g] += u64::from(short[line]);
+            arrears[g] += lines.shortfall[line];
+            let pair = pairs.codes[line] as usize;
+            if !seen[pair] {
+                seen[pair] = true;
+                workers[g] += 1;
+            }
+        }
+        let (total, total_under) = (eligible.iter().sum::<u64>(), under.iter().sum::<u64>());
+        let mut order: Vec<usize> = (0..k).filter(|&g| eligible[g] > 0).collect();
+        order.sort_by(|&a, &b| groups.labels[a].cmp(&groups.labels[b]));
+        let mut suppressed: Vec<bool> = (0..k).map(|g| (workers[g] as usize) < min_cell).collect();
+        // Complementary suppression: with one group withheld, the rule totals would give it away.
+        if order.iter().filter(|&&g| suppressed[g]).count() == 1 {
+            if let Some(&next) = order.iter().filter(|&&g| !suppressed[g]).min_by_key(|&&g| (workers[g], eligible[g])) {
+                if order.len() > 1 {
+                    suppressed[next] = true;
+                }
+            }
+        }
+        for g in order {
+            if suppressed[g] {
+                out.push(DisparityRow {
+                    by: column.clone(),
+                    group: groups.labels[g].clone(),
+                    workers: None,
+                    eligible: None,
+                    underpaid: None,
+                    underpaid_pct: None,
+                    mean_arrears: None,
+                    arrears_total: None,
+                    p_value: None,
+                    test: None,
+                    suppressed: true,
+                });
+                continue;
+            }
+            let comparison = compare_proportions(under[g], eligible[g], total_under - under[g], total - eligible[g]);
+            out.push(DisparityRow {
+                by: column.clone(),
+                group: groups.labels[g].clone(),
+                workers: Some(workers[g]),
+                eligible: Some(eligible[g]),
+                underpaid: Some(under[g]),
+                underpaid_pct: Some(100.0 * under[g] as f64 / eligible[g] as f64),
+                mean_arrears: Some(round_cents(arrears[g]) / workers[g] as f64),
+                arrears_total: Some(round_cents(arrears[g])),
+                p_value: comparison.map(|(_, p)| p),
+                test: comparison.map(|(t, _)| t),
+                suppressed: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn round_cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The logit of short-paid on `groups` + `controls` (+ the rule when there are several), every column
+/// categorical with its most frequent level as base (ties: the first label in sort order).
+pub(crate) fn short_paid_logit(
+    frame: &DataFrame,
+    lines: &LineColumns,
+    rule_ids: &[String],
+    groups: &[String],
+    controls: &[String],
+) -> Result<LogitReport> {
+    let short = short_paid(&lines.status);
+    let mut columns: Vec<(String, LineGroups)> = Vec::new();
+    for name in groups.iter().chain(controls) {
+        if !columns.iter().any(|(n, _)| n == name) {
+            columns.push((name.clone(), line_groups(frame, name, &lines.rows)?));
+        }
+    }
+    let used_rules: Vec<u32> = {
+        let mut seen = vec![false; rule_ids.len()];
+        lines.rules.iter().for_each(|&r| seen[r as usize] = true);
+        (0..rule_ids.len() as u32).filter(|&r| seen[r as usize]).collect()
+    };
+    if used_rules.len() > 1 {
+        columns.push(("rule".into(), LineGroups { codes: lines.rules.clone(), labels: rule_ids.to_vec() }));
+    }
+    // Base level and the dummies of each column.
+    let mut reference = Vec::new();
+    let mut dummies: Vec<(usize, u32, String)> = Vec::new(); // (column, level code, term)
+    for (c, (name, g)) in columns.iter().enumerate() {
+        let mut counts = vec![0u64; g.labels.len()];
+        g.codes.iter().for_each(|&code| counts[code as usize] += 1);
+        let mut present: Vec<u32> = (0..g.labels.len() as u32).filter(|&l| counts[l as usize] > 0).collect();
+        present.sort_by(|&a, &b| g.labels[a as usize].cmp(&g.labels[b as usize]));
+        let mut base = present.first().copied().unwrap_or(0);
+        for &level in &present {
+            if counts[level as usize] > counts[base as usize] {
+                base = level;
+            }
+        }
+        reference.push((name.clone(), g.labels.get(base as usize).cloned().unwrap_or_default()));
+        for level in present.into_iter().filter(|&l| l != base) {
+            dummies.push((c, level, format!("{name}={}", g.labels[level as usize])));
+        }
+    }
+    // Covariate cells.
+    let lines_count = short.len();
+    let mut cells = KeyCodes { codes: vec![0; lines_count], count: 1 };
+    for (_, g) in &columns {
+        cells = combine(&cells, &KeyCodes { codes: g.codes.clone(), count: g.labels.len() });
+    }
+    let mut trials = vec![0f64; cells.count];
+    let mut successes = vec![0f64; cells.count];
+    let mut example = vec![usize::MAX; cells.count];
+    for (line, &cell) in cells.codes.iter().enumerate() {
+        let cell = cell as usize;
+        trials[cell] += 1.0;
+        successes[cell] += f64::from(u8::from(short[line]));
+        if example[cell] == usize::MAX {
+            example[cell] = line;
+        }
+    }
+    let k = 1 + dummies.len();
+    let mut design = LogitCells::new(k);
+    let mut x = vec![0f64; k];
+    for cell in 0..cells.count {
+        let line = example[cell];
+        x[0] = 1.0;
+        for (j, (c, level, _)) in dummies.iter().enumerate() {
+            x[j + 1] = f64::from(u8::from(columns[*c].1.codes[line] == *level));
+        }
+        design.push(&x, trials[cell], successes[cell]);
+    }
+    let names: Vec<String> = std::iter::once("const".to_string()).chain(dummies.into_iter().map(|d| d.2)).collect();
+    let fit = logit(&design, &names)?;
+    Ok(LogitReport {
+        outcome: "underpaid or not paid".into(),
+        reference,
+        groups: groups.to_vec(),
+        controls: controls.to_vec(),
+        fit,
+    })
+}
