@@ -575,6 +575,21 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    let audit_result = match &config.entitlements {
+        Some(_) => {
+            let options = config.entitlement_options()?;
+            let rules = payequity::entitlements::load_rules(&options.rules)?;
+            let bar = spinner("auditing entitlements", args.quiet);
+            let r = payequity::entitlements::audit_entitlements(&full_payroll(&input)?, &rules, &options)?;
+            bar.finish_and_clear();
+            if args.format == Format::Table {
+                println!();
+                print!("{}", payequity::entitlements::entitlement_table(&r));
+            }
+            Some(r)
+        }
+        None => None,
+    };
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out)
             .map_err(|e| Error::Io { path: out.display().to_string(), reason: e.to_string() })?;
@@ -585,7 +600,11 @@ fn run_demo(args: DemoArgs) -> Result<ExitCode> {
         let documents = [
             ("transparency.json", transparency_result.as_ref().map(to_json).transpose()?),
             ("equal_value.json", equal_value_result.as_ref().map(to_json).transpose()?),
+            ("entitlement_audit.json", audit_result.as_ref().map(to_json).transpose()?),
         ];
+        if let Some(audit) = &audit_result {
+            write_table(&mut audit.arrears.clone(), out.join("arrears.parquet"))?;
+        }
         for (name, document) in documents {
             if let Some(text) = document {
                 let path = out.join(name);

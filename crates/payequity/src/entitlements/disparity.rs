@@ -1,4 +1,4 @@
-//! Who is short-paid: for every grouping column, the share of eligible worker-periods underpaid or not
+//! Who is short-paid: for every grouping column and rule, the share of eligible worker-periods underpaid or not
 //! paid and the arrears per worker, each group tested against the rest (Fisher's exact test for small
 //! cells, the two-proportion z-test otherwise), small groups suppressed; and the logistic regression of
 //! "short-paid" on the groups plus controls, fitted on covariate cells.
@@ -11,11 +11,14 @@ use crate::data::{column_codes, combine, KeyCodes};
 use crate::stats::{compare_proportions, logit, LogitCells, LogitFit, ProportionTest};
 use crate::Result;
 
-/// One group of one grouping column. Counts are of eligible worker-period-rule lines.
+/// One group of one grouping column for one rule: counts are of the rule's eligible worker-periods, and
+/// the group is tested against the other groups eligible for the same rule (groups are compared at equal
+/// eligibility, not through a mix of rules that differs between them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DisparityRow {
     pub by: String,
     pub group: String,
+    pub rule: String,
     /// Distinct workers with at least one eligible line.
     pub workers: Option<u64>,
     pub eligible: Option<u64>,
@@ -35,6 +38,8 @@ pub struct DisparityRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogitReport {
     pub outcome: String,
+    /// The rules whose lines the model is fitted on: those with both short-paid and correctly paid lines.
+    pub rules: Vec<String>,
     /// The base level of each categorical column (its most frequent level).
     pub reference: Vec<(String, String)>,
     pub groups: Vec<String>,
@@ -103,74 +108,72 @@ impl LineColumns {
 pub(crate) fn disparities(
     frame: &DataFrame,
     lines: &LineColumns,
+    rule_ids: &[String],
     by: &[String],
     min_cell: usize,
 ) -> Result<Vec<DisparityRow>> {
     let short = short_paid(&lines.status);
     let employees =
         KeyCodes { codes: lines.employees.clone(), count: lines.employees.iter().max().map_or(0, |m| *m as usize + 1) };
+    let rules = KeyCodes { codes: lines.rules.clone(), count: rule_ids.len() };
     let mut out = Vec::new();
     for column in by {
         let groups = line_groups(frame, column, &lines.rows)?;
         let k = groups.labels.len();
+        // Cells (rule, group): each rule is its own table, so that groups are compared at equal eligibility.
+        let cells = rule_ids.len() * k;
         let (mut eligible, mut under, mut arrears, mut workers) =
-            (vec![0u64; k], vec![0u64; k], vec![0f64; k], vec![0u64; k]);
-        let pairs = combine(&KeyCodes { codes: groups.codes.clone(), count: k }, &employees);
+            (vec![0u64; cells], vec![0u64; cells], vec![0f64; cells], vec![0u64; cells]);
+        let rule_groups = combine(&rules, &KeyCodes { codes: groups.codes.clone(), count: k });
+        let pairs = combine(&rule_groups, &employees);
         let mut seen = vec![false; pairs.count];
         for (line, &g) in groups.codes.iter().enumerate() {
-            let g = g as usize;
-            eligible[g] += 1;
-            under[g] += u64::from(short[line]);
-            arrears[g] += lines.shortfall[line];
+            let cell = lines.rules[line] as usize * k + g as usize;
+            eligible[cell] += 1;
+            under[cell] += u64::from(short[line]);
+            arrears[cell] += lines.shortfall[line];
             let pair = pairs.codes[line] as usize;
             if !seen[pair] {
                 seen[pair] = true;
-                workers[g] += 1;
+                workers[cell] += 1;
             }
         }
-        let (total, total_under) = (eligible.iter().sum::<u64>(), under.iter().sum::<u64>());
-        let mut order: Vec<usize> = (0..k).filter(|&g| eligible[g] > 0).collect();
-        order.sort_by(|&a, &b| groups.labels[a].cmp(&groups.labels[b]));
-        let mut suppressed: Vec<bool> = (0..k).map(|g| (workers[g] as usize) < min_cell).collect();
-        // Complementary suppression: with one group withheld, the rule totals would give it away.
-        if order.iter().filter(|&&g| suppressed[g]).count() == 1 {
-            if let Some(&next) = order.iter().filter(|&&g| !suppressed[g]).min_by_key(|&&g| (workers[g], eligible[g])) {
-                if order.len() > 1 {
+        for (r, rule) in rule_ids.iter().enumerate() {
+            let cell = |g: usize| r * k + g;
+            let total: u64 = (0..k).map(|g| eligible[cell(g)]).sum();
+            let total_under: u64 = (0..k).map(|g| under[cell(g)]).sum();
+            let mut order: Vec<usize> = (0..k).filter(|&g| eligible[cell(g)] > 0).collect();
+            order.sort_by(|&a, &b| groups.labels[a].cmp(&groups.labels[b]));
+            let mut suppressed: Vec<bool> = (0..k).map(|g| (workers[cell(g)] as usize) < min_cell).collect();
+            // Complementary suppression: with one group withheld, the rule's totals would give it away.
+            if order.iter().filter(|&&g| suppressed[g]).count() == 1 && order.len() > 1 {
+                if let Some(&next) =
+                    order.iter().filter(|&&g| !suppressed[g]).min_by_key(|&&g| (workers[cell(g)], eligible[cell(g)]))
+                {
                     suppressed[next] = true;
                 }
             }
-        }
-        for g in order {
-            if suppressed[g] {
+            for g in order {
+                let c = cell(g);
+                let published = !suppressed[g];
+                let comparison = published
+                    .then(|| compare_proportions(under[c], eligible[c], total_under - under[c], total - eligible[c]))
+                    .flatten();
                 out.push(DisparityRow {
                     by: column.clone(),
                     group: groups.labels[g].clone(),
-                    workers: None,
-                    eligible: None,
-                    underpaid: None,
-                    underpaid_pct: None,
-                    mean_arrears: None,
-                    arrears_total: None,
-                    p_value: None,
-                    test: None,
-                    suppressed: true,
+                    rule: rule.clone(),
+                    workers: published.then_some(workers[c]),
+                    eligible: published.then_some(eligible[c]),
+                    underpaid: published.then_some(under[c]),
+                    underpaid_pct: published.then(|| 100.0 * under[c] as f64 / eligible[c] as f64),
+                    mean_arrears: published.then(|| round_cents(arrears[c]) / workers[c] as f64),
+                    arrears_total: published.then(|| round_cents(arrears[c])),
+                    p_value: comparison.map(|(_, p)| p),
+                    test: comparison.map(|(t, _)| t),
+                    suppressed: !published,
                 });
-                continue;
             }
-            let comparison = compare_proportions(under[g], eligible[g], total_under - under[g], total - eligible[g]);
-            out.push(DisparityRow {
-                by: column.clone(),
-                group: groups.labels[g].clone(),
-                workers: Some(workers[g]),
-                eligible: Some(eligible[g]),
-                underpaid: Some(under[g]),
-                underpaid_pct: Some(100.0 * under[g] as f64 / eligible[g] as f64),
-                mean_arrears: Some(round_cents(arrears[g]) / workers[g] as f64),
-                arrears_total: Some(round_cents(arrears[g])),
-                p_value: comparison.map(|(_, p)| p),
-                test: comparison.map(|(t, _)| t),
-                suppressed: false,
-            });
         }
     }
     Ok(out)
@@ -189,6 +192,31 @@ pub(crate) fn short_paid_logit(
     groups: &[String],
     controls: &[String],
 ) -> Result<LogitReport> {
+    // Rules never (or always) short-paid carry no information on who is short-paid and would separate
+    // perfectly: the model is fitted on the lines of the other rules.
+    let all_short = short_paid(&lines.status);
+    let mut per_rule = vec![(0u64, 0u64); rule_ids.len()];
+    for (line, &rule) in lines.rules.iter().enumerate() {
+        per_rule[rule as usize].0 += 1;
+        per_rule[rule as usize].1 += u64::from(all_short[line]);
+    }
+    let informative = |rule: u32| {
+        let (n, y) = per_rule[rule as usize];
+        y > 0 && y < n
+    };
+    let keep: Vec<usize> = (0..lines.rules.len()).filter(|&l| informative(lines.rules[l])).collect();
+    if keep.is_empty() {
+        return Err(crate::Error::Invalid("no rule has both short-paid and correctly paid lines".into()));
+    }
+    let lines = &LineColumns {
+        rows: keep.iter().map(|&l| lines.rows[l]).collect(),
+        employees: keep.iter().map(|&l| lines.employees[l]).collect(),
+        rules: keep.iter().map(|&l| lines.rules[l]).collect(),
+        shortfall: keep.iter().map(|&l| lines.shortfall[l]).collect(),
+        status: keep.iter().map(|&l| lines.status[l]).collect(),
+    };
+    let fitted_rules: Vec<String> =
+        (0..rule_ids.len() as u32).filter(|&r| informative(r)).map(|r| rule_ids[r as usize].clone()).collect();
     let short = short_paid(&lines.status);
     let mut columns: Vec<(String, LineGroups)> = Vec::new();
     for name in groups.iter().chain(controls) {
@@ -240,6 +268,24 @@ pub(crate) fn short_paid_logit(
             example[cell] = line;
         }
     }
+    // A level whose lines are all (or never) short-paid separates perfectly: say which.
+    for (c, level, term) in &dummies {
+        let (mut n, mut y) = (0u64, 0u64);
+        for (line, &code) in columns[*c].1.codes.iter().enumerate() {
+            if code == *level {
+                n += 1;
+                y += u64::from(short[line]);
+            }
+        }
+        if y == 0 || y == n {
+            return Err(crate::Error::Invalid(format!(
+                "`{term}`: {} of its {n} eligible lines short-paid, so its odds ratio is {}; leave `{}` out of the model or merge small levels",
+                if y == 0 { "none" } else { "all" },
+                if y == 0 { "zero" } else { "infinite" },
+                columns[*c].0
+            )));
+        }
+    }
     let k = 1 + dummies.len();
     let mut design = LogitCells::new(k);
     let mut x = vec![0f64; k];
@@ -255,6 +301,7 @@ pub(crate) fn short_paid_logit(
     let fit = logit(&design, &names)?;
     Ok(LogitReport {
         outcome: "underpaid or not paid".into(),
+        rules: fitted_rules,
         reference,
         groups: groups.to_vec(),
         controls: controls.to_vec(),

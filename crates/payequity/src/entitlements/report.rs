@@ -211,8 +211,8 @@ pub fn audit_entitlements(
         });
         seen.len() as u64
     };
-    let disparity_rows = disparities(frame, &columns, &groups, options.min_cell)?;
     let rule_ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
+    let disparity_rows = disparities(frame, &columns, &rule_ids, &groups, options.min_cell)?;
     let logit = if options.logit && !columns.rows.is_empty() {
         match short_paid_logit(frame, &columns, &rule_ids, &groups, &options.controls) {
             Ok(report) => Some(report),

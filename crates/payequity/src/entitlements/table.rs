@@ -47,11 +47,12 @@ pub fn entitlement_table(r: &EntitlementAudit) -> String {
     }
     let _ = writeln!(out, "Arrears: {} owed to {} workers", money(r.arrears_total), r.workers_with_arrears);
     if !r.disparities.is_empty() {
-        let _ = writeln!(out, "\nShort-paid (underpaid or not paid) by group; each group against the rest");
+        let _ =
+            writeln!(out, "\nShort-paid (underpaid or not paid) by group, rule by rule; each group against the rest");
         let _ = writeln!(
             out,
-            "{:<14} {:<22} {:>8} {:>9} {:>11} {:>13} {:>10} {:>7}",
-            "by", "group", "workers", "eligible", "short-paid%", "arrears/worker", "p", "test"
+            "{:<14} {:<14} {:<16} {:>8} {:>9} {:>11} {:>14} {:>10} {:>7}",
+            "by", "rule", "group", "workers", "eligible", "short-paid%", "arrears/worker", "p", "test"
         );
         for d in &r.disparities {
             let test = d.test.map_or("-", |t| match t {
@@ -60,8 +61,9 @@ pub fn entitlement_table(r: &EntitlementAudit) -> String {
             });
             let _ = writeln!(
                 out,
-                "{:<14} {:<22} {:>8} {:>9} {:>11} {:>13} {:>10} {:>7}",
+                "{:<14} {:<14} {:<16} {:>8} {:>9} {:>11} {:>14} {:>10} {:>7}",
                 d.by,
+                d.rule,
                 d.group,
                 d.workers.map_or("<min".into(), |v| v.to_string()),
                 d.eligible.map_or("-".into(), |v| v.to_string()),
