@@ -4,6 +4,7 @@
 //! "short-paid" on the groups plus controls, fitted on covariate cells.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::engine::{EMPLOYEE, ROW, RULE, STATUS_NOT_PAID, STATUS_UNDERPAID};
@@ -49,12 +50,12 @@ pub struct LogitReport {
 }
 
 /// The line codes of a grouping column and the label of each code.
-struct LineGroups {
+pub(crate) struct LineGroups {
     codes: Vec<u32>,
     labels: Vec<String>,
 }
 
-fn line_groups(frame: &DataFrame, column: &str, rows: &[u32]) -> Result<LineGroups> {
+pub(crate) fn line_groups(frame: &DataFrame, column: &str, rows: &[u32]) -> Result<LineGroups> {
     let source = frame.column(column)?;
     let codes = column_codes(source)?;
     let mut first_row = vec![u32::MAX; codes.count];
@@ -75,11 +76,44 @@ fn line_groups(frame: &DataFrame, column: &str, rows: &[u32]) -> Result<LineGrou
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(LineGroups { codes: rows.iter().map(|&r| codes.codes[r as usize]).collect(), labels })
+    Ok(LineGroups { codes: rows.par_iter().map(|&r| codes.codes[r as usize]).collect(), labels })
 }
 
 fn short_paid(status: &[u8]) -> Vec<bool> {
     status.iter().map(|&s| s == STATUS_UNDERPAID || s == STATUS_NOT_PAID).collect()
+}
+
+/// Distinct (cell, employee) pairs, counted in one pass: a bitset over cells × employees when it fits in
+/// 64 MB, a hash set otherwise.
+pub(crate) struct DistinctPairs {
+    employees: usize,
+    bits: Vec<u64>,
+    fallback: Option<std::collections::HashSet<(u32, u32)>>,
+}
+
+impl DistinctPairs {
+    const BITSET_LIMIT: usize = 1 << 29;
+
+    pub fn new(cells: usize, employees: usize) -> DistinctPairs {
+        match cells.checked_mul(employees).filter(|&n| n <= Self::BITSET_LIMIT) {
+            Some(n) => DistinctPairs { employees, bits: vec![0; n.div_ceil(64)], fallback: None },
+            None => DistinctPairs { employees, bits: Vec::new(), fallback: Some(Default::default()) },
+        }
+    }
+
+    /// True the first time the pair is seen.
+    pub fn insert(&mut self, cell: usize, employee: u32) -> bool {
+        match &mut self.fallback {
+            Some(set) => set.insert((cell as u32, employee)),
+            None => {
+                let index = cell * self.employees + employee as usize;
+                let (word, bit) = (index / 64, 1u64 << (index % 64));
+                let new = self.bits[word] & bit == 0;
+                self.bits[word] |= bit;
+                new
+            }
+        }
+    }
 }
 
 /// Line columns as plain vectors.
@@ -87,54 +121,64 @@ pub(crate) struct LineColumns {
     pub rows: Vec<u32>,
     pub employees: Vec<u32>,
     pub rules: Vec<u32>,
+    pub expected: Vec<f64>,
+    pub paid: Vec<f64>,
     pub shortfall: Vec<f64>,
     pub status: Vec<u8>,
 }
 
 impl LineColumns {
     pub fn from_frame(lines: &DataFrame) -> Result<LineColumns> {
-        let u32s = |name: &str| -> Result<Vec<u32>> { Ok(lines.column(name)?.u32()?.into_no_null_iter().collect()) };
+        let u32s = |name: &str| -> Result<Vec<u32>> {
+            let column = lines.column(name)?.u32()?.rechunk();
+            Ok(column.downcast_as_array().values().as_slice().to_vec())
+        };
+        let f64s = |name: &str| -> Result<Vec<f64>> {
+            let column = lines.column(name)?.f64()?.rechunk();
+            Ok(column.downcast_as_array().values().as_slice().to_vec())
+        };
+        // Seven columns of up to rules × rows values: copied side by side.
+        let ((rows, employees), (rules, status)) = rayon::join(
+            || rayon::join(|| u32s(ROW), || u32s(EMPLOYEE)),
+            || rayon::join(|| u32s(RULE), || u32s("status")),
+        );
+        let ((expected, paid), shortfall) =
+            rayon::join(|| rayon::join(|| f64s("expected"), || f64s("paid")), || f64s("shortfall"));
         Ok(LineColumns {
-            rows: u32s(ROW)?,
-            employees: u32s(EMPLOYEE)?,
-            rules: u32s(RULE)?,
-            shortfall: lines.column("shortfall")?.f64()?.into_no_null_iter().collect(),
-            status: lines.column("status")?.u32()?.into_no_null_iter().map(|s| s as u8).collect(),
+            rows: rows?,
+            employees: employees?,
+            rules: rules?,
+            expected: expected?,
+            paid: paid?,
+            shortfall: shortfall?,
+            status: status?.into_iter().map(|s| s as u8).collect(),
         })
     }
 }
 
 /// The disparity table of every `by` column.
 pub(crate) fn disparities(
-    frame: &DataFrame,
     lines: &LineColumns,
     rule_ids: &[String],
-    by: &[String],
+    by: &[(&String, &LineGroups)],
     min_cell: usize,
 ) -> Result<Vec<DisparityRow>> {
     let short = short_paid(&lines.status);
-    let employees =
-        KeyCodes { codes: lines.employees.clone(), count: lines.employees.iter().max().map_or(0, |m| *m as usize + 1) };
-    let rules = KeyCodes { codes: lines.rules.clone(), count: rule_ids.len() };
+    let employees = lines.employees.iter().max().map_or(0, |m| *m as usize + 1);
     let mut out = Vec::new();
-    for column in by {
-        let groups = line_groups(frame, column, &lines.rows)?;
+    for &(column, groups) in by {
         let k = groups.labels.len();
         // Cells (rule, group): each rule is its own table, so that groups are compared at equal eligibility.
         let cells = rule_ids.len() * k;
         let (mut eligible, mut under, mut arrears, mut workers) =
             (vec![0u64; cells], vec![0u64; cells], vec![0f64; cells], vec![0u64; cells]);
-        let rule_groups = combine(&rules, &KeyCodes { codes: groups.codes.clone(), count: k });
-        let pairs = combine(&rule_groups, &employees);
-        let mut seen = vec![false; pairs.count];
+        let mut pairs = DistinctPairs::new(cells, employees);
         for (line, &g) in groups.codes.iter().enumerate() {
             let cell = lines.rules[line] as usize * k + g as usize;
             eligible[cell] += 1;
             under[cell] += u64::from(short[line]);
             arrears[cell] += lines.shortfall[line];
-            let pair = pairs.codes[line] as usize;
-            if !seen[pair] {
-                seen[pair] = true;
+            if pairs.insert(cell, lines.employees[line]) {
                 workers[cell] += 1;
             }
         }
@@ -186,11 +230,10 @@ pub(crate) fn round_cents(x: f64) -> f64 {
 /// The logit of short-paid on `groups` + `controls` (+ the rule when there are several), every column
 /// categorical with its most frequent level as base (ties: the first label in sort order).
 pub(crate) fn short_paid_logit(
-    frame: &DataFrame,
     lines: &LineColumns,
     rule_ids: &[String],
-    groups: &[String],
-    controls: &[String],
+    groups: &[(&String, &LineGroups)],
+    controls: &[(&String, &LineGroups)],
 ) -> Result<LogitReport> {
     // Rules never (or always) short-paid carry no information on who is short-paid and would separate
     // perfectly: the model is fitted on the lines of the other rules.
@@ -208,25 +251,21 @@ pub(crate) fn short_paid_logit(
     if keep.is_empty() {
         return Err(crate::Error::Invalid("no rule has both short-paid and correctly paid lines".into()));
     }
-    let lines = &LineColumns {
-        rows: keep.iter().map(|&l| lines.rows[l]).collect(),
-        employees: keep.iter().map(|&l| lines.employees[l]).collect(),
-        rules: keep.iter().map(|&l| lines.rules[l]).collect(),
-        shortfall: keep.iter().map(|&l| lines.shortfall[l]).collect(),
-        status: keep.iter().map(|&l| lines.status[l]).collect(),
-    };
+    let kept_rules: Vec<u32> = keep.iter().map(|&l| lines.rules[l]).collect();
+    let kept_status: Vec<u8> = keep.iter().map(|&l| lines.status[l]).collect();
     let fitted_rules: Vec<String> =
         (0..rule_ids.len() as u32).filter(|&r| informative(r)).map(|r| rule_ids[r as usize].clone()).collect();
-    let short = short_paid(&lines.status);
+    let short = short_paid(&kept_status);
     let mut columns: Vec<(String, LineGroups)> = Vec::new();
-    for name in groups.iter().chain(controls) {
+    for &(name, all) in groups.iter().chain(controls) {
         if !columns.iter().any(|(n, _)| n == name) {
-            columns.push((name.clone(), line_groups(frame, name, &lines.rows)?));
+            let codes = keep.iter().map(|&l| all.codes[l]).collect();
+            columns.push((name.clone(), LineGroups { codes, labels: all.labels.clone() }));
         }
     }
     let used_rules: Vec<u32> = {
         let mut seen = vec![false; rule_ids.len()];
-        lines.rules.iter().for_each(|&r| seen[r as usize] = true);
+        kept_rules.iter().for_each(|&r| seen[r as usize] = true);
         (0..rule_ids.len() as u32).filter(|&r| seen[r as usize]).collect()
     };
     if used_rules.len() > 1 {
@@ -303,8 +342,8 @@ pub(crate) fn short_paid_logit(
         outcome: "underpaid or not paid".into(),
         rules: fitted_rules,
         reference,
-        groups: groups.to_vec(),
-        controls: controls.to_vec(),
+        groups: groups.iter().map(|(n, _)| (*n).clone()).collect(),
+        controls: controls.iter().map(|(n, _)| (*n).clone()).collect(),
         fit,
     })
 }

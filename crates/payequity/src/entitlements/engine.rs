@@ -5,10 +5,11 @@
 
 use chrono::{Datelike, Months, NaiveDate};
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::compile::CompiledRule;
 use super::rules::{CapYear, Combine, PeriodLength, RuleSet};
-use crate::data::{column_codes, combine, later_occurrences, Ledger, Reason};
+use crate::data::{column_codes, combine, later_occurrences, KeyCodes, Ledger, Reason};
 use crate::{Error, Result};
 
 /// Status codes of the `status` column of [`Lines`], in this order.
@@ -106,37 +107,45 @@ fn period_end(start: NaiveDate, length: PeriodLength) -> NaiveDate {
 
 /// For every kept row, the date of its value in `column` (parsed once per distinct value). Errors name
 /// the column, the first row with an unparseable value and the value.
-fn dates_by_value(column: &Column, keep: &[bool], what: &str, fix: &str) -> Result<Vec<Option<NaiveDate>>> {
-    let codes = column_codes(column)?;
-    let mut parsed: Vec<Option<Option<NaiveDate>>> = vec![None; codes.count];
-    let mut out = Vec::with_capacity(keep.len());
+fn dates_by_value(
+    column: &Column,
+    codes: &KeyCodes,
+    keep: &[bool],
+    what: &str,
+    fix: &str,
+) -> Result<Vec<Option<NaiveDate>>> {
+    // The first kept row of each distinct value, parsed once; then every row looks its value up.
+    let mut first_row = vec![usize::MAX; codes.count];
     for (row, &code) in codes.codes.iter().enumerate() {
-        if !keep[row] {
-            out.push(None);
+        if keep[row] && first_row[code as usize] == usize::MAX {
+            first_row[code as usize] = row;
+        }
+    }
+    let mut parsed: Vec<Option<NaiveDate>> = vec![None; codes.count];
+    for (code, &row) in first_row.iter().enumerate() {
+        if row == usize::MAX {
             continue;
         }
-        let slot = &mut parsed[code as usize];
-        if slot.is_none() {
-            let value = column.get(row)?;
-            let date = if value.is_null() {
-                None
-            } else {
-                Some(period_start(&value).ok_or_else(|| Error::InvalidValue {
-                    column: column.name().to_string(),
-                    row,
-                    value: value.to_string(),
-                    reason: format!("not {what}; {fix}"),
-                })?)
-            };
-            *slot = Some(date);
+        let value = column.get(row)?;
+        if !value.is_null() {
+            parsed[code] = Some(period_start(&value).ok_or_else(|| Error::InvalidValue {
+                column: column.name().to_string(),
+                row,
+                value: value.to_string(),
+                reason: format!("not {what}; {fix}"),
+            })?);
         }
-        out.push(slot.flatten());
     }
-    Ok(out)
+    Ok(codes
+        .codes
+        .par_iter()
+        .zip(keep.par_iter())
+        .map(|(&code, &kept)| if kept { parsed[code as usize] } else { None })
+        .collect())
 }
 
 /// The input rows the audit uses: non-null keys, the first row of each (employee, period) key.
-fn kept_rows(frame: &DataFrame, roles: &Roles, ledger: &mut Ledger) -> Result<(Vec<bool>, Vec<u32>)> {
+fn kept_rows(frame: &DataFrame, roles: &Roles, ledger: &mut Ledger) -> Result<(Vec<bool>, Vec<u32>, KeyCodes)> {
     let employee = frame.column(roles.employee_id)?;
     let period = frame.column(roles.period)?;
     let null_flags = |column: &Column| -> Vec<bool> {
@@ -146,14 +155,15 @@ fn kept_rows(frame: &DataFrame, roles: &Roles, ledger: &mut Ledger) -> Result<(V
     };
     let null_key: Vec<bool> = null_flags(employee).into_iter().zip(null_flags(period)).map(|(a, b)| a || b).collect();
     let employees = column_codes(employee)?;
-    let keys = combine(&employees, &column_codes(period)?);
+    let periods = column_codes(period)?;
+    let keys = combine(&employees, &periods);
     let duplicate = later_occurrences(&keys, |row| !null_key[row]);
     let nulls = null_key.iter().filter(|&&n| n).count() as u64;
     let duplicates = duplicate.iter().zip(&null_key).filter(|(&d, &n)| d && !n).count() as u64;
     ledger.exclude(Reason::NullKey, nulls);
     ledger.exclude(Reason::DuplicateKey, duplicates);
     let keep = null_key.iter().zip(&duplicate).map(|(&n, &d)| !n && !d).collect();
-    Ok((keep, employees.codes))
+    Ok((keep, employees.codes, periods))
 }
 
 /// Errors on a negative or non-finite paid amount (naming the column, the row and the rule); warns about
@@ -168,27 +178,31 @@ fn check_paid(frame: &DataFrame, rules: &RuleSet, keep: &[bool], warnings: &mut 
             seen.push(name);
             let values = frame.column(name)?.cast(&DataType::Float64)?;
             let values = values.f64()?;
-            let mut nulls = 0u64;
-            for (row, value) in values.iter().enumerate() {
-                if !keep[row] {
-                    continue;
-                }
-                match value {
-                    None => nulls += 1,
-                    Some(v) if !v.is_finite() || v < 0.0 => {
-                        return Err(Error::InvalidValue {
-                            column: name.clone(),
-                            row,
-                            value: v.to_string(),
-                            reason: format!(
-                                "a negative or non-finite amount paid (rule `{}`); record reversals against the period they correct",
-                                rule.id
-                            ),
-                        })
-                    }
-                    Some(_) => {}
+            let bad = |v: f64| !v.is_finite() || v < 0.0;
+            // The cheap aggregates first; the row is looked for only when there is one to name.
+            let suspicious = values.min().is_some_and(|m| m < 0.0)
+                || values.max().is_some_and(|m| !m.is_finite())
+                || values.iter().any(|v| v.is_some_and(f64::is_nan));
+            if suspicious {
+                if let Some((row, v)) =
+                    values.iter().enumerate().find_map(|(row, v)| v.filter(|&v| keep[row] && bad(v)).map(|v| (row, v)))
+                {
+                    return Err(Error::InvalidValue {
+                        column: name.clone(),
+                        row,
+                        value: v.to_string(),
+                        reason: format!(
+                            "a negative or non-finite amount paid (rule `{}`); record reversals against the period they correct",
+                            rule.id
+                        ),
+                    });
                 }
             }
+            let nulls = if values.null_count() == 0 {
+                0
+            } else {
+                values.iter().zip(keep).filter(|(v, &k)| k && v.is_none()).count() as u64
+            };
             if nulls > 0 {
                 warnings.push(format!("paid column `{name}`: {nulls} row(s) are empty and count as nothing paid"));
             }
@@ -208,11 +222,12 @@ pub(crate) fn audit_lines(
     let height = frame.height();
     let mut ledger = Ledger::new(height as u64);
     let mut warnings = Vec::new();
-    let (keep, employee_codes) = kept_rows(frame, roles, &mut ledger)?;
+    let (keep, employee_codes, period_codes) = kept_rows(frame, roles, &mut ledger)?;
     check_paid(frame, rules, &keep, &mut warnings)?;
 
     let starts = dates_by_value(
         frame.column(roles.period)?,
+        &period_codes,
         &keep,
         "a period",
         "write periods as YYYY-MM (a month) or YYYY-MM-DD (the period's first day)",
@@ -224,7 +239,8 @@ pub(crate) fn audit_lines(
                 key: "ruleset.payment_date".into(),
                 reason: format!("column `{name}` is not in the payroll"),
             })?;
-            let dates = dates_by_value(column, &keep, "a date", "write payment dates as YYYY-MM-DD")?;
+            let codes = column_codes(column)?;
+            let dates = dates_by_value(column, &codes, &keep, "a date", "write payment dates as YYYY-MM-DD")?;
             let missing = dates.iter().zip(&keep).filter(|(d, &k)| k && d.is_none()).count();
             if missing > 0 {
                 warnings.push(format!(
@@ -239,17 +255,17 @@ pub(crate) fn audit_lines(
     let used_columns = referenced_columns(compiled, frame.schema())?;
     let mut columns: Vec<Column> =
         used_columns.iter().map(|c| frame.column(c).cloned()).collect::<PolarsResult<_>>()?;
-    let start_days: Vec<Option<i32>> = starts.iter().map(|d| d.map(days)).collect();
-    let end_days: Vec<Option<i32>> =
-        starts.iter().map(|d| d.map(|d| days(period_end(d, rules.ruleset.period)))).collect();
-    let years: Vec<Option<i32>> = starts.iter().map(|d| d.map(|d| d.year())).collect();
+    let length = rules.ruleset.period;
+    let start_days: Vec<Option<i32>> = starts.par_iter().map(|d| d.map(days)).collect();
+    let end_days: Vec<Option<i32>> = starts.par_iter().map(|d| d.map(|d| days(period_end(d, length)))).collect();
+    let years: Vec<Option<i32>> = starts.par_iter().map(|d| d.map(|d| d.year())).collect();
     columns.push(Column::new(ROW.into(), (0..height as u32).collect::<Vec<u32>>()));
     columns.push(Column::new(EMPLOYEE.into(), employee_codes));
     columns.push(Column::new(START.into(), start_days));
     columns.push(Column::new(END.into(), end_days));
     columns.push(Column::new(YEAR.into(), years));
     if let Some(paid_on) = &paid_on {
-        columns.push(Column::new(PAID_ON.into(), paid_on.iter().map(|d| d.map(days)).collect::<Vec<_>>()));
+        columns.push(Column::new(PAID_ON.into(), paid_on.par_iter().map(|d| d.map(days)).collect::<Vec<_>>()));
     }
     for (i, rule) in rules.rules.iter().enumerate() {
         if let Some(cap) = rule.cap.as_ref().filter(|c| c.per_year.is_some() && c.year == CapYear::Rule) {
@@ -273,7 +289,19 @@ pub(crate) fn audit_lines(
         .rules
         .iter()
         .any(|r| r.cap.as_ref().is_some_and(|c| c.per_year.is_some() || c.per_worker_total.is_some()));
-    if cumulative {
+    // Cumulative caps follow each worker's periods in time order; windows keep row order, so the rows are
+    // sorted unless they already come in period order (as payroll exports usually do).
+    let in_time_order = {
+        let start = working.column(START)?.i32()?;
+        let mut previous = i32::MIN;
+        start.iter().all(|s| {
+            let s = s.unwrap_or(i32::MIN);
+            let ordered = s >= previous;
+            previous = s;
+            ordered
+        })
+    };
+    if cumulative && !in_time_order {
         working = working.sort([EMPLOYEE, START], SortMultipleOptions::default().with_multithreaded(true))?;
     }
 
@@ -288,27 +316,34 @@ pub(crate) fn audit_lines(
             (Some(days), Some(_)) => col(PAID_ON).gt(col(END) + lit(days as i32)).fill_null(lit(false)),
             _ => lit(false),
         };
-        // Expected and paid are computed over every row before the filter, so that cumulative caps and the
-        // allocation between combined rules see all of a worker's rows.
-        let pipeline = working
-            .clone()
-            .lazy()
-            .with_columns([
+        // Rows where the rule does not apply count 0 in its cumulative caps, so filtering first leaves the
+        // caps unchanged; rules combined on one paid column need every rule's amounts on each row, so their
+        // amounts are computed over all rows before the filter.
+        let base = working.clone().lazy();
+        let selected = if rule.combine.is_some() {
+            base.with_columns([
                 applies[i].clone().alias("__applies"),
                 expected[i].clone().alias("expected"),
                 paid.alias("paid"),
                 late.alias("late"),
             ])
             .filter(col("__applies"))
-            .select([
-                col(ROW),
-                col(EMPLOYEE),
-                lit(i as u32).cast(DataType::UInt32).alias(RULE),
-                col("expected"),
-                col("paid"),
-                col("late"),
-                lit(rule.tolerance).alias("tolerance"),
-            ]);
+        } else {
+            base.filter(applies[i].clone()).with_columns([
+                expected[i].clone().alias("expected"),
+                paid.alias("paid"),
+                late.alias("late"),
+            ])
+        };
+        let pipeline = selected.select([
+            col(ROW),
+            col(EMPLOYEE),
+            lit(i as u32).cast(DataType::UInt32).alias(RULE),
+            col("expected"),
+            col("paid"),
+            col("late"),
+            lit(rule.tolerance).alias("tolerance"),
+        ]);
         pipelines.push(pipeline);
     }
     let lines = concat(pipelines, UnionArgs { parallel: true, rechunk: false, ..Default::default() })?

@@ -8,8 +8,11 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::compile::Compiler;
-use super::disparity::{disparities, round_cents, short_paid_logit, DisparityRow, LineColumns, LogitReport};
-use super::engine::{audit_lines, referenced_columns, Roles, EMPLOYEE, ROW, RULE, STATUSES};
+use super::disparity::{
+    disparities, line_groups, round_cents, short_paid_logit, DisparityRow, DistinctPairs, LineColumns, LineGroups,
+    LogitReport,
+};
+use super::engine::{audit_lines, referenced_columns, Roles, ROW, RULE, STATUSES};
 use super::rules::RuleSet;
 use crate::data::{ColumnMap, Ledger};
 use crate::{Error, Result};
@@ -201,28 +204,58 @@ pub fn audit_entitlements(
         ));
     }
 
-    let summaries = rule_summaries(rules, &lines.frame)?;
     let columns = LineColumns::from_frame(&lines.frame)?;
-    let arrears_total = round_cents(columns.shortfall.iter().sum());
-    let workers_with_arrears = {
-        let mut seen = std::collections::HashSet::new();
-        columns.employees.iter().zip(&columns.shortfall).filter(|(_, &s)| s > 0.0).for_each(|(e, _)| {
-            seen.insert(*e);
-        });
-        seen.len() as u64
-    };
-    let rule_ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
-    let disparity_rows = disparities(frame, &columns, &rule_ids, &groups, options.min_cell)?;
-    let logit = if options.logit && !columns.rows.is_empty() {
-        match short_paid_logit(frame, &columns, &rule_ids, &groups, &options.controls) {
-            Ok(report) => Some(report),
-            Err(e) => {
-                warnings.push(format!("logistic regression not reported: {e}"));
-                None
+    // The summary by rule runs beside the coding of the grouping columns.
+    let names: Vec<String> = {
+        let mut names: Vec<String> = Vec::new();
+        for name in groups.iter().chain(&options.controls) {
+            if !names.contains(name) {
+                names.push(name.clone());
             }
         }
-    } else {
-        None
+        names
+    };
+    let (summaries, coded) = rayon::join(
+        || rule_summaries(rules, &columns),
+        || {
+            names
+                .iter()
+                .map(|name| Ok((name.clone(), line_groups(frame, name, &columns.rows)?)))
+                .collect::<Result<Vec<(String, LineGroups)>>>()
+        },
+    );
+    let coded = coded?;
+    let arrears_total = round_cents(columns.shortfall.iter().sum());
+    let workers_with_arrears = {
+        let mut seen = vec![false; columns.employees.iter().max().map_or(0, |m| *m as usize + 1)];
+        let mut count = 0u64;
+        for (&e, &s) in columns.employees.iter().zip(&columns.shortfall) {
+            if s > 0.0 && !seen[e as usize] {
+                seen[e as usize] = true;
+                count += 1;
+            }
+        }
+        count
+    };
+    let pick = |names: &[String]| -> Vec<(&String, &LineGroups)> {
+        names.iter().filter_map(|n| coded.iter().find(|(c, _)| c == n).map(|(c, g)| (c, g))).collect()
+    };
+    let rule_ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
+    let (disparity_rows, fit) = rayon::join(
+        || disparities(&columns, &rule_ids, &pick(&groups), options.min_cell),
+        || {
+            (options.logit && !columns.rows.is_empty())
+                .then(|| short_paid_logit(&columns, &rule_ids, &pick(&groups), &pick(&options.controls)))
+        },
+    );
+    let disparity_rows = disparity_rows?;
+    let logit = match fit {
+        Some(Ok(report)) => Some(report),
+        Some(Err(e)) => {
+            warnings.push(format!("logistic regression not reported: {e}"));
+            None
+        }
+        None => None,
     };
     let arrears = arrears_table(frame, &lines.frame, &rule_ids, &roles)?;
     Ok(EntitlementAudit {
@@ -248,28 +281,8 @@ pub fn audit_entitlements(
     })
 }
 
-/// Sums by rule and status.
-fn rule_summaries(rules: &RuleSet, lines: &DataFrame) -> Result<Vec<RuleSummary>> {
-    let by_status = lines
-        .clone()
-        .lazy()
-        .group_by([col(RULE), col("status")])
-        .agg([
-            len().alias("n"),
-            col("expected").sum().alias("expected"),
-            col("paid").sum().alias("paid"),
-            col("shortfall").sum().alias("shortfall"),
-        ])
-        .collect()?;
-    let by_rule = lines
-        .clone()
-        .lazy()
-        .group_by([col(RULE)])
-        .agg([
-            col(EMPLOYEE).n_unique().alias("workers"),
-            col(EMPLOYEE).filter(col("shortfall").gt(lit(0.0))).n_unique().alias("with_arrears"),
-        ])
-        .collect()?;
+/// Sums by rule and status, and workers by rule, in one pass over the lines.
+fn rule_summaries(rules: &RuleSet, lines: &LineColumns) -> Vec<RuleSummary> {
     let mut out: Vec<RuleSummary> = rules
         .rules
         .iter()
@@ -290,28 +303,23 @@ fn rule_summaries(rules: &RuleSet, lines: &DataFrame) -> Result<Vec<RuleSummary>
             workers_with_arrears: 0,
         })
         .collect();
-    let rule = by_status.column(RULE)?.u32()?;
-    let status = by_status.column("status")?.u32()?;
-    let n = by_status.column("n")?.cast(&DataType::UInt64)?;
-    let n = n.u64()?;
-    let (expected, paid, shortfall) =
-        (by_status.column("expected")?.f64()?, by_status.column("paid")?.f64()?, by_status.column("shortfall")?.f64()?);
-    for i in 0..by_status.height() {
-        let summary = &mut out[rule.get(i).unwrap_or_default() as usize];
-        let count = n.get(i).unwrap_or_default();
-        summary.eligible += count;
-        summary.status_counts.add(status.get(i).unwrap_or_default() as u8, count);
-        summary.expected_total += expected.get(i).unwrap_or_default();
-        summary.paid_total += paid.get(i).unwrap_or_default();
-        summary.shortfall_total += shortfall.get(i).unwrap_or_default();
-    }
-    let rule = by_rule.column(RULE)?.u32()?;
-    let workers = by_rule.column("workers")?.cast(&DataType::UInt64)?;
-    let with_arrears = by_rule.column("with_arrears")?.cast(&DataType::UInt64)?;
-    for i in 0..by_rule.height() {
-        let summary = &mut out[rule.get(i).unwrap_or_default() as usize];
-        summary.workers = workers.u64()?.get(i).unwrap_or_default();
-        summary.workers_with_arrears = with_arrears.u64()?.get(i).unwrap_or_default();
+    let employees = lines.employees.iter().max().map_or(0, |m| *m as usize + 1);
+    let (mut seen, mut seen_arrears) =
+        (DistinctPairs::new(rules.rules.len(), employees), DistinctPairs::new(rules.rules.len(), employees));
+    for line in 0..lines.rules.len() {
+        let rule = lines.rules[line] as usize;
+        let summary = &mut out[rule];
+        summary.eligible += 1;
+        summary.status_counts.add(lines.status[line], 1);
+        summary.expected_total += lines.expected[line];
+        summary.paid_total += lines.paid[line];
+        summary.shortfall_total += lines.shortfall[line];
+        if seen.insert(rule, lines.employees[line]) {
+            summary.workers += 1;
+        }
+        if lines.shortfall[line] > 0.0 && seen_arrears.insert(rule, lines.employees[line]) {
+            summary.workers_with_arrears += 1;
+        }
     }
     for summary in &mut out {
         summary.expected_total = round_cents(summary.expected_total);
@@ -323,7 +331,7 @@ fn rule_summaries(rules: &RuleSet, lines: &DataFrame) -> Result<Vec<RuleSummary>
             summary.underpaid_pct = Some(100.0 * summary.status_counts.underpaid as f64 / e);
         }
     }
-    Ok(out)
+    out
 }
 
 /// The worker-level arrears table: lines underpaid, not paid or late, with the payroll's own employee id

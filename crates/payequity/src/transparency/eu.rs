@@ -158,15 +158,18 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
     if options.pay.all().is_empty() {
         return Err(Error::Invalid("no pay components: set [pay] ordinary / variable / bonus in the config".into()));
     }
-    // Two validation passes, one per pay basis; every figure below is derived from their units.
+    // Two validation passes, one per pay basis, side by side; every figure below is derived from their units.
     let mut keep: Vec<String> = options.category.iter().cloned().collect();
     for factor in options.factors.iter().flatten() {
         if !keep.contains(factor) {
             keep.push(factor.clone());
         }
     }
-    let spells = prepare_components(frame, options, Measure::Hourly, &keep)?;
-    let annual_pay = prepare_components(frame, options, Measure::Pay, &[])?;
+    let (spells, annual_pay) = rayon::join(
+        || prepare_components(frame, options, Measure::Hourly, &keep),
+        || prepare_components(frame, options, Measure::Pay, &[]),
+    );
+    let (spells, annual_pay) = (spells?, annual_pay?);
     let variable = options.pay.complementary();
     let receiving = if variable.is_empty() {
         ByGender { f: None, m: None }

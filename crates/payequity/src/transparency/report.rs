@@ -52,14 +52,22 @@ pub fn transparency(frame: &DataFrame, options: &TransparencyOptions) -> Result<
     regimes.sort();
     regimes.dedup();
     let mut warnings = Vec::new();
-    let eu_result = regimes.contains(&Regime::Eu).then(|| eu(frame, options)).transpose()?;
-    let uk_result = regimes.contains(&Regime::Uk).then(|| uk(frame, options)).transpose()?;
-    let period = match &options.snapshot_period {
-        Some(p) => Some(p.clone()),
-        None => last_period(frame, options)?,
+    let period = match (&options.snapshot_period, regimes.contains(&Regime::Logib)) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => last_period(frame, options)?,
+        (None, false) => None,
     };
-    let logib_result =
-        regimes.contains(&Regime::Logib).then(|| logib(frame, options, period.as_deref())).transpose()?;
+    // The regimes read the same rows and share nothing else: they run side by side.
+    let (eu_result, (uk_result, logib_result)) = rayon::join(
+        || regimes.contains(&Regime::Eu).then(|| eu(frame, options)).transpose(),
+        || {
+            rayon::join(
+                || regimes.contains(&Regime::Uk).then(|| uk(frame, options)).transpose(),
+                || regimes.contains(&Regime::Logib).then(|| logib(frame, options, period.as_deref())).transpose(),
+            )
+        },
+    );
+    let (eu_result, uk_result, logib_result) = (eu_result?, uk_result?, logib_result?);
     if let Some(l) = &logib_result {
         warnings.extend(l.warnings.iter().map(|w| format!("logib: {w}")));
     }
