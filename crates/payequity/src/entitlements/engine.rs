@@ -268,9 +268,12 @@ pub(crate) fn audit_lines(
         columns.push(Column::new(PAID_ON.into(), paid_on.par_iter().map(|d| d.map(days)).collect::<Vec<_>>()));
     }
     for (i, rule) in rules.rules.iter().enumerate() {
-        if let Some(cap) = rule.cap.as_ref().filter(|c| c.per_year.is_some() && c.year == CapYear::Rule) {
-            let _ = cap;
-            let from = rule.date_range(file)?.from.expect("validated: rule years need effective.from");
+        if rule.cap.as_ref().is_some_and(|c| c.per_year.is_some() && c.year == CapYear::Rule) {
+            let from = rule.date_range(file)?.from.ok_or_else(|| Error::Config {
+                file: file.into(),
+                key: format!("rule[{}].cap.year", rule.id),
+                reason: "`year = \"rule\"` needs effective.from".into(),
+            })?;
             let rule_years: Vec<Option<i32>> = starts
                 .iter()
                 .map(|d| d.map(|d| d.year() - i32::from((d.month(), d.day()) < (from.month(), from.day()))))

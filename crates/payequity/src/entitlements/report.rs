@@ -227,15 +227,9 @@ pub fn audit_entitlements(
     let coded = coded?;
     let arrears_total = round_cents(columns.shortfall.iter().sum());
     let workers_with_arrears = {
-        let mut seen = vec![false; columns.employees.iter().max().map_or(0, |m| *m as usize + 1)];
-        let mut count = 0u64;
-        for (&e, &s) in columns.employees.iter().zip(&columns.shortfall) {
-            if s > 0.0 && !seen[e as usize] {
-                seen[e as usize] = true;
-                count += 1;
-            }
-        }
-        count
+        let mut seen = DistinctPairs::new(1, columns.employees.iter().max().map_or(0, |m| *m as usize + 1));
+        let owed = columns.employees.iter().zip(&columns.shortfall).filter(|(_, &s)| s > 0.0);
+        owed.filter(|(&e, _)| seen.insert(0, e)).count() as u64
     };
     let pick = |names: &[String]| -> Vec<(&String, &LineGroups)> {
         names.iter().filter_map(|n| coded.iter().find(|(c, _)| c == n).map(|(c, g)| (c, g))).collect()
