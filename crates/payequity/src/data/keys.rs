@@ -103,6 +103,29 @@ pub(crate) fn column_codes(column: &Column) -> Result<KeyCodes> {
     })
 }
 
+/// The codes of a table's row keys — employee id and (employee id, period) — computed once and shared by
+/// several validations of the same wide table ([`crate::data::PrepareSpec::row_keys`]): the EU figures
+/// validate the rows once per pay basis, and hashing 10M text ids is most of a validation's time.
+#[derive(Debug, Clone)]
+pub struct RowKeys {
+    pub(crate) rows: usize,
+    pub(crate) employee: KeyCodes,
+    pub(crate) employee_period: Option<KeyCodes>,
+}
+
+impl RowKeys {
+    /// Codes of `employee_id` and of (`employee_id`, `period`) in `frame` (both hashed side by side).
+    pub fn compute(frame: &DataFrame, employee_id: &str, period: Option<&str>) -> Result<RowKeys> {
+        let (employee, periods) = rayon::join(
+            || column_codes(frame.column(employee_id)?),
+            || period.map(|p| column_codes(frame.column(p)?)).transpose(),
+        );
+        let employee = employee?;
+        let employee_period = periods?.map(|p| combine(&employee, &p));
+        Ok(RowKeys { rows: frame.height(), employee, employee_period })
+    }
+}
+
 /// Codes of the combination of several key columns (a row's cell).
 pub(crate) fn combined_codes(columns: &[&Column], rows: usize) -> Result<KeyCodes> {
     let mut combined = KeyCodes { codes: vec![0; rows], count: 1 };

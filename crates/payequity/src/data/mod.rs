@@ -13,6 +13,7 @@ mod prepare;
 pub(crate) use columns::one_or_many as one_or_many_strings;
 pub use columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
 pub use filter::{CompareOp, RowFilter};
+pub use keys::RowKeys;
 pub(crate) use keys::{column_codes, combine, later_occurrences, KeyCodes};
 pub use ledger::{Ledger, Reason};
 pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, table_schema, write_table};

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
 use super::filter::RowFilter;
-use super::keys::{column_codes, combine, combined_codes, keys_with_mixed_labels, later_occurrences, units, KeyCodes};
+use std::borrow::Cow;
+
+use super::keys::{
+    column_codes, combine, combined_codes, keys_with_mixed_labels, later_occurrences, units, KeyCodes, RowKeys,
+};
 use super::ledger::{Ledger, Reason};
 use super::long::{pivot, LongFormat};
 use crate::{Error, Result};
@@ -79,6 +83,9 @@ pub struct PrepareSpec<'a> {
     /// Also keep each pay component's sum per unit ([`component_column`]), so figures on a subset of the
     /// components can be derived without validating the rows again ([`Prepared::with_pay`]).
     pub component_sums: bool,
+    /// Key codes of the same (wide) input computed beforehand ([`RowKeys::compute`]) when several
+    /// validations share one table; `None` computes them here.
+    pub row_keys: Option<&'a RowKeys>,
 }
 
 /// The column of a unit's sum of one pay component (with [`PrepareSpec::component_sums`]).
@@ -414,16 +421,21 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
     let gender_labels = code_other_genders(&mut frame)?;
 
     // Checks across rows: duplicate (employee_id, period) keys and inconsistent gender per employee.
-    let employee_codes = match &employee_id {
-        Some(id) => Some(column_codes(frame.column(id)?)?),
-        None => None,
+    // Shared codes apply to the rows of a wide input, which keep their order up to here.
+    let shared = spec.row_keys.filter(|k| spec.format == InputFormat::Wide && k.rows == frame.height());
+    let employee_codes: Option<Cow<KeyCodes>> = match (&employee_id, shared) {
+        (Some(_), Some(keys)) => Some(Cow::Borrowed(&keys.employee)),
+        (Some(id), None) => Some(Cow::Owned(column_codes(frame.column(id)?)?)),
+        (None, _) => None,
     };
     if let Some(employees) = &employee_codes {
         let mut reasons: Vec<Option<u32>> = frame.column(COL_REASON)?.u32()?.iter().collect();
         let mut changed = false;
         if let Some(per) = &period {
-            let periods = column_codes(frame.column(per)?)?;
-            let keys = combine(employees, &periods);
+            let keys = match shared.and_then(|k| k.employee_period.as_ref()) {
+                Some(keys) => Cow::Borrowed(keys),
+                None => Cow::Owned(combine(employees, &column_codes(frame.column(per)?)?)),
+            };
             for (row, duplicate) in later_occurrences(&keys, |r| reasons[r].is_none()).into_iter().enumerate() {
                 if duplicate {
                     reasons[row] = Some(Reason::DuplicateKey.code());

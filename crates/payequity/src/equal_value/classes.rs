@@ -96,6 +96,7 @@ pub fn incumbents(frame: &DataFrame, options: &EqualValueOptions) -> Result<(Vec
             format: Default::default(),
             long: &Default::default(),
             component_sums: false,
+            row_keys: None,
         },
     )?;
     for control in &options.adjust_for {

@@ -54,6 +54,7 @@ impl GapOptions {
             format: self.input.format,
             long: &self.input.long,
             component_sums,
+            row_keys: None,
         }
     }
 

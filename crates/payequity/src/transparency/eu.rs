@@ -2,8 +2,9 @@
 //! joint pay assessment trigger and the Art. 9(2)–(4) reporting obligation (`shared/spec/transparency.md`).
 //! Gaps come from [`crate::gap::gap`]: (men − women) / men × 100, positive = men paid more; employees are
 //! the unit (pay summed over the periods of the data, hourly pay = Σ pay / Σ hours over the periods with
-//! paid hours; annual pay = Σ pay over all periods). The rows are validated once per pay basis; figures on
-//! some of the components come from the component sums of that pass (a missing component counts as zero).
+//! paid hours; annual pay = Σ pay over all periods). The rows are validated once per pay basis (sharing the
+//! key codes); figures on some of the components come from the component sums of that pass (a missing
+//! component counts as zero).
 
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::options::TransparencyOptions;
 use super::quartiles::{quartile_bands, QuartileBand};
 use super::units::{gap_options, positive_shares, prepare_components, prepared_values};
-use crate::data::{Ledger, Measure, Prepared};
+use crate::data::{ColumnMap, Ledger, Measure, Prepared, RowKeys};
 use crate::gap::{gap_prepared, GapResult};
 use crate::stats::Estimate;
 use crate::{Error, Result};
@@ -165,9 +166,17 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
             keep.push(factor.clone());
         }
     }
+    // The key codes (employee id, employee id × period) are the same for both passes: hashed once.
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let employee_id = ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", &names);
+    let period = ColumnMap::resolve_optional(&options.columns.period, "period", &names);
+    let row_keys = employee_id
+        .filter(|id| names.contains(id))
+        .map(|id| RowKeys::compute(frame, &id, period.as_deref()))
+        .transpose()?;
     let (spells, annual_pay) = rayon::join(
-        || prepare_components(frame, options, Measure::Hourly, &keep),
-        || prepare_components(frame, options, Measure::Pay, &[]),
+        || prepare_components(frame, options, Measure::Hourly, &keep, row_keys.as_ref()),
+        || prepare_components(frame, options, Measure::Pay, &[], row_keys.as_ref()),
     );
     let (spells, annual_pay) = (spells?, annual_pay?);
     let variable = options.pay.complementary();

@@ -74,14 +74,15 @@ fn numbers(frame: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     Ok(frame.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
 }
 
-fn labels(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    Ok(frame.column(name)?.cast(&DataType::String)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+/// A column as text (the labels are then borrowed from it, row by row, without copies).
+fn text_column(frame: &DataFrame, name: &str) -> Result<StringChunked> {
+    Ok(frame.column(name)?.cast(&DataType::String)?.str()?.clone())
 }
 
 /// Levels in sort order (numeric when all are numbers); the base is the highest.
-fn sorted_levels(values: &[Option<String>]) -> Vec<String> {
+fn sorted_levels(values: &[Option<&str>]) -> Vec<String> {
     let mut levels: Vec<String> =
-        values.iter().flatten().cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        values.iter().flatten().collect::<std::collections::BTreeSet<_>>().into_iter().map(|l| l.to_string()).collect();
     if levels.iter().all(|l| l.parse::<f64>().is_ok()) {
         levels.sort_by(|a, b| a.parse::<f64>().unwrap_or(0.0).total_cmp(&b.parse::<f64>().unwrap_or(0.0)));
     }
@@ -119,7 +120,20 @@ pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&s
     let frame = match (&period_column, period) {
         (Some(pc), Some(p)) => {
             let mask = frame.column(pc)?.cast(&DataType::String)?.str()?.equal(p);
-            in_period = frame.filter(&mask)?;
+            // Only the columns of the model are filtered (a payroll has many more).
+            let mut read: Vec<&str> = vec![pc.as_str(), options.columns.gender.as_str(), fte.as_str()];
+            read.extend([&c.education_years, &c.tenure_years, &c.age, &c.skill_level, &c.position].map(String::as_str));
+            read.extend(pay.iter().map(String::as_str));
+            read.extend([c.population.as_str()].into_iter().filter(|p| names.iter().any(|n| n == p)));
+            let employee_id = ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", &names);
+            read.extend(employee_id.as_deref().filter(|id| names.iter().any(|n| n == id)));
+            let mut columns: Vec<&str> = Vec::new();
+            for name in read {
+                if !columns.contains(&name) {
+                    columns.push(name);
+                }
+            }
+            in_period = frame.select(columns)?.filter(&mask)?;
             ledger.exclude(Reason::Filtered, (frame.height() - in_period.height()) as u64);
             &in_period
         }
@@ -128,20 +142,23 @@ pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&s
     let mut rows: Vec<usize> = (0..frame.height()).collect();
     if !c.population.is_empty() {
         require_column(&c.population, "logib population", &names)?;
-        let population = labels(frame, &c.population)?;
+        let population = text_column(frame, &c.population)?;
+        let population: Vec<Option<&str>> = population.iter().collect();
         let before = rows.len();
-        rows.retain(|&i| matches!(population[i].as_deref(), Some("true") | Some("1") | Some("1.0")));
+        rows.retain(|&i| matches!(population[i], Some("true") | Some("1") | Some("1.0")));
         ledger.exclude(Reason::Filtered, (before - rows.len()) as u64);
     }
     // One row per employee: a later row of the same employee (in the period) is a duplicate.
     if let Some(id) = ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", &names) {
-        let ids = labels(frame, &id)?;
-        let mut seen = std::collections::HashSet::new();
+        let ids = text_column(frame, &id)?;
+        let ids: Vec<Option<&str>> = ids.iter().collect();
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
         let before = rows.len();
-        rows.retain(|&i| ids[i].as_ref().is_none_or(|v| seen.insert(v.clone())));
+        rows.retain(|&i| ids[i].is_none_or(|v| seen.insert(v)));
         ledger.exclude(Reason::DuplicateKey, (before - rows.len()) as u64);
     }
-    let gender = labels(frame, &options.columns.gender)?;
+    let gender_column = text_column(frame, &options.columns.gender)?;
+    let gender: Vec<Option<&str>> = gender_column.iter().collect();
     let pay_values: Vec<Vec<Option<f64>>> = pay.iter().map(|p| numbers(frame, p)).collect::<Result<_>>()?;
     let (fte_v, edu, tenure, age) = (
         numbers(frame, &fte)?,
@@ -149,7 +166,9 @@ pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&s
         numbers(frame, &c.tenure_years)?,
         numbers(frame, &c.age)?,
     );
-    let (skill, position) = (labels(frame, &c.skill_level)?, labels(frame, &c.position)?);
+    let (skill_column, position_column) = (text_column(frame, &c.skill_level)?, text_column(frame, &c.position)?);
+    let skill: Vec<Option<&str>> = skill_column.iter().collect();
+    let position: Vec<Option<&str>> = position_column.iter().collect();
     let (skill_levels, position_levels) = (sorted_levels(&skill), sorted_levels(&position));
     let genders = &options.gender_values;
 
@@ -171,7 +190,7 @@ pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&s
     let (mut women, mut men) = (0u64, 0u64);
     let mut x = vec![0.0; k];
     for &i in &rows {
-        let g = gender[i].as_deref();
+        let g = gender[i];
         let female = match g {
             None | Some("") => {
                 ledger.exclude(Reason::NullGender, 1);
@@ -201,9 +220,7 @@ pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&s
             ledger.exclude(Reason::NonPositiveOutcome, 1);
             continue;
         }
-        let (Some(e), Some(t), Some(a), Some(s), Some(p)) =
-            (edu[i], tenure[i], age[i], skill[i].as_ref(), position[i].as_ref())
-        else {
+        let (Some(e), Some(t), Some(a), Some(s), Some(p)) = (edu[i], tenure[i], age[i], skill[i], position[i]) else {
             ledger.exclude(Reason::NullCovariate, 1);
             continue;
         };

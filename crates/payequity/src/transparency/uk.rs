@@ -61,6 +61,26 @@ fn period_equals(frame: &DataFrame, period: &str, periods: &[String]) -> Result<
     Ok(mask)
 }
 
+/// The columns the UK figures read (those present; a missing one is reported by the validation).
+fn uk_columns(options: &TransparencyOptions, names: &[String]) -> Vec<String> {
+    let c = &options.columns;
+    let roles = [&c.employee_id, &c.period, &c.hours, &c.fte, &c.weight];
+    let mut wanted: Vec<String> = roles.into_iter().flatten().cloned().collect();
+    wanted.extend(["employee_id", "period", "hours"].map(String::from));
+    wanted.push(c.gender.clone());
+    wanted.extend(options.pay.all());
+    wanted.extend(options.uk_ordinary_components());
+    wanted.extend(options.full_pay.iter().chain(options.bonus_window_pay.iter()).cloned());
+    wanted.extend(options.factors.iter().flatten().cloned());
+    let mut columns: Vec<String> = Vec::new();
+    for name in names {
+        if wanted.contains(name) && !columns.contains(name) {
+            columns.push(name.clone());
+        }
+    }
+    columns
+}
+
 /// The six UK figures.
 pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> {
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
@@ -89,7 +109,8 @@ pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> 
     }
     // Work on the snapshot period's rows (a twelfth of a year of payroll); the others are ledgered as
     // filtered below.
-    let whole = frame;
+    let projected = frame.select(uk_columns(options, &names))?;
+    let whole = &projected;
     let snapshot_rows = whole.filter(&period_equals(whole, &period, std::slice::from_ref(&snapshot))?)?;
     let outside = (whole.height() - snapshot_rows.height()) as u64;
     let frame = &snapshot_rows;

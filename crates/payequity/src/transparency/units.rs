@@ -6,7 +6,7 @@
 use polars::prelude::*;
 
 use super::options::TransparencyOptions;
-use crate::data::{prepare, Measure, Prepared, RowFilter, Unit, COL_GENDER};
+use crate::data::{prepare, Measure, PrepareSpec, Prepared, RowFilter, RowKeys, Unit, COL_GENDER};
 use crate::gap::GapOptions;
 use crate::Result;
 
@@ -52,15 +52,17 @@ pub fn unit_values(frame: &DataFrame, options: &GapOptions) -> Result<UnitValues
 
 /// A validation pass shared by the EU figures on one pay basis: all pay components (their sums kept per
 /// unit, so figures on some components need no second pass), the checks of `measure` (hourly pay needs
-/// positive hours; annual pay counts periods without hours too), the `keep` columns kept.
+/// positive hours; annual pay counts periods without hours too), the `keep` columns kept, with the key codes
+/// of `frame` when the caller computed them for several passes.
 pub fn prepare_components(
     frame: &DataFrame,
     options: &TransparencyOptions,
     measure: Measure,
     keep: &[String],
+    row_keys: Option<&RowKeys>,
 ) -> Result<Prepared> {
     let gap = gap_options(options, options.pay.all(), measure, vec![], vec![], 0);
-    prepare(frame, &gap.prepare_spec(keep, true))
+    prepare(frame, &PrepareSpec { row_keys, ..gap.prepare_spec(keep, true) })
 }
 
 /// [`UnitValues`] of prepared units (with their ids when `with_ids` and units are employees).
