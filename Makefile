@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test venv rust-test python-test lint demo bench data clean
+.PHONY: test venv browser rust-test python-test lint demo bench data clean
 
 test: venv rust-test python-test
 
@@ -20,11 +20,17 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# Headless Chromium renders the HTML report in tests/test_report.py (Debian package; CI runs as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ SUDO=$$(command -v sudo || true); $$SUDO apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
 rust-test:
 	$(CARGO) test --workspace --exclude payequity-py
 	$(CARGO) build -p payequity-cli
 
-python-test: venv
+python-test: venv browser
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet
 	PAYEQUITY_BIN=$(abspath target/debug/payequity) $(PY) -m pytest -q python/tests tests
 	$(VENV)/bin/mypy --strict python/payequity

@@ -73,7 +73,7 @@ def test_demo_prints_headline_figures(tmp_path: Path) -> None:
     assert "Mean" in out and "Median" in out and "occupation" in out and "Rows: read" in out
     document = json.loads((tmp_path / "gap.json").read_text())
     assert document["ledger"]["read"] == document["ledger"]["used"] + sum(document["ledger"]["excluded"].values())
-    assert (tmp_path / "gap.csv").exists()
+    assert (tmp_path / "gap_by_group.csv").exists() and (tmp_path / "report.html").exists()
 
 
 @pytest.mark.parametrize(

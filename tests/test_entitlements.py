@@ -200,7 +200,7 @@ def test_python_result_api(demo: pe.EntitlementAudit) -> None:
     table = demo.to_polars()
     assert table["rule"].to_list() == ["hazard", "overtime", "remote_area"]
     assert "Entitlement audit" in demo.summary()
-    assert "<pre>" in demo._repr_html_()
+    assert "Arrears by rule" in demo._repr_html_() and "<svg" in demo._repr_html_()
     assert demo.to_dict()["kind"] == "entitlement_audit"
     import matplotlib
 

@@ -333,6 +333,6 @@ def test_result_helpers(config: Path) -> None:
     value = table.filter(table["indicator"] == "mean_hourly_gap_pct")["value"][0]
     assert value == pytest.approx(result.uk["mean_hourly_gap_pct"] if result.uk else None, rel=1e-12)
     assert len(result.plot_quartiles("uk").patches) == 8
-    assert result.art10_triggered and "<pre>" in result._repr_html_()
+    assert result.art10_triggered and "joint pay assessment due" in result._repr_html_()
     with pytest.raises(ValueError, match="not computed"):
         result.plot_quartiles("logib")

@@ -21,6 +21,7 @@ from payequity._generate import generate
 from payequity._oaxaca import OaxacaResult, oaxaca
 from payequity._entitlements import EntitlementAudit, audit_entitlements
 from payequity._equal_value import EqualValueResult, equal_value
+from payequity._report import AuditReport, report
 from payequity._transparency import TransparencyResult, transparency
 
 __all__ = [
@@ -40,4 +41,6 @@ __all__ = [
     "EqualValueResult",
     "audit_entitlements",
     "EntitlementAudit",
+    "report",
+    "AuditReport",
 ]

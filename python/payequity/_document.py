@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from payequity import _core
+
 
 class Document:
     """A result document; ``kind``, ``version``, ``ledger`` and ``warnings`` are in every one."""
@@ -34,3 +36,7 @@ class Document:
 
     def to_json(self) -> str:
         return self._json
+
+    def _repr_html_(self) -> str:
+        """The result's section of the HTML report (the same template as ``payequity report``)."""
+        return _core.render_html(self._json)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import os
@@ -111,9 +110,6 @@ class EntitlementAudit(Document):
 
     def __repr__(self) -> str:
         return f"<EntitlementAudit {len(self.rules)} rules, arrears {self.arrears_total:,.2f}>"
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>"
 
     def plot(self, *, by: str | None = None, ax: Axes | None = None) -> Axes:
         """Shortfall by rule (bars), or with ``by`` the share of eligible lines short-paid in each group of

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 from collections.abc import Sequence
@@ -103,9 +102,6 @@ class EqualValueResult(Document):
 
     def __repr__(self) -> str:
         return f"<EqualValueResult {len(self.classes)} job classes, {len(self.flagged())} flagged job-to-job>"
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>"
 
     def plot_pay_line(self, *, ax: Axes | None = None) -> Axes:
         """Job classes (points vs job rate) coloured by predominance, the male pay line and female targets."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 from collections.abc import Sequence
@@ -125,42 +124,3 @@ class GapResult(Document):
             return "null" if v is None else f"{v:.2f}%"
 
         return f"<GapResult mean gap {fmt(mean)}, median gap {fmt(median)}, {len(self.by)} groups>"
-
-    def _repr_html_(self) -> str:
-        def cell(value: Any, digits: int = 1) -> str:
-            if value is None:
-                return "–"
-            if isinstance(value, float):
-                return f"{value:.{digits}f}"
-            return html.escape(str(value))
-
-        def ci(est: dict[str, Any]) -> str:
-            if est.get("ci_low") is None:
-                return ""
-            return f"[{est['ci_low']:.1f}, {est['ci_high']:.1f}]"
-
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self._data["by_columns"])
-        rows = []
-        for label, group, figures in [("overall", {}, self.overall)] + [
-            ("group", g["group"], g) for g in self.by
-        ]:
-            keys = "".join(f"<td>{cell(group.get(c))}</td>" for c in self._data["by_columns"])
-            if figures.get("suppressed"):
-                span = 7
-                rows.append(f"<tr><td>{label}</td>{keys}<td colspan='{span}'>suppressed</td></tr>")
-                continue
-            n, mean = figures["n"], figures["mean"]
-            rows.append(
-                f"<tr><td>{label}</td>{keys}<td>{cell(n.get('F'))}</td><td>{cell(n.get('M'))}</td>"
-                f"<td>{cell(mean.get('F'), 2)}</td><td>{cell(mean.get('M'), 2)}</td>"
-                f"<td>{cell(figures['mean_gap_pct']['estimate'])} {ci(figures['mean_gap_pct'])}</td>"
-                f"<td>{cell(figures['median_gap_pct']['estimate'])} {ci(figures['median_gap_pct'])}</td></tr>"
-            )
-        ledger = self.ledger
-        excluded = ", ".join(f"{k} {v}" for k, v in ledger["excluded"].items()) or "none"
-        return (
-            "<table><thead><tr><th></th>" + head + "<th>n F</th><th>n M</th><th>mean F</th><th>mean M</th>"
-            "<th>mean gap % [CI]</th><th>median gap % [CI]</th></tr></thead><tbody>" + "".join(rows) +
-            f"</tbody></table><p>Rows read {ledger['read']}, used {ledger['used']}, excluded: {html.escape(excluded)}."
-            f" Groups with fewer than {self._data['min_cell']} women or men are suppressed.</p>"
-        )

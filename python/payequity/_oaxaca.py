@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import math
@@ -139,36 +138,6 @@ class OaxacaResult(Document):
         return (f"<OaxacaResult {self._data['groups']['a']} - {self._data['groups']['b']}: difference {fmt(d)}, "
                 f"explained {fmt(two['explained'])}, unexplained {fmt(two['unexplained'])} "
                 f"({two['reference']})>")
-
-    def _repr_html_(self) -> str:
-        def num(v: float | None) -> str:
-            return "–" if v is None else f"{v:.4f}"
-
-        def row(label: str, e: dict[str, Any]) -> str:
-            ci = "" if e.get("ci_low") is None else f"[{num(e['ci_low'])}, {num(e['ci_high'])}]"
-            return (f"<tr><td>{html.escape(label)}</td><td>{num(e['estimate'])}</td><td>{num(e.get('se'))}</td>"
-                    f"<td>{ci}</td></tr>")
-
-        d = self._data
-        rows = [row(f"prediction A ({d['groups']['a']})", d["mean_prediction"]["a"]),
-                row(f"prediction B ({d['groups']['b']})", d["mean_prediction"]["b"]),
-                row("difference", d["difference"])]
-        rows += [row(f"threefold: {c}", d["threefold"][c]) for c in _COMPONENTS["threefold"]]
-        rows += [row(f"twofold ({d['twofold']['reference']}): {c}", d["twofold"][c])
-                 for c in _COMPONENTS["twofold"]]
-        ledger = d["ledger"]
-        excluded = ", ".join(f"{k} {v}" for k, v in ledger["excluded"].items()) or "none"
-        pct = ""
-        if d["log"] and d["difference"]["estimate"] is not None:
-            pct = f" Difference in percent: {100 * (math.exp(d['difference']['estimate']) - 1):.2f}%."
-        warnings = "".join(f"<li>{html.escape(w)}</li>" for w in d["warnings"])
-        return (
-            f"<p>Oaxaca-Blinder decomposition of <code>{html.escape(d['outcome'])}</code>; positive = group A "
-            f"higher; SE: {d['se_method']}.{pct}</p><table><thead><tr><th></th><th>estimate</th><th>se</th>"
-            f"<th>{round(100 * d['confidence'])}% CI</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-            f"<p>Rows read {ledger['read']}, used {ledger['used']}, excluded: {html.escape(excluded)}.</p>"
-            + (f"<ul>{warnings}</ul>" if warnings else "")
-        )
 
     def plot(self, component: str = "explained", *, groups: bool = True, ax: Axes | None = None) -> Axes:
         """Horizontal bar chart of the detailed contributions to ``component`` with their CIs (matplotlib).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -105,9 +104,6 @@ class TransparencyResult(Document):
 
     def __repr__(self) -> str:
         return f"<TransparencyResult regimes {', '.join(self._data['regimes'])}, min_cell {self._data['min_cell']}>"
-
-    def _repr_html_(self) -> str:
-        return f"<pre>{html.escape(self.summary())}</pre>"
 
     def plot_quartiles(self, regime: str = "eu", *, ax: Axes | None = None) -> Axes:
         """Stacked bars of women and men (percent) in each pay quartile band (1 = lowest paid)."""

@@ -1,15 +1,15 @@
 //! Subcommands: `gap`, `oaxaca`, `transparency`, `equal-value` (in `equal_value_cmd`), `audit-entitlements`
-//! (in `audit_cmd`), `generate`, `demo`. Flags override config keys; both end in the library's
+//! (in `audit_cmd`), `report` and `demo` (in `report_cmd`), `generate`. Flags override config keys; both end in the library's
 //! option structs.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use payequity::config::AuditConfig;
 use payequity::data::{
-    load_table, load_table_columns, load_table_from_ipc_bytes, write_table, InputFormat, Measure, RowFilter, Unit,
+    load_table, load_table_columns, load_table_from_ipc_bytes, InputFormat, Measure, RowFilter, Unit,
 };
 use payequity::decompose::{oaxaca, oaxaca_frame, oaxaca_table, OaxacaOptions};
 use payequity::gap::{gap, gap_table, GapOptions, GapResult};
@@ -46,8 +46,11 @@ enum Command {
     AuditEntitlements(Box<crate::audit_cmd::AuditArgs>),
     /// Generate a synthetic health-and-care payroll with planted truths (writes truth.json beside it).
     Generate(GenerateArgs),
-    /// Run the main analysis on the bundled demo payroll and print the headline figures.
-    Demo(DemoArgs),
+    /// Run every analysis of an audit config: HTML report, JSON document, summary and tables (exit 2 on a
+    /// `[report.fail_if]` breach).
+    Report(Box<crate::report_cmd::ReportArgs>),
+    /// The report on the bundled demo payroll: prints the headline figures, writes `payequity-demo/`.
+    Demo(crate::report_cmd::DemoArgs),
 }
 
 /// Column-role flags shared by analysis commands (`--ROLE-column NAME`).
@@ -249,17 +252,6 @@ struct GenerateArgs {
     no_disparity: bool,
 }
 
-#[derive(Debug, Args)]
-struct DemoArgs {
-    /// Also write the JSON document and the CSV table into this folder.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    #[arg(long, short)]
-    quiet: bool,
-}
-
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -269,7 +261,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::EqualValue(args) => crate::equal_value_cmd::run_equal_value(*args),
         Command::AuditEntitlements(args) => crate::audit_cmd::run_audit(*args),
         Command::Generate(args) => run_generate(args),
-        Command::Demo(args) => run_demo(args),
+        Command::Report(args) => crate::report_cmd::run_report(*args),
+        Command::Demo(args) => crate::report_cmd::run_demo(args),
     }
 }
 
@@ -512,109 +505,5 @@ fn run_generate(args: GenerateArgs) -> Result<ExitCode> {
         args.out.display(),
         truth_path.display()
     );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The bundled demo folder: `datasets/demo` under the current directory or the source tree.
-fn demo_dir() -> Result<PathBuf> {
-    let candidates =
-        [PathBuf::from("datasets/demo"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo")];
-    candidates.into_iter().find(|p| p.join("audit.toml").exists()).ok_or_else(|| Error::Io {
-        path: "datasets/demo/audit.toml".into(),
-        reason: "the demo data is not found; run from the repository root".into(),
-    })
-}
-
-/// The demo payroll with every column (the equal-value analysis reads several optional ones).
-fn full_payroll(input: &Path) -> Result<DataFrame> {
-    payequity::data::load_table(input)
-}
-
-fn run_demo(args: DemoArgs) -> Result<ExitCode> {
-    let dir = demo_dir()?;
-    let config = AuditConfig::from_file(dir.join("audit.toml"))?;
-    let options = config.gap_options();
-    let input = config.input_paths().first().cloned().ok_or_else(|| Error::Config {
-        file: config.file.clone(),
-        key: "input.path".into(),
-        reason: "missing".into(),
-    })?;
-    let frame = read_input(&input.display().to_string(), args.quiet, options.columns_used())?;
-    let bar = spinner("computing gaps", args.quiet);
-    let result = gap(&frame, &options)?;
-    bar.finish_and_clear();
-    if args.format == Format::Table {
-        println!("payequity demo: synthetic health-and-care payroll ({})\n", input.display());
-    }
-    print_gap(&result, args.format)?;
-    let transparency_result = match &config.transparency {
-        Some(_) => {
-            let options = config.transparency_options()?;
-            let full = read_input(&input.display().to_string(), args.quiet, options.columns_used())?;
-            let bar = spinner("computing transparency figures", args.quiet);
-            let r = transparency(&full, &options)?;
-            bar.finish_and_clear();
-            if args.format == Format::Table {
-                println!();
-                print!("{}", transparency_table(&r));
-            }
-            Some(r)
-        }
-        None => None,
-    };
-    let equal_value_result = match &config.equal_value {
-        Some(_) => {
-            let bar = spinner("comparing job classes", args.quiet);
-            let r = payequity::equal_value::equal_value(&full_payroll(&input)?, &config.equal_value_options()?)?;
-            bar.finish_and_clear();
-            if args.format == Format::Table {
-                println!();
-                print!("{}", payequity::equal_value::equal_value_table(&r));
-            }
-            Some(r)
-        }
-        None => None,
-    };
-    let audit_result = match &config.entitlements {
-        Some(_) => {
-            let options = config.entitlement_options()?;
-            let rules = payequity::entitlements::load_rules(&options.rules)?;
-            let bar = spinner("auditing entitlements", args.quiet);
-            let r = payequity::entitlements::audit_entitlements(&full_payroll(&input)?, &rules, &options)?;
-            bar.finish_and_clear();
-            if args.format == Format::Table {
-                println!();
-                print!("{}", payequity::entitlements::entitlement_table(&r));
-            }
-            Some(r)
-        }
-        None => None,
-    };
-    if let Some(out) = &args.out {
-        std::fs::create_dir_all(out)
-            .map_err(|e| Error::Io { path: out.display().to_string(), reason: e.to_string() })?;
-        let json_path = out.join("gap.json");
-        std::fs::write(&json_path, to_json(&result)? + "\n")
-            .map_err(|e| Error::Io { path: json_path.display().to_string(), reason: e.to_string() })?;
-        write_table(&mut gap_table(&result)?, out.join("gap.csv"))?;
-        let documents = [
-            ("transparency.json", transparency_result.as_ref().map(to_json).transpose()?),
-            ("equal_value.json", equal_value_result.as_ref().map(to_json).transpose()?),
-            ("entitlement_audit.json", audit_result.as_ref().map(to_json).transpose()?),
-        ];
-        if let Some(audit) = &audit_result {
-            write_table(&mut audit.arrears.clone(), out.join("arrears.parquet"))?;
-        }
-        for (name, document) in documents {
-            if let Some(text) = document {
-                let path = out.join(name);
-                std::fs::write(&path, text + "\n")
-                    .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
-            }
-        }
-        if args.format == Format::Table {
-            println!("\nWrote {} and {}", json_path.display(), out.join("gap.csv").display());
-        }
-    }
     Ok(ExitCode::SUCCESS)
 }

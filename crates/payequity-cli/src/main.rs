@@ -5,6 +5,7 @@ mod audit_cmd;
 mod commands;
 mod equal_value_cmd;
 mod output;
+mod report_cmd;
 
 use std::process::ExitCode;
 

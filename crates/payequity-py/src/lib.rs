@@ -267,6 +267,49 @@ fn generate(py: Python<'_>, options_json: &str, out: std::path::PathBuf) -> PyRe
     .map_err(to_py_err)
 }
 
+/// `render_html(result_json) -> str`: the result's section of the HTML report, with the report's style.
+#[pyfunction]
+fn render_html(result_json: &str) -> PyResult<String> {
+    let document: serde_json::Value = options_from_json(result_json)?;
+    payequity::report::fragment_html(&document).map_err(to_py_err)
+}
+
+/// `report(config_path, config_json, out) -> (report_json, report_html, summary_md)`: every analysis of an
+/// audit config (a file, or a dict given as JSON whose relative paths start at the working directory);
+/// writes the evidence pack into `out` when given.
+#[pyfunction]
+#[pyo3(signature = (config_path, config_json, out))]
+fn report(
+    py: Python<'_>,
+    config_path: Option<std::path::PathBuf>,
+    config_json: Option<&str>,
+    out: Option<std::path::PathBuf>,
+) -> PyResult<(String, String, String)> {
+    let config = match (config_path, config_json) {
+        (Some(path), _) => payequity::config::AuditConfig::from_file(&path).map_err(to_py_err)?,
+        (None, Some(text)) => {
+            let value: serde_json::Value = options_from_json(text)?;
+            let table = toml::Value::try_from(value).map_err(|e| ConfigError::new_err(format!("config: {e}")))?;
+            let text = toml::to_string(&table).map_err(|e| ConfigError::new_err(format!("config: {e}")))?;
+            payequity::config::AuditConfig::from_toml(&text, "<dict>").map_err(to_py_err)?
+        }
+        (None, None) => return Err(ConfigError::new_err("report needs a config path or dict")),
+    };
+    py.detach(|| {
+        let report = payequity::report::run_audit(&config, &mut |_| {})?;
+        let generated_at = payequity::report::generated_at();
+        if let Some(out) = &out {
+            payequity::report::write_evidence(&report, out, &generated_at)?;
+        }
+        Ok((
+            payequity::report::to_json(&report)?,
+            payequity::report::report_page(&report, &generated_at)?,
+            payequity::report::summary_markdown(&report),
+        ))
+    })
+    .map_err(to_py_err)
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", payequity::VERSION)?;
@@ -275,6 +318,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConfigError", m.py().get_type::<ConfigError>())?;
     m.add("StrictModeError", m.py().get_type::<StrictModeError>())?;
     m.add_function(wrap_pyfunction!(gap, m)?)?;
+    m.add_function(wrap_pyfunction!(render_html, m)?)?;
+    m.add_function(wrap_pyfunction!(report, m)?)?;
     m.add_function(wrap_pyfunction!(gap_summary, m)?)?;
     m.add_function(wrap_pyfunction!(gap_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(gap_table_csv, m)?)?;

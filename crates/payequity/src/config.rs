@@ -59,6 +59,9 @@ pub struct AuditConfig {
     pub base_dir: PathBuf,
     #[serde(skip)]
     pub file: String,
+    /// The config text as read (echoed into reports for reproducibility).
+    #[serde(skip)]
+    pub text: String,
 }
 
 impl AuditConfig {
@@ -76,6 +79,7 @@ impl AuditConfig {
     pub fn from_toml(text: &str, file: &str) -> Result<AuditConfig> {
         let mut config: AuditConfig = toml::from_str(text).map_err(|e| config_error(file, &e))?;
         config.file = file.to_string();
+        config.text = text.to_string();
         Ok(config)
     }
 
@@ -216,7 +220,7 @@ impl AuditConfig {
 
 /// A config section (kept as a TOML table) as its typed options; errors name the full key
 /// (`equal_value.job_rate`), also for a bad value where serde's message names only the value.
-fn section<T: serde::de::DeserializeOwned>(table: &toml::Table, name: &str, file: &str) -> Result<T> {
+pub(crate) fn section<T: serde::de::DeserializeOwned>(table: &toml::Table, name: &str, file: &str) -> Result<T> {
     serde_path_to_error::deserialize(table.clone()).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().message().to_string();

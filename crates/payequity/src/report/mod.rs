@@ -1,9 +1,24 @@
-//! Result documents shared by the CLI, Python and (later) the HTML report: JSON serialization and the
-//! plain-text summaries that `payequity ... --format table` prints and Python's `.summary()` returns.
+//! Result documents shared by the CLI, Python and the HTML report: JSON serialization, the plain-text
+//! summaries that `payequity ... --format table` prints and Python's `.summary()` returns, and the audit
+//! report (`payequity report`): every configured analysis in one document, its HTML page, its plain-language
+//! summary and the evidence pack of tables.
 
+mod audit;
+mod charts;
+mod evidence;
 mod gap_summary;
+mod html;
+mod reading;
 
+pub use audit::{
+    audit_frame, audit_steps, breaches, read_inputs, report_options, run_audit, sha256_hex, AuditReport, Breach,
+    FailIf, Headline, InputFile, ReportOptions,
+};
+pub use charts::{amount_bars, gap_bars, pay_line_chart, quartile_bars, GapBar, JobPoint};
+pub use evidence::{generated_at, report_page, write_evidence, EvidenceFiles};
 pub use gap_summary::gap_summary;
+pub use html::{fragment_html, report_html, section_html, SECTION_KINDS};
+pub use reading::{explained_by_variable, headline_text, lookup, money, oaxaca_reading, summary_markdown};
 
 use serde::Serialize;
 

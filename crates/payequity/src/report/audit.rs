@@ -1,0 +1,343 @@
+//! The audit report (`kind = "audit_report"`): one config runs every analysis it configures on the payroll
+//! (gaps, Oaxaca-Blinder, transparency regimes, equal value, entitlement audits), collects their documents,
+//! the headline figures, the warnings, the input checksums and the `[report] fail_if` threshold breaches.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::AuditConfig;
+use crate::data::{load_table, Ledger};
+use crate::decompose::OaxacaResult;
+use crate::entitlements::EntitlementAudit;
+use crate::equal_value::EqualValueResult;
+use crate::gap::GapResult;
+use crate::transparency::TransparencyResult;
+use crate::{Error, Result};
+
+/// `[report]`: where the evidence goes, what it shows and which findings fail the job (exit 2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportOptions {
+    /// Output folder (relative to the config file); the CLI's `--out` overrides it.
+    pub out: Option<PathBuf>,
+    /// Title of the report (default "Pay equity audit").
+    pub title: Option<String>,
+    /// The organisation audited, shown under the title.
+    pub organisation: Option<String>,
+    /// Add the worker-level annex (arrears by worker with employee ids) to the report and the pack.
+    pub worker_annex: bool,
+    pub fail_if: FailIf,
+}
+
+/// `[report.fail_if]`: thresholds that make `payequity report` exit with code 2.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailIf {
+    /// An Art. 10 flag without justification (a joint pay assessment is due).
+    pub eu_trigger: bool,
+    /// Entitlement arrears above this amount (0 = any arrears).
+    pub arrears_total_above: Option<f64>,
+    /// Mean gender pay gap (`[gap]`) above this percentage.
+    pub mean_gap_above_pct: Option<f64>,
+    /// Logib verdict "above the 5% tolerance limit".
+    pub logib_above_limit: bool,
+}
+
+/// A threshold the findings breach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breach {
+    pub key: String,
+    pub limit: Option<f64>,
+    pub value: Option<f64>,
+    pub message: String,
+}
+
+/// An input file: its name, size and SHA-256, for reproducibility.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputFile {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub rows: u64,
+}
+
+/// One headline figure: `path` locates its value in this document (dot-separated keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Headline {
+    pub key: String,
+    pub label: String,
+    pub path: String,
+    pub value: Option<f64>,
+    /// `pct` | `log_points` | `currency` | `count` | `text`.
+    pub unit: String,
+    /// The figure in words (`text` figures, and the reading of the others).
+    pub text: Option<String>,
+}
+
+/// The audit report document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditReport {
+    pub kind: String,
+    pub version: String,
+    /// Rows of the input (read = used: each analysis keeps its own ledger).
+    pub ledger: Ledger,
+    /// Every analysis' warnings, prefixed with the analysis.
+    pub warnings: Vec<String>,
+    pub title: String,
+    pub organisation: Option<String>,
+    pub config_file: String,
+    pub config_sha256: String,
+    /// The exact config text the report was produced with.
+    pub config_text: String,
+    pub inputs: Vec<InputFile>,
+    pub min_cell: u64,
+    pub worker_annex: bool,
+    pub headline: Vec<Headline>,
+    pub breaches: Vec<Breach>,
+    pub fail_if: FailIf,
+    pub gap: Option<GapResult>,
+    pub oaxaca: Option<OaxacaResult>,
+    pub transparency: Option<TransparencyResult>,
+    pub equal_value: Option<EqualValueResult>,
+    pub entitlements: Option<EntitlementAudit>,
+}
+
+impl AuditReport {
+    /// True when a `fail_if` threshold is breached (the CLI exits 2).
+    pub fn breached(&self) -> bool {
+        !self.breaches.is_empty()
+    }
+}
+
+/// The `[report]` options of a config (errors name the key, e.g. `report.fail_if.eu_triger`).
+pub fn report_options(config: &AuditConfig) -> Result<ReportOptions> {
+    match &config.report {
+        Some(table) => crate::config::section(table, "report", &config.file),
+        None => Ok(ReportOptions::default()),
+    }
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_checksum(path: &Path) -> Result<(u64, String)> {
+    use std::io::Read;
+    let io = |e: std::io::Error| Error::Io { path: path.display().to_string(), reason: e.to_string() };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    Ok((bytes, hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+/// Reads the config's input files (stacked in order; they must share their columns) with their checksums.
+pub fn read_inputs(config: &AuditConfig) -> Result<(DataFrame, Vec<InputFile>)> {
+    let paths = config.input_paths();
+    if paths.is_empty() {
+        return Err(Error::Config { file: config.file.clone(), key: "input.path".into(), reason: "missing".into() });
+    }
+    let mut frame: Option<DataFrame> = None;
+    let mut inputs = Vec::new();
+    for path in &paths {
+        let table = load_table(path)?;
+        let (bytes, sha256) = file_checksum(path)?;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        inputs.push(InputFile { path: name, bytes, sha256, rows: table.height() as u64 });
+        frame = Some(match frame {
+            None => table,
+            Some(mut stacked) => {
+                stacked.vstack_mut(&table).map_err(|e| Error::Io {
+                    path: path.display().to_string(),
+                    reason: format!("cannot stack it under the first input (same columns and types needed): {e}"),
+                })?;
+                stacked
+            }
+        });
+    }
+    Ok((frame.expect("at least one input"), inputs))
+}
+
+/// The analyses of a config, in the order they run.
+pub fn audit_steps(config: &AuditConfig) -> Vec<&'static str> {
+    let mut steps = vec!["reading the payroll", "pay gaps"];
+    if config.oaxaca.is_some() {
+        steps.push("Oaxaca-Blinder decomposition");
+    }
+    if config.transparency.is_some() {
+        steps.push("pay transparency");
+    }
+    if config.equal_value.is_some() {
+        steps.push("equal value");
+    }
+    if config.entitlements.is_some() {
+        steps.push("entitlement audit");
+    }
+    steps
+}
+
+/// Runs every analysis `config` configures on its input files. `progress` is called with each step of
+/// [`audit_steps`] as it starts. The config text is echoed into the report.
+pub fn run_audit(config: &AuditConfig, progress: &mut dyn FnMut(&str)) -> Result<AuditReport> {
+    let options = report_options(config)?;
+    progress("reading the payroll");
+    let (frame, inputs) = read_inputs(config)?;
+    audit_frame(config, &options, &frame, inputs, progress)
+}
+
+/// [`run_audit`] on a table already in memory (`inputs` describes where it came from).
+pub fn audit_frame(
+    config: &AuditConfig,
+    options: &ReportOptions,
+    frame: &DataFrame,
+    inputs: Vec<InputFile>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<AuditReport> {
+    let mut warnings = Vec::new();
+    progress("pay gaps");
+    let gap_options = config.gap_options();
+    let gap = crate::gap::gap(frame, &gap_options)?;
+    warnings.extend(gap.warnings.iter().map(|w| format!("gap: {w}")));
+    let oaxaca = match &config.oaxaca {
+        Some(_) => {
+            progress("Oaxaca-Blinder decomposition");
+            let r = crate::decompose::oaxaca(frame, &config.oaxaca_options())?;
+            warnings.extend(r.warnings.iter().map(|w| format!("oaxaca: {w}")));
+            Some(r)
+        }
+        None => None,
+    };
+    let transparency = match &config.transparency {
+        Some(_) => {
+            progress("pay transparency");
+            let r = crate::transparency::transparency(frame, &config.transparency_options()?)?;
+            warnings.extend(r.warnings.iter().map(|w| format!("transparency: {w}")));
+            Some(r)
+        }
+        None => None,
+    };
+    let equal_value = match &config.equal_value {
+        Some(_) => {
+            progress("equal value");
+            let r = crate::equal_value::equal_value(frame, &config.equal_value_options()?)?;
+            warnings.extend(r.warnings.iter().map(|w| format!("equal value: {w}")));
+            Some(r)
+        }
+        None => None,
+    };
+    let entitlements = match &config.entitlements {
+        Some(_) => {
+            progress("entitlement audit");
+            let audit_options = config.entitlement_options()?;
+            let rules = crate::entitlements::load_rules(&audit_options.rules)?;
+            let r = crate::entitlements::audit_entitlements(frame, &rules, &audit_options)?;
+            warnings.extend(r.warnings.iter().map(|w| format!("entitlements: {w}")));
+            Some(r)
+        }
+        None => None,
+    };
+    let rows = frame.height() as u64;
+    let mut report = AuditReport {
+        kind: "audit_report".into(),
+        version: crate::VERSION.into(),
+        ledger: Ledger::new(rows),
+        warnings,
+        title: options.title.clone().unwrap_or_else(|| "Pay equity audit".into()),
+        organisation: options.organisation.clone(),
+        config_file: Path::new(&config.file)
+            .file_name()
+            .map_or_else(|| config.file.clone(), |n| n.to_string_lossy().into_owned()),
+        config_sha256: sha256_hex(config.text.as_bytes()),
+        config_text: config.text.clone(),
+        inputs,
+        min_cell: gap_options.min_cell,
+        worker_annex: options.worker_annex,
+        headline: Vec::new(),
+        breaches: Vec::new(),
+        fail_if: options.fail_if.clone(),
+        gap: Some(gap),
+        oaxaca,
+        transparency,
+        equal_value,
+        entitlements,
+    };
+    report.headline = super::reading::headline(&report);
+    report.breaches = breaches(&report, &options.fail_if);
+    Ok(report)
+}
+
+/// The `fail_if` thresholds the findings breach.
+pub fn breaches(report: &AuditReport, fail_if: &FailIf) -> Vec<Breach> {
+    let mut out = Vec::new();
+    if fail_if.eu_trigger {
+        if let Some(eu) = report.transparency.as_ref().and_then(|t| t.eu.as_ref()) {
+            let open: Vec<String> = eu
+                .art10_flags
+                .iter()
+                .filter(|f| f.justification.is_none())
+                .map(|f| f.category.clone().unwrap_or_else(|| "(missing)".into()))
+                .collect();
+            if !open.is_empty() {
+                out.push(Breach {
+                    key: "eu_trigger".into(),
+                    limit: None,
+                    value: Some(open.len() as f64),
+                    message: format!(
+                        "EU Art. 10: a gap of 5% or more without justification in {} ({}): a joint pay \
+                         assessment is due",
+                        if open.len() == 1 { "one category" } else { "several categories" },
+                        open.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    if let (Some(limit), Some(audit)) = (fail_if.arrears_total_above, &report.entitlements) {
+        if audit.arrears_total > limit {
+            out.push(Breach {
+                key: "arrears_total_above".into(),
+                limit: Some(limit),
+                value: Some(audit.arrears_total),
+                message: format!("entitlement arrears {:.2} exceed the limit {limit:.2}", audit.arrears_total),
+            });
+        }
+    }
+    if let Some(limit) = fail_if.mean_gap_above_pct {
+        if let Some(gap) = report.gap.as_ref().and_then(|g| g.overall.mean_gap_pct.estimate) {
+            if gap > limit {
+                out.push(Breach {
+                    key: "mean_gap_above_pct".into(),
+                    limit: Some(limit),
+                    value: Some(gap),
+                    message: format!("the mean gender pay gap {gap:.1}% exceeds {limit:.1}%"),
+                });
+            }
+        }
+    }
+    if fail_if.logib_above_limit {
+        if let Some(logib) = report.transparency.as_ref().and_then(|t| t.logib.as_ref()) {
+            if logib.verdict == crate::transparency::LogibVerdict::AboveLimit {
+                out.push(Breach {
+                    key: "logib_above_limit".into(),
+                    limit: Some(5.0),
+                    value: Some(100.0 * logib.kennedy),
+                    message: "Logib: the unexplained wage difference is significantly above the 5% tolerance limit"
+                        .into(),
+                });
+            }
+        }
+    }
+    out
+}
