@@ -231,8 +231,17 @@ pub fn audit_frame(
     let equal_value = match &config.equal_value {
         Some(_) => {
             progress("equal value");
-            let r = crate::equal_value::equal_value(frame, &config.equal_value_options()?)?;
+            let mut r = crate::equal_value::equal_value(frame, &config.equal_value_options()?)?;
             warnings.extend(r.warnings.iter().map(|w| format!("equal value: {w}")));
+            // Worker-level adjustments name employees: only in the annex.
+            if r.worker_adjustments.is_some() && !options.worker_annex {
+                r.worker_adjustments = None;
+                warnings.push(
+                    "equal value: the worker-level adjustments name employees and are left out of the report; \
+                     set `[report] worker_annex = true` to include them"
+                        .into(),
+                );
+            }
             Some(r)
         }
         None => None,

@@ -189,9 +189,13 @@ pub fn pay_line_chart(title: &str, jobs: &[JobPoint], line: Option<(f64, f64)>) 
         );
     }
     if let Some((intercept, slope)) = line {
+        // A nested viewport clips the line to the plot area (a steep line leaves it).
+        let (w, h) = (right - left, bottom - top);
         let _ = write!(
             svg,
-            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{MEN}\" stroke-dasharray=\"6 4\"/>",
+            "<svg x=\"{left}\" y=\"{top}\" width=\"{w}\" height=\"{h}\" viewBox=\"{left} {top} {w} {h}\" \
+             overflow=\"hidden\"><line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{MEN}\" \
+             stroke-dasharray=\"6 4\"/></svg>",
             x(x_low),
             y(intercept + slope * x_low),
             x(x_high),

@@ -257,13 +257,14 @@ pub fn summary_markdown(report: &AuditReport) -> String {
             let flagged: Vec<String> = eu
                 .art10_flags
                 .iter()
-                .map(|f| {
-                    format!(
+                .map(|f| match f.suppressed_in_publication {
+                    true => "a small category (figures withheld)".to_string(),
+                    false => format!(
                         "{} ({:.1}%{})",
                         f.category.clone().unwrap_or_default(),
                         f.gap_pct,
                         if f.justification.is_some() { ", justified" } else { "" }
-                    )
+                    ),
                 })
                 .collect();
             let _ = writeln!(
