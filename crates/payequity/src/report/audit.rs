@@ -350,3 +350,35 @@ pub fn breaches(report: &AuditReport, fail_if: &FailIf) -> Vec<Breach> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(report: &str) -> AuditConfig {
+        AuditConfig::from_toml(&format!("[input]\npath = \"p.parquet\"\n\n[report]\n{report}\n"), "audit.toml").unwrap()
+    }
+
+    #[test]
+    fn report_section_is_typed_with_defaults() {
+        let options = report_options(&config("fail_if = { eu_trigger = true, arrears_total_above = 0 }")).unwrap();
+        assert!(options.fail_if.eu_trigger && !options.worker_annex);
+        assert_eq!(options.fail_if.arrears_total_above, Some(0.0));
+        assert_eq!(options.fail_if.mean_gap_above_pct, None);
+        assert_eq!(report_options(&AuditConfig::default()).unwrap(), ReportOptions::default());
+    }
+
+    #[test]
+    fn unknown_report_keys_name_the_full_key() {
+        let err = report_options(&config("fail_if = { eu_triger = true }")).unwrap_err().to_string();
+        assert!(err.contains("report.fail_if.eu_triger"), "{err}");
+        let err = report_options(&config("worker_annex = \"yes\"")).unwrap_err().to_string();
+        assert!(err.contains("report.worker_annex"), "{err}");
+    }
+
+    #[test]
+    fn checksum_is_sha256() {
+        // FIPS 180-2 test vector.
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}
