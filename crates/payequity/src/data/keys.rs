@@ -9,6 +9,7 @@ use hashbrown::hash_table::{Entry, HashTable};
 use rayon::prelude::*;
 
 use polars::prelude::*;
+use polars_arrow::array::{Array, View};
 
 use crate::Result;
 
@@ -36,7 +37,8 @@ where
     let state = FixedState::with_seed(0x7061_7965_7175_6974);
     let hashes: Vec<u64> = (0..rows).into_par_iter().map(|row| state.hash_one(value(row))).collect();
     let parts = rayon::current_num_threads().clamp(1, 64);
-    let part_of = |hash: u64| ((hash >> 32) % parts as u64) as usize;
+    // The high half of the hash scaled onto 0..parts (a multiply instead of a division per row and part).
+    let part_of = |hash: u64| (((hash >> 32) * parts as u64) >> 32) as usize;
     let locals: Vec<(Vec<u32>, u32)> = (0..parts)
         .into_par_iter()
         .map(|part| {
@@ -81,6 +83,17 @@ where
     KeyCodes { codes, count: total as usize }
 }
 
+/// An inline view (length ≤ 12) as one number: its length and bytes, with the unused bytes zeroed.
+fn inline_value(view: View) -> u128 {
+    let used_bits = 32 + 8 * view.length;
+    let bits = view.as_u128();
+    if used_bits >= 128 {
+        bits
+    } else {
+        bits & ((1u128 << used_bits) - 1)
+    }
+}
+
 /// Codes of one column: text by its bytes, integers, dates and booleans by value, other types by their
 /// text form.
 pub(crate) fn column_codes(column: &Column) -> Result<KeyCodes> {
@@ -89,6 +102,13 @@ pub(crate) fn column_codes(column: &Column) -> Result<KeyCodes> {
     let text_codes = |text: &StringChunked| {
         let text = text.rechunk();
         let array = text.downcast_as_array();
+        // Texts of at most 12 bytes live inside their 16-byte view: the masked view is the value itself,
+        // hashed and compared without reading the text buffers (ids, periods, grades usually qualify).
+        let views = array.views();
+        if views.iter().all(View::is_inline) {
+            let validity = array.validity();
+            return code_rows(rows, |row| validity.is_none_or(|v| v.get_bit(row)).then(|| inline_value(views[row])));
+        }
         code_rows(rows, |row| array.get(row))
     };
     Ok(if let Ok(text) = column.str() {
@@ -231,24 +251,39 @@ impl Units {
 
     /// Σ of `values` over each unit's rows (nulls count as 0).
     pub fn sum(&self, values: &Float64Chunked) -> Float64Chunked {
-        let mut sums = vec![0.0; self.len()];
-        for (unit, value) in self.of_row.iter().zip(values.iter()) {
-            if *unit != UNSET {
-                sums[*unit as usize] += value.unwrap_or(0.0);
-            }
-        }
-        Float64Chunked::from_vec("".into(), sums)
+        Float64Chunked::from_vec("".into(), self.sum_values(values))
     }
 
     /// Σ of integer `values` over each unit's rows.
     pub fn sum_u64(&self, values: &UInt64Chunked) -> UInt64Chunked {
-        let mut sums = vec![0u64; self.len()];
-        for (unit, value) in self.of_row.iter().zip(values.iter()) {
-            if *unit != UNSET {
-                sums[*unit as usize] += value.unwrap_or(0);
+        UInt64Chunked::from_vec("".into(), self.sum_values(values))
+    }
+
+    /// Σ per unit in row order (nulls count as 0); a column without nulls is read as one slice.
+    fn sum_values<T>(&self, values: &ChunkedArray<T>) -> Vec<T::Native>
+    where
+        T: PolarsNumericType,
+        T::Native: std::ops::AddAssign,
+    {
+        let mut sums = vec![T::Native::default(); self.len()];
+        let values = values.rechunk();
+        match values.cont_slice() {
+            Ok(slice) => {
+                for (unit, value) in self.of_row.iter().zip(slice) {
+                    if *unit != UNSET {
+                        sums[*unit as usize] += *value;
+                    }
+                }
+            }
+            Err(_) => {
+                for (unit, value) in self.of_row.iter().zip(values.iter()) {
+                    if *unit != UNSET {
+                        sums[*unit as usize] += value.unwrap_or_default();
+                    }
+                }
             }
         }
-        UInt64Chunked::from_vec("".into(), sums)
+        sums
     }
 
     /// The value of each unit's first row.
@@ -278,6 +313,19 @@ mod tests {
     fn equal_values_share_a_code_and_nulls_form_one_value() {
         let column = Column::new("k".into(), &[Some("b"), Some("a"), None, Some("b"), None]);
         assert_same_partition(&column_codes(&column).unwrap(), &[0, 1, 2, 0, 2]);
+    }
+
+    #[test]
+    fn short_and_long_texts_code_by_their_whole_value() {
+        // Inline views (≤ 12 bytes): the length separates "a" from "a\0" and "" from null; twelve-byte values
+        // differ in their last byte only.
+        let short = [Some("a"), Some("a\0"), Some(""), None, Some("abcdefghijkl"), Some("abcdefghijkm"), Some("a")];
+        let column = Column::new("k".into(), &short);
+        assert_same_partition(&column_codes(&column).unwrap(), &[0, 1, 2, 3, 4, 5, 0]);
+        // One long value sends the column down the general path: same partition.
+        let long = [Some("a"), Some("a\0"), Some(""), None, Some("a value longer than twelve bytes"), Some("a")];
+        let column = Column::new("k".into(), &long);
+        assert_same_partition(&column_codes(&column).unwrap(), &[0, 1, 2, 3, 4, 0]);
     }
 
     #[test]
