@@ -67,6 +67,13 @@ fn steps_bar(steps: usize, quiet: bool) -> ProgressBar {
 
 /// Runs the audit of `config` with progress, writes the pack into `out`, prints the figures.
 fn audit_and_write(config: &AuditConfig, out: &Path, format: Format, quiet: bool) -> Result<AuditReport> {
+    if format == Format::Csv {
+        return Err(Error::Invalid(
+            "--format csv: the report has many tables; they are written as CSV (and Parquet) into the output \
+             folder. Use --format table or json"
+                .into(),
+        ));
+    }
     let steps = audit_steps(config);
     let bar = steps_bar(steps.len(), quiet);
     let mut started = 0u64;
