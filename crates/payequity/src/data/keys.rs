@@ -17,8 +17,6 @@ use crate::Result;
 /// direct-address table (4 bytes per possible combination).
 const DIRECT_TABLE_LIMIT: usize = 1 << 26;
 const UNSET: u32 = u32::MAX;
-/// Rows hashed per parallel task (runs of equal values are followed within a task).
-const HASH_CHUNK: usize = 1 << 16;
 
 /// One code per row (`0..count`), equal codes for equal values (nulls form one value). The numbering is
 /// arbitrary; [`units`] numbers units by first appearance.
@@ -37,21 +35,7 @@ where
     F: Fn(usize) -> V + Sync,
 {
     let state = FixedState::with_seed(0x7061_7965_7175_6974);
-    // Payroll rows come in runs (an employee's months, a grade kept for years): a row equal to the row
-    // before it takes that row's hash, and below its code, without hashing or probing the table again.
-    let mut hashes = vec![0u64; rows];
-    hashes.par_chunks_mut(HASH_CHUNK).enumerate().for_each(|(chunk, out)| {
-        let start = chunk * HASH_CHUNK;
-        let mut previous: Option<(V, u64)> = None;
-        for (i, hash) in out.iter_mut().enumerate() {
-            let current = value(start + i);
-            *hash = match &previous {
-                Some((before, h)) if *before == current => *h,
-                _ => state.hash_one(&current),
-            };
-            previous = Some((current, *hash));
-        }
-    });
+    let hashes: Vec<u64> = (0..rows).into_par_iter().map(|row| state.hash_one(value(row))).collect();
     let parts = rayon::current_num_threads().clamp(1, 64);
     // The high half of the hash scaled onto 0..parts (a multiply instead of a division per row and part).
     let part_of = |hash: u64| (((hash >> 32) * parts as u64) >> 32) as usize;
@@ -61,20 +45,11 @@ where
             let mut table: HashTable<(usize, u32)> = HashTable::new();
             let mut codes = Vec::new();
             let mut count = 0u32;
-            // The last row of this part and its code: an equal next row reuses it.
-            let mut last: Option<(usize, u32)> = None;
             for (row, &hash) in hashes.iter().enumerate() {
                 if part_of(hash) != part {
                     continue;
                 }
                 let current = value(row);
-                if let Some((before, code)) = last {
-                    if hashes[before] == hash && value(before) == current {
-                        codes.push(code);
-                        last = Some((row, code));
-                        continue;
-                    }
-                }
                 let entry = table.entry(hash, |&(seen, _)| value(seen) == current, |&(seen, _)| hashes[seen]);
                 let code = match entry {
                     Entry::Occupied(slot) => slot.get().1,
@@ -85,7 +60,6 @@ where
                     }
                 };
                 codes.push(code);
-                last = Some((row, code));
             }
             (codes, count)
         })
@@ -339,21 +313,6 @@ mod tests {
     fn equal_values_share_a_code_and_nulls_form_one_value() {
         let column = Column::new("k".into(), &[Some("b"), Some("a"), None, Some("b"), None]);
         assert_same_partition(&column_codes(&column).unwrap(), &[0, 1, 2, 0, 2]);
-    }
-
-    #[test]
-    fn runs_of_equal_values_across_hash_chunks_keep_one_code_per_value() {
-        // Runs of 7 equal values, a value coming back after other values, and runs crossing the
-        // boundaries of the parallel hashing chunks.
-        let values: Vec<String> = (0..3 * HASH_CHUNK + 11).map(|row| format!("k{}", (row / 7) % 5000)).collect();
-        let codes = column_codes(&Column::new("k".into(), &values)).unwrap();
-        let mut code_of: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
-        let mut value_of: std::collections::HashMap<u32, &str> = std::collections::HashMap::new();
-        for (value, &code) in values.iter().zip(&codes.codes) {
-            assert_eq!(*code_of.entry(value).or_insert(code), code, "one code per value");
-            assert_eq!(*value_of.entry(code).or_insert(value), value.as_str(), "one value per code");
-        }
-        assert_eq!(codes.count, 5000);
     }
 
     #[test]
