@@ -319,7 +319,12 @@ pub fn breaches(report: &AuditReport, fail_if: &FailIf) -> Vec<Breach> {
                 key: "arrears_total_above".into(),
                 limit: Some(limit),
                 value: Some(audit.arrears_total),
-                message: format!("entitlement arrears {:.2} exceed the limit {limit:.2}", audit.arrears_total),
+                message: format!(
+                    "entitlement arrears {} {currency} exceed the limit {}",
+                    super::reading::money(audit.arrears_total),
+                    super::reading::money(limit),
+                    currency = audit.ruleset.currency.clone().unwrap_or_default()
+                ),
             });
         }
     }

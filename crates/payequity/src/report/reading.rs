@@ -126,7 +126,12 @@ pub fn headline(report: &AuditReport) -> Vec<Headline> {
         );
     }
     if report.entitlements.is_some() {
-        figure("arrears_total", "Entitlement arrears owed", "entitlements.arrears_total", "currency", None);
+        let currency = report.entitlements.as_ref().and_then(|a| a.ruleset.currency.clone());
+        let label = match currency {
+            Some(c) if !c.is_empty() => format!("Entitlement arrears owed ({c})"),
+            _ => "Entitlement arrears owed".into(),
+        };
+        figure("arrears_total", &label, "entitlements.arrears_total", "currency", None);
         figure("workers_with_arrears", "Workers owed arrears", "entitlements.workers_with_arrears", "count", None);
     }
     out
