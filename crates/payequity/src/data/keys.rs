@@ -28,10 +28,12 @@ pub(crate) struct KeyCodes {
 
 /// Codes of `value(row)` for `rows` rows. Rows are hashed in parallel, then each worker codes the rows of
 /// its share of the hash space (so no two workers meet the same value) and the local codes are offset into
-/// one dense range: `count` distinct values get codes `0..count`.
+/// one dense range: `count` distinct values get codes `0..count`. The table holds each value beside its
+/// code, so a probe touches one table slot and not the row the value was first seen in (with 10M rows and
+/// 800K distinct ids, both are cache misses).
 fn code_rows<V, F>(rows: usize, value: F) -> KeyCodes
 where
-    V: Eq + Hash,
+    V: Eq + Hash + Copy + Send + Sync,
     F: Fn(usize) -> V + Sync,
 {
     let state = FixedState::with_seed(0x7061_7965_7175_6974);
@@ -42,19 +44,19 @@ where
     let locals: Vec<(Vec<u32>, u32)> = (0..parts)
         .into_par_iter()
         .map(|part| {
-            let mut table: HashTable<(usize, u32)> = HashTable::new();
-            let mut codes = Vec::new();
+            let mut table: HashTable<(V, u32)> = HashTable::new();
+            let mut codes = Vec::with_capacity(rows / parts + rows / (8 * parts) + 16);
             let mut count = 0u32;
             for (row, &hash) in hashes.iter().enumerate() {
                 if part_of(hash) != part {
                     continue;
                 }
                 let current = value(row);
-                let entry = table.entry(hash, |&(seen, _)| value(seen) == current, |&(seen, _)| hashes[seen]);
+                let entry = table.entry(hash, |&(seen, _)| seen == current, |&(seen, _)| state.hash_one(seen));
                 let code = match entry {
                     Entry::Occupied(slot) => slot.get().1,
                     Entry::Vacant(slot) => {
-                        slot.insert((row, count));
+                        slot.insert((current, count));
                         count += 1;
                         count - 1
                     }

@@ -235,33 +235,30 @@ fn gender_code(column: &str, dtype: &DataType, genders: &GenderValues) -> Result
         .otherwise(lit(OTHER_GENDER)))
 }
 
-/// Gives each other gender value its own code (2, 3, ... in sorted order); returns all labels.
+/// Gives each other gender value its own code (2, 3, ... in sorted order); returns all labels. Vectorized:
+/// the other values are found by a filter and each gets its code by one comparison over the column.
 fn code_other_genders(frame: &mut DataFrame) -> Result<Vec<String>> {
     let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
     let codes = frame.column(COL_GENDER)?.u32()?.clone();
-    if !codes.equal(OTHER_GENDER).any() {
+    let is_other = codes.equal(OTHER_GENDER).fill_null_with_values(false)?;
+    if !is_other.any() {
         return Ok(labels);
     }
     let raw = frame.column(COL_GENDER_RAW)?.cast(&DataType::String)?;
     let raw = raw.str()?;
-    let mut others: Vec<String> = codes
+    let mut others: Vec<String> = raw
+        .filter(&is_other)?
         .iter()
-        .zip(raw.iter())
-        .filter(|(c, _)| *c == Some(OTHER_GENDER))
-        .filter_map(|(_, r)| r.map(String::from))
+        .flatten()
+        .map(String::from)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let lookup: std::collections::HashMap<String, u32> =
-        others.iter().enumerate().map(|(i, l)| (l.clone(), OTHER_GENDER + i as u32)).collect();
-    let recoded: UInt32Chunked = codes
-        .iter()
-        .zip(raw.iter())
-        .map(|(c, r)| match (c, r) {
-            (Some(OTHER_GENDER), Some(r)) => lookup.get(r).copied(),
-            (c, _) => c,
-        })
-        .collect();
+    let mut recoded = codes;
+    for (i, label) in others.iter().enumerate() {
+        let this = &is_other & &raw.equal(label.as_str()).fill_null_with_values(false)?;
+        recoded = recoded.set(&this, Some(OTHER_GENDER + i as u32))?;
+    }
     frame.with_column(recoded.with_name(COL_GENDER.into()).into_column())?;
     labels.append(&mut others);
     Ok(labels)
