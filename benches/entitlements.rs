@@ -14,6 +14,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EMPLOYEES: usize = 833_334;
 
 fn bench(c: &mut Criterion) {
+    // The CLI's allocator settings.
+    payequity::allocator::configure();
     let frame = generate(&GeneratorOptions { employees: EMPLOYEES, months: 12, seed: 7, ..Default::default() })
         .expect("generator")
         .payroll;

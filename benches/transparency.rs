@@ -15,6 +15,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EMPLOYEES: usize = 833_334;
 
 fn bench(c: &mut Criterion) {
+    // The CLI's allocator settings.
+    payequity::allocator::configure();
     let generated = generate(&GeneratorOptions { employees: EMPLOYEES, months: 12, seed: 7, ..Default::default() })
         .expect("generator");
     let frame = generated.payroll;

@@ -18,6 +18,7 @@ use commands::Cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    payequity::allocator::configure();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

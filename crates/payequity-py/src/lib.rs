@@ -312,6 +312,7 @@ fn report(
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    payequity::allocator::configure();
     m.add("__version__", payequity::VERSION)?;
     m.add("PayEquityError", m.py().get_type::<PayEquityError>())?;
     m.add("InputError", m.py().get_type::<InputError>())?;
