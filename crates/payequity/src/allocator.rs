@@ -26,9 +26,9 @@ pub fn configure() {
 }
 
 /// The current value of `purge_decommits` (0 after [`configure`]).
-pub fn purge_decommits() -> i64 {
+pub fn purge_decommits() -> std::ffi::c_long {
     // SAFETY: reads an integer option.
-    i64::from(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DECOMMITS) })
+    unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DECOMMITS) }
 }
 
 #[cfg(test)]
