@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
@@ -143,6 +144,74 @@ def test_report_fetches_nothing(demo_pack: Path) -> None:
     assert re.search(r"url\s*\(|@import", html, re.IGNORECASE) is None
     # The only URL is the SVG namespace name (an identifier, never fetched).
     assert set(re.findall(r"https?://[^\s\"'<>]+", html)) == {"http://www.w3.org/2000/svg"}
+
+
+def cells_by_gender(document: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every object of the document with counts by gender (`n`): a published cell."""
+    if isinstance(document, dict):
+        if isinstance(document.get("n"), dict):
+            yield path, document
+        for key, value in document.items():
+            yield from cells_by_gender(value, f"{path}.{key}")
+    elif isinstance(document, list):
+        for i, value in enumerate(document):
+            yield from cells_by_gender(value, f"{path}.{i}")
+
+
+def breakdowns(document: Any, path: str = "") -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every list of cells with counts by gender: a published breakdown (its total is published too)."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            yield from breakdowns(value, f"{path}.{key}")
+    elif isinstance(document, list):
+        cells = [c for c in document if isinstance(c, dict) and isinstance(c.get("n"), dict)]
+        if cells:
+            yield path, cells
+        for i, value in enumerate(document):
+            yield from breakdowns(value, f"{path}.{i}")
+
+
+def restricted(cell: dict[str, Any]) -> bool:
+    """An Art. 10 flag of a small category: its figures are for the joint pay assessment (workers'
+    representatives, Directive Art. 12(3)) and marked `suppressed_in_publication`; the page withholds them."""
+    return bool(cell.get("suppressed_in_publication"))
+
+
+def test_no_published_figure_describes_fewer_than_min_cell_people(demo_pack: Path) -> None:
+    """Disclosure control across every document of the pack, from the rule (spec: transparency.md): no
+    mean or median pay of a gender group with fewer than `min_cell` members; no count of women or men below
+    `min_cell`; no lone withheld cell in a breakdown, whose value the total minus the others would give."""
+    report = json.loads((demo_pack / "report.json").read_text())
+    min_cell = report["min_cell"]
+    assert min_cell == 10
+    pay_figures = 0
+    for path, cell in cells_by_gender(report):
+        if restricted(cell):
+            continue
+        for statistic in ("mean", "median", "mean_pay"):
+            for gender, value in (cell.get(statistic) or {}).items():
+                if value is not None:
+                    count = cell["n"].get(gender)
+                    assert count is not None and count >= min_cell, (path, statistic, gender, count)
+                    pay_figures += 1
+        for gender in ("F", "M"):
+            count = cell["n"].get(gender)
+            assert count is None or count >= min_cell or ".overall" in path, (path, gender, count)
+    assert pay_figures > 50
+    seen = set()
+    for path, cells in breakdowns(report):
+        cells = [c for c in cells if not restricted(c)]
+        seen.add(path.rsplit(".", 1)[-1])
+        for gender in ("F", "M"):
+            hidden = [c for c in cells if gender in c["n"] and c["n"][gender] is None]
+            assert len(hidden) != 1, f"{path}: one cell withholds the count of {gender}"
+        for gender in {g for c in cells for g in c.get("mean") or {}}:
+            hidden = [c for c in cells if c["mean"].get(gender, 0.0) is None and c["n"].get(gender) != 0]
+            assert len(hidden) != 1, f"{path}: one cell withholds the mean pay of {gender}"
+    assert {"by", "g_by_category", "classes"} <= seen
+    # A withheld job class keeps no female share (with its headcount it would give the counts).
+    for job_class in report["equal_value"]["classes"]:
+        assert (job_class["female_share"] is None) == job_class["suppressed"], job_class["job"]
 
 
 def planted_config(tmp_path: Path, annex: bool, fail_if: str = "") -> Path:

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::options::{EqualValueOptions, JobRate};
 use super::scheme::JobScore;
-use crate::data::{prepare, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY};
+use crate::data::{prepare, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY, FEMALE, MALE};
+use crate::gap::cells_to_withhold;
 use crate::stats::{ols, Moments};
 use crate::{Error, Result};
 
@@ -44,7 +45,8 @@ pub struct JobClass {
     pub by_factor: BTreeMap<String, f64>,
     pub n: BTreeMap<String, Option<u64>>,
     pub incumbents: u64,
-    pub female_share: f64,
+    /// Women / incumbents; `null` when the class is suppressed (with `incumbents` it would give the counts).
+    pub female_share: Option<f64>,
     /// female | male | neutral
     pub predominance: String,
     pub predominance_reason: Option<String>,
@@ -54,8 +56,11 @@ pub struct JobClass {
     pub max_rate: f64,
     pub hours: f64,
     pub pay: f64,
-    /// Women or men below `min_cell`: counts by gender withheld.
+    /// Women or men below `min_cell` (or withheld as the complement of a lone small class, since the
+    /// equal-work table publishes the totals by gender): counts by gender and the female share withheld.
     pub suppressed: bool,
+    /// `primary` (small class) or `complementary`, as in the `gap` documents.
+    pub suppression: Option<String>,
 }
 
 /// The incumbents of the payroll, with the preparation (ledger, warnings) they came from.
@@ -267,12 +272,11 @@ pub fn job_classes(
             JobRate::Mean => mean_rate,
             JobRate::Adjusted => adjusted.as_ref().expect("computed")[job],
         };
-        let suppressed = options.min_cell > 0 && (women < options.min_cell || men < options.min_cell);
         let mut n = BTreeMap::new();
         for (code, label) in labels.iter().enumerate() {
             let count = members.iter().filter(|i| i.gender as usize == code).count() as u64;
             if code < 2 || count > 0 {
-                n.insert(label.clone(), (!suppressed).then_some(count));
+                n.insert(label.clone(), Some(count));
             }
         }
         classes.push(JobClass {
@@ -282,7 +286,7 @@ pub fn job_classes(
             by_factor: score.by_factor.clone(),
             n,
             incumbents: total,
-            female_share,
+            female_share: Some(female_share),
             predominance,
             predominance_reason: reason,
             job_rate,
@@ -291,8 +295,26 @@ pub fn job_classes(
             max_rate,
             hours: members.iter().map(|i| i.hours).sum(),
             pay: members.iter().map(|i| i.pay).sum(),
-            suppressed,
+            suppressed: false,
+            suppression: None,
         });
     }
+    suppress_classes(&mut classes, options.min_cell);
     Ok((classes, warnings))
+}
+
+/// Disclosure control of the class table: the rule of the `gap` breakdowns (shared/spec/transparency.md,
+/// "Disclosure control") applied to the classes' counts of women and men. A withheld class keeps its
+/// pooled figures (points, predominance, rates, hours, pay: none is by gender) but not its counts by
+/// gender or its female share.
+fn suppress_classes(classes: &mut [JobClass], min_cell: u64) {
+    let count = |class: &JobClass, label: &str| class.n.get(label).copied().flatten().unwrap_or(0);
+    let counts: Vec<(u64, u64)> = classes.iter().map(|c| (count(c, FEMALE), count(c, MALE))).collect();
+    for (i, why) in cells_to_withhold(&counts, min_cell) {
+        let class = &mut classes[i];
+        class.n.values_mut().for_each(|n| *n = None);
+        class.female_share = None;
+        class.suppressed = true;
+        class.suppression = Some(why.to_string());
+    }
 }

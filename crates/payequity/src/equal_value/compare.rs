@@ -250,7 +250,7 @@ mod tests {
             by_factor: BTreeMap::new(),
             n: BTreeMap::from([("F".to_string(), Some(3)), ("M".to_string(), Some(1))]),
             incumbents: 4,
-            female_share: 0.75,
+            female_share: Some(0.75),
             predominance: predominance.into(),
             predominance_reason: None,
             job_rate,
@@ -260,6 +260,7 @@ mod tests {
             hours,
             pay: job_rate * hours,
             suppressed: false,
+            suppression: None,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::{Error, Result, VERSION};
 
 use super::cell::{CellSpec, CellStats};
 use super::factor_weighted::factor_weighted_gap;
-use super::suppression::suppress;
+use super::suppression::{suppress, suppress_overall};
 use super::{GapOptions, GapResult, GroupGap, GroupKey};
 
 const COL_Y: &str = "__y";
@@ -87,6 +87,16 @@ pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResu
         ));
     }
 
+    let mut overall_figures = overall.figures(options.confidence);
+    let withheld = suppress_overall(&mut overall_figures, options.min_cell);
+    if !withheld.is_empty() {
+        warnings.push(format!(
+            "mean and median pay of gender group(s) {} withheld: fewer than min_cell = {} in total",
+            withheld.join(", "),
+            options.min_cell
+        ));
+    }
+
     // Breakdown: publish and suppress.
     let mut by: Vec<GroupGap> = by_cells
         .iter()
@@ -98,10 +108,16 @@ pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResu
         })
         .collect();
     let counts: Vec<(u64, u64)> = by_cells.iter().map(|(_, s)| s.counts_fm()).collect();
-    let suppressed = suppress(&mut by, &counts, options.min_cell);
+    let (suppressed, other_genders_withheld) = suppress(&mut by, &counts, options.min_cell);
     if suppressed > 0 {
         warnings.push(format!(
             "{suppressed} group(s) suppressed: fewer than {} women or men, or withheld so that a small group cannot be recovered from the totals",
+            options.min_cell
+        ));
+    }
+    if other_genders_withheld > 0 {
+        warnings.push(format!(
+            "mean and median pay of other gender values withheld in {other_genders_withheld} group(s): fewer than {} of them, or withheld so that it cannot be recovered from the overall figures",
             options.min_cell
         ));
     }
@@ -129,7 +145,7 @@ pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResu
         confidence: options.confidence,
         bootstrap_reps: options.bootstrap_reps,
         seed: options.seed,
-        overall: overall.figures(options.confidence),
+        overall: overall_figures,
         by,
         factor_weighted_gap_pct,
         factor_weighted,

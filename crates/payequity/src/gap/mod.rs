@@ -16,6 +16,8 @@ pub use factor_weighted::{factor_weighted_gap, FactorWeighted};
 pub use options::{GapOptions, InputShape};
 pub use table::gap_table;
 
+pub(crate) use suppression::cells_to_withhold;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
