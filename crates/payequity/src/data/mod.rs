@@ -4,6 +4,7 @@
 
 mod columns;
 mod filter;
+mod gender;
 mod keys;
 mod ledger;
 mod load;

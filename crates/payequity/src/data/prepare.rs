@@ -5,8 +5,9 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
+use super::columns::{ColumnMap, GenderValues, OtherGender};
 use super::filter::RowFilter;
+use super::gender::{code_other_genders, gender_code, COL_GENDER_RAW, OTHER_GENDER};
 use std::borrow::Cow;
 
 use super::keys::{
@@ -20,8 +21,6 @@ use crate::{Error, Result};
 /// other values).
 pub const COL_GENDER: &str = "__gender";
 /// Placeholder code of "another gender value" before other values get their own codes.
-const OTHER_GENDER: u32 = 2;
-const COL_GENDER_RAW: &str = "__gender_raw";
 /// Total pay of the unit (sum of the pay components).
 pub const COL_PAY: &str = "__pay";
 /// Hours of the unit (only when an hours column is mapped).
@@ -197,71 +196,6 @@ pub(crate) fn require_numeric(frame: &DataFrame, name: &str, role: &str) -> Resu
             expected: "numeric".into(),
         })
     }
-}
-
-/// The gender code expression: 0 (female values), 1 (male values), [`OTHER_GENDER`] (any other value), null
-/// for null or empty values. A numeric column compares numerically, so a configured `1` matches `1.0`.
-fn gender_code(column: &str, dtype: &DataType, genders: &GenderValues) -> Result<Expr> {
-    let numeric = dtype.is_primitive_numeric();
-    let value = if numeric { col(column).cast(DataType::Float64) } else { col(column).cast(DataType::String) };
-    let is_missing = if numeric {
-        value.clone().is_null().or(value.clone().is_nan())
-    } else {
-        value.clone().is_null().or(value.clone().eq(lit("")))
-    };
-    let literal = |v: &str| -> Result<Expr> {
-        if !numeric {
-            return Ok(lit(v.to_string()));
-        }
-        v.trim().parse::<f64>().map(lit).map_err(|_| Error::Config {
-            file: "gender_values".into(),
-            key: "female/male".into(),
-            reason: format!("`{v}` is not a number, but the gender column `{column}` is numeric"),
-        })
-    };
-    let matches = |values: &[String]| -> Result<Expr> {
-        let mut expr = lit(false);
-        for v in values {
-            expr = expr.or(value.clone().eq(literal(v)?));
-        }
-        Ok(expr.fill_null(lit(false)))
-    };
-    Ok(when(is_missing)
-        .then(lit(NULL).cast(DataType::UInt32))
-        .when(matches(&genders.female)?)
-        .then(lit(0u32))
-        .when(matches(&genders.male)?)
-        .then(lit(1u32))
-        .otherwise(lit(OTHER_GENDER)))
-}
-
-/// Gives each other gender value its own code (2, 3, ... in sorted order); returns all labels. Vectorized:
-/// the other values are found by a filter and each gets its code by one comparison over the column.
-fn code_other_genders(frame: &mut DataFrame) -> Result<Vec<String>> {
-    let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
-    let codes = frame.column(COL_GENDER)?.u32()?.clone();
-    let is_other = codes.equal(OTHER_GENDER).fill_null_with_values(false)?;
-    if !is_other.any() {
-        return Ok(labels);
-    }
-    let raw = frame.column(COL_GENDER_RAW)?.cast(&DataType::String)?;
-    let raw = raw.str()?;
-    let mut others: Vec<String> = raw
-        .filter(&is_other)?
-        .iter()
-        .flatten()
-        .map(String::from)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut recoded = codes;
-    for (i, label) in others.iter().enumerate() {
-        let this = &is_other & &raw.equal(label.as_str()).fill_null_with_values(false)?;
-        recoded = recoded.set(&this, Some(OTHER_GENDER + i as u32))?;
-    }
-    frame.with_column(recoded.with_name(COL_GENDER.into()).into_column())?;
-    labels.append(&mut others);
-    Ok(labels)
 }
 
 /// Validates and prepares payroll rows; see the module docs. Returns an error for missing or mistyped

@@ -35,6 +35,7 @@ mod engine;
 mod report;
 mod rules;
 mod table;
+mod validate;
 
 pub use disparity::{DisparityRow, LogitReport};
 pub use engine::STATUSES;
