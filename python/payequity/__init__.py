@@ -23,6 +23,7 @@ from payequity._entitlements import EntitlementAudit, audit_entitlements
 from payequity._equal_value import EqualValueResult, equal_value
 from payequity._report import AuditReport, report
 from payequity._transparency import TransparencyResult, transparency
+from payequity import dask, spark
 
 __all__ = [
     "ConfigError",
@@ -43,4 +44,6 @@ __all__ = [
     "EntitlementAudit",
     "report",
     "AuditReport",
+    "dask",
+    "spark",
 ]

@@ -61,6 +61,36 @@ def gap(
     object. Keyword arguments override ``config`` (an audit TOML file); every excluded row is counted in
     ``result.ledger``, and ``strict=True`` raises :class:`payequity.StrictModeError` instead.
     """
+    keywords = {k: v for k, v in locals().items() if k != "data"}
+    document = _core.gap(as_table(data), gap_options_json(**keywords))
+    return GapResult(document)
+
+
+def gap_options_json(
+    *,
+    pay: str | Sequence[str] | None = None,
+    hours: str | None = None,
+    gender: str | None = None,
+    by: Sequence[str] | None = None,
+    weights: str | None = None,
+    min_cell: int | None = None,
+    strict: bool | None = None,
+    employee_id: str | None = None,
+    period: str | None = None,
+    female: str | int | Sequence[str | int] | None = None,
+    male: str | int | Sequence[str | int] | None = None,
+    other_gender: str | None = None,
+    measure: str | None = None,
+    unit: str | None = None,
+    filters: Sequence[str] | None = None,
+    factors: Sequence[str] | None = None,
+    confidence: float | None = None,
+    bootstrap_reps: int | None = None,
+    seed: int | None = None,
+    long: bool | None = None,
+    config: str | None = None,
+) -> str:
+    """The options of :func:`gap` (same keywords) as the JSON the Rust core reads."""
     options: dict[str, Any] = json.loads(_core.gap_options_from_config(config)) if config else {}
     columns: dict[str, Any] = options.setdefault("columns", {})
     genders: dict[str, Any] = options.setdefault("gender_values", {})
@@ -84,8 +114,7 @@ def gap(
             options[key] = value
     if long:
         options.setdefault("input", {})["format"] = "long"
-    document = _core.gap(as_table(data), json.dumps(options))
-    return GapResult(document)
+    return json.dumps(options)
 
 
 class GapResult(Document):

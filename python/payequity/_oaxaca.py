@@ -64,6 +64,37 @@ def oaxaca(
     ``log=True`` takes the natural log of the outcome first. Every excluded row is counted in
     ``result.ledger``; ``strict=True`` raises instead.
     """
+    keywords = {k: v for k, v in locals().items() if k != "data"}
+    document = _core.oaxaca(as_table(data), oaxaca_options_json(**keywords))
+    return OaxacaResult(document)
+
+
+def oaxaca_options_json(
+    *,
+    outcome: str | None = None,
+    group: str | None = None,
+    group_a: str | int | float | None = None,
+    group_b: str | int | float | None = None,
+    covariates: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    base_levels: Mapping[str, str] | None = None,
+    normalize: bool | None = None,
+    reference: str | None = None,
+    weight: float | None = None,
+    weights: str | None = None,
+    log: bool | None = None,
+    threefold_viewpoint: str | None = None,
+    se: str | None = None,
+    vce: str | None = None,
+    reps: int | None = None,
+    seed: int | None = None,
+    draw: str | None = None,
+    bootstrap_ci: str | None = None,
+    confidence: float | None = None,
+    strict: bool | None = None,
+    config: str | None = None,
+) -> str:
+    """The options of :func:`oaxaca` (same keywords) as the JSON the Rust core reads."""
     options: dict[str, Any] = json.loads(_core.oaxaca_options_from_config(config)) if config else {}
 
     def text(value: str | int | float | None) -> str | None:
@@ -81,8 +112,7 @@ def oaxaca(
     for key, value in settings.items():
         if value is not None:
             options[key] = value
-    document = _core.oaxaca(as_table(data), json.dumps(options))
-    return OaxacaResult(document)
+    return json.dumps(options)
 
 
 _COMPONENTS = {

@@ -20,6 +20,8 @@ use payequity::transparency::{transparency, transparency_frame, transparency_tab
 use payequity::{Error, Result};
 
 use crate::output::{print_csv, spinner, Format};
+use crate::scale_cmd::{open_input, BarProgress, Input, ScaleArgs};
+use payequity::scale::{gap_source, oaxaca_source};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -84,7 +86,8 @@ struct RoleArgs {
 
 #[derive(Debug, Args)]
 struct GapArgs {
-    /// Payroll file (.parquet, .arrow/.ipc/.feather, .csv), or - for Arrow IPC on stdin.
+    /// Payroll file (.parquet, .arrow/.ipc/.feather, .csv), a directory of them (hive folders such as
+    /// year=2025/ become columns), a quoted glob ('payroll/*.parquet'), or - for Arrow IPC on stdin.
     /// Optional when the config names [input] path.
     input: Option<String>,
     /// Grouping columns of the breakdown (comma-separated).
@@ -130,11 +133,14 @@ struct GapArgs {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    scale: ScaleArgs,
 }
 
 #[derive(Debug, Args)]
 struct OaxacaArgs {
-    /// Payroll file (.parquet, .arrow/.ipc/.feather, .csv), or - for Arrow IPC on stdin.
+    /// Payroll file (.parquet, .arrow/.ipc/.feather, .csv), a directory of them (hive folders such as
+    /// year=2025/ become columns), a quoted glob ('payroll/*.parquet'), or - for Arrow IPC on stdin.
     /// Optional when the config names [input] path.
     input: Option<String>,
     /// Outcome column (usually log hourly pay).
@@ -210,6 +216,8 @@ struct OaxacaArgs {
     strict: bool,
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    scale: ScaleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -361,10 +369,20 @@ fn run_gap(args: GapArgs) -> Result<ExitCode> {
     let config = args.config.as_ref().map(AuditConfig::from_file).transpose()?;
     let options = gap_options(&args, config.as_ref())?;
     let input = input_path(&args.input, &config)?;
-    let frame = read_input(&input, args.quiet, options.columns_used())?;
-    let bar = spinner("computing gaps", args.quiet);
-    let result = gap(&frame, &options)?;
-    bar.finish_and_clear();
+    let result = match open_input(&input, &args.scale, args.quiet, options.columns_used())? {
+        Input::Memory(frame) => {
+            let bar = spinner("computing gaps", args.quiet);
+            let result = gap(&frame, &options)?;
+            bar.finish_and_clear();
+            result
+        }
+        Input::Stream(source, stream) => {
+            let progress = BarProgress::new(args.quiet);
+            let result = gap_source(&source, &options, &stream, &progress);
+            progress.finish();
+            result?
+        }
+    };
     print_gap(&result, args.format)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -446,10 +464,21 @@ fn run_oaxaca(args: OaxacaArgs) -> Result<ExitCode> {
     let options = oaxaca_options(&args, config.as_ref())?;
     options.validate()?;
     let input = input_path(&args.input, &config)?;
-    let frame = read_input(&input, args.quiet, (options.columns_used(), options.optional_columns()))?;
-    let bar = spinner("decomposing", args.quiet);
-    let result = oaxaca(&frame, &options)?;
-    bar.finish_and_clear();
+    let columns = (options.columns_used(), options.optional_columns());
+    let result = match open_input(&input, &args.scale, args.quiet, columns)? {
+        Input::Memory(frame) => {
+            let bar = spinner("decomposing", args.quiet);
+            let result = oaxaca(&frame, &options)?;
+            bar.finish_and_clear();
+            result
+        }
+        Input::Stream(source, stream) => {
+            let progress = BarProgress::new(args.quiet);
+            let result = oaxaca_source(&source, &options, &stream, &progress);
+            progress.finish();
+            result?
+        }
+    };
     match args.format {
         Format::Table => print!("{}", oaxaca_table(&result, args.detail)),
         Format::Json => println!("{}", to_json(&result)?),

@@ -3,6 +3,7 @@
 //! the library with the GIL released, and returns the JSON result document. Nothing statistical here.
 
 mod arrow_import;
+mod distributed;
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -341,5 +342,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(entitlement_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(entitlement_summary, m)?)?;
     m.add_function(wrap_pyfunction!(entitlement_table_csv, m)?)?;
+    distributed::register(m)?;
     Ok(())
 }

@@ -34,6 +34,7 @@ pub mod equal_value;
 mod error;
 pub mod gap;
 pub mod report;
+pub mod scale;
 pub mod stats;
 pub mod synthetic;
 pub mod transparency;

@@ -11,13 +11,13 @@ use crate::{Error, Result};
 
 /// The file formats payequity reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FileFormat {
+pub(crate) enum FileFormat {
     Parquet,
     Ipc,
     Csv,
 }
 
-fn format_of(path: &Path) -> Result<FileFormat> {
+pub(crate) fn format_of(path: &Path) -> Result<FileFormat> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "parquet" | "pq" => Ok(FileFormat::Parquet),
@@ -30,7 +30,7 @@ fn format_of(path: &Path) -> Result<FileFormat> {
     }
 }
 
-fn io_error(path: &Path, err: impl std::fmt::Display) -> Error {
+pub(crate) fn io_error(path: &Path, err: impl std::fmt::Display) -> Error {
     Error::Io { path: path.display().to_string(), reason: err.to_string() }
 }
 

@@ -17,6 +17,7 @@ pub use filter::{CompareOp, RowFilter};
 pub use keys::RowKeys;
 pub(crate) use keys::{column_codes, combine, later_occurrences, KeyCodes};
 pub use ledger::{Ledger, Reason};
+pub(crate) use load::{format_of, io_error, FileFormat};
 pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, table_schema, write_table};
 pub use long::{pivot_long, LongFormat};
 pub use prepare::{

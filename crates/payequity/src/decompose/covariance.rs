@@ -88,7 +88,7 @@ pub(super) struct Models<'a> {
 
 /// Per group g, the Gram matrix Σ_{i∈g} sᵢsᵢ' of the stacked scores sᵢ = wᵢ·[e_g,i·xᵢ, e*ᵢ·x*ᵢ] (the pooled
 /// part only with a pooled reference), p + p* square. Mergeable (sums).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScoreGrams {
     pub a: Array2<f64>,
     pub b: Array2<f64>,

@@ -22,6 +22,9 @@ pub use result::{
     BootstrapInfo, CategoricalInfo, Coefficients, OaxacaResult, Pair, TermMap, ThreefoldResult, ThreefoldTerm,
     TwofoldResult, TwofoldTerm,
 };
-pub use run::{bootstrap_moments, finish, oaxaca, oaxaca_plan, ReplicateMoments};
-pub use scan::{Exclusions, GroupMoments, GroupRows, Plan, SLICE_ROWS};
+pub use run::{bootstrap_moments, finish, oaxaca, oaxaca_plan, ReplicateMoments, ResidualPass};
+pub use scan::{
+    check_columns, duplicate_key_columns, DuplicateRows, Exclusions, GroupMoments, GroupRows, GroupValues, Plan,
+    PlanFacts, SLICE_ROWS,
+};
 pub use table::{oaxaca_frame, oaxaca_table};

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::covariance::ScoreGrams;
 use super::kernel::{
     decompose, CategoricalBlock, Component, Decomposition, Design, KernelOptions, ResidualModels, Scope,
 };
@@ -39,11 +40,16 @@ pub fn oaxaca(frame: &DataFrame, options: &OaxacaOptions) -> Result<OaxacaResult
     let plan = plan(frame, options)?;
     let moments = plan.scan(frame, 0)?;
     let replicates = match options.se {
-        SeMethod::Bootstrap => Some(bootstrap_moments(&plan, frame, options)?),
+        SeMethod::Bootstrap => Some(bootstrap_moments(&plan, frame, 0, options)?),
         _ => None,
     };
-    finish(&plan, moments, replicates, Some(frame), options)
+    let residuals = |kept: &[usize], models: &ResidualModels<'_>| plan.score_grams(frame, 0, kept, models);
+    finish(&plan, moments, replicates, Some(&residuals), options)
 }
+
+/// A pass over the rows again for robust standard errors: given the kept full-design columns and the fitted
+/// models, the merged stacked-score Gram matrices ([`Plan::score_grams`] over every batch).
+pub type ResidualPass<'a> = &'a (dyn Fn(&[usize], &ResidualModels<'_>) -> Result<ScoreGrams> + Sync);
 
 /// Plans the analysis (column checks, group values, categorical levels) without a pass over the rows:
 /// with [`Plan::scan`] over any chunking of the rows and [`GroupMoments::merge`], then [`finish`].
@@ -126,13 +132,13 @@ fn prune_levels(
     Ok((Design { terms, blocks }, kept))
 }
 
-/// From merged group moments (and bootstrap replicates over the same full design) to the document. `rows`
-/// are the input rows again, for the residual pass of `vce = "robust"`.
+/// From merged group moments (and bootstrap replicates over the same full design) to the document.
+/// `residuals` runs the residual pass of `vce = "robust"` over the rows again.
 pub fn finish(
     plan: &Plan,
     moments: GroupMoments,
     replicates: Option<ReplicateMoments>,
-    rows: Option<&DataFrame>,
+    residuals: Option<ResidualPass<'_>>,
     options: &OaxacaOptions,
 ) -> Result<OaxacaResult> {
     let ledger = ledger_and_strict(&moments, options.strict)?;
@@ -148,10 +154,10 @@ pub fn finish(
     };
     let labels = (plan.labels.0.as_str(), plan.labels.1.as_str());
     let robust = options.se == SeMethod::Delta && options.vce == Vce::Robust;
-    let main = match (robust, rows) {
+    let main = match (robust, residuals) {
         (false, _) => decompose(&a, &b, &design, labels, kernel, None)?,
-        (true, Some(frame)) => {
-            let pass = |models: &ResidualModels<'_>| plan.score_grams(frame, &kept, models);
+        (true, Some(residuals)) => {
+            let pass = |models: &ResidualModels<'_>| residuals(&kept, models);
             decompose(&a, &b, &design, labels, kernel, Some(&pass))?
         }
         (true, None) => {
@@ -373,7 +379,21 @@ fn multinomial_counts(seed: u64, r: u64, n_used: usize) -> Vec<u32> {
 
 /// Replicate moments for the bootstrap: every replicate's weights applied to the same design rows, in
 /// batches of slices merged in order (deterministic whatever the thread count).
-pub fn bootstrap_moments(plan: &Plan, frame: &DataFrame, options: &OaxacaOptions) -> Result<ReplicateMoments> {
+/// `offset` is the 0-based input row of the frame's first row (Poisson draws depend on it; multinomial draws
+/// need every used row in one frame, so `offset` must then be 0).
+pub fn bootstrap_moments(
+    plan: &Plan,
+    frame: &DataFrame,
+    offset: u64,
+    options: &OaxacaOptions,
+) -> Result<ReplicateMoments> {
+    if offset > 0 && options.draw == BootstrapDraw::Multinomial {
+        return Err(Error::Invalid(
+            "multinomial bootstrap draws need every row in memory at once; streamed or distributed input uses \
+             draw = \"poisson\" (the default)"
+                .into(),
+        ));
+    }
     let k = plan.design.k();
     let reps = options.reps;
     let starts: Vec<usize> = (0..frame.height()).step_by(SLICE_ROWS).collect();
@@ -383,7 +403,7 @@ pub fn bootstrap_moments(plan: &Plan, frame: &DataFrame, options: &OaxacaOptions
         BootstrapDraw::Multinomial => {
             let mut rows = Vec::new();
             for &start in &starts {
-                let (a, b, _) = plan.slice_rows(&frame.slice(start as i64, SLICE_ROWS), start as u64)?;
+                let (a, b, _) = plan.slice_rows(&frame.slice(start as i64, SLICE_ROWS), offset + start as u64)?;
                 rows.extend(a.rows);
                 rows.extend(b.rows);
             }
@@ -408,7 +428,7 @@ pub fn bootstrap_moments(plan: &Plan, frame: &DataFrame, options: &OaxacaOptions
                 .par_iter()
                 .map(|&start| {
                     let slice = frame.slice(start as i64, SLICE_ROWS);
-                    let (ra, rb, _) = plan.slice_rows(&slice, start as u64)?;
+                    let (ra, rb, _) = plan.slice_rows(&slice, offset + start as u64)?;
                     let mut out: ReplicateMoments = (first..last).map(|_| (Moments::new(k), Moments::new(k))).collect();
                     for (which, rows) in [(0, &ra), (1, &rb)] {
                         let positions: Option<Vec<usize>> = used_rows.as_ref().map(|used| {

@@ -4,7 +4,9 @@
 //! so results do not depend on the thread count; any chunking of the rows gives the same moments up to
 //! floating-point reassociation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
 
 use ndarray::{Array2, ArrayView2};
 use polars::prelude::*;
@@ -51,12 +53,26 @@ pub struct Plan {
     /// (Polars' fast hash map: one lookup per row and categorical.)
     levels: Vec<(String, PlHashMap<String, usize>)>,
     weights: Option<String>,
-    /// Later rows of a duplicated (employee_id, period) key, by row of the planned frame.
-    duplicates: Option<Vec<bool>>,
+    /// Later rows of a duplicated (employee_id, period) key.
+    duplicates: DuplicateRows,
+    /// A column of 0-based input row numbers (set by distributed engines, whose partitions are not
+    /// contiguous runs of rows); without it a slice's rows are numbered from its offset.
+    row_column: Option<String>,
+}
+
+/// Which rows repeat an earlier row's (employee_id, period) key (data contract: the key is unique).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DuplicateRows {
+    /// No key columns: no check.
+    None,
+    /// 0-based input rows, sorted.
+    Rows(Vec<u64>),
+    /// A boolean column of the rows marks them (set by a distributed engine, which numbers the rows itself).
+    Flag(String),
 }
 
 /// Per-reason exclusions of a pass: count, the column that failed, and the first 1-based rows.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Exclusions {
     pub by_reason: BTreeMap<Reason, (u64, String, Vec<u64>)>,
 }
@@ -70,7 +86,7 @@ impl Exclusions {
         }
     }
 
-    fn merge(mut self, other: Exclusions) -> Exclusions {
+    pub fn merge(mut self, other: Exclusions) -> Exclusions {
         for (reason, (count, column, rows)) in other.by_reason {
             let entry = self.by_reason.entry(reason).or_insert_with(|| (0, column, Vec::new()));
             entry.0 += count;
@@ -83,7 +99,7 @@ impl Exclusions {
 }
 
 /// The moments of groups A and B over the full design, and what was excluded. Mergeable.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupMoments {
     pub read: u64,
     pub a: Moments,
@@ -190,36 +206,123 @@ fn pick_groups<T: PartialEq + Clone>(
     Ok((a, b))
 }
 
-fn group_matcher(frame: &DataFrame, options: &OaxacaOptions) -> Result<(GroupMatcher, (String, String))> {
-    let column = frame.column(&options.group)?;
-    if column.dtype().is_primitive_numeric() {
-        let parse = |v: &str, which: &str| {
-            v.trim().parse::<f64>().map_err(|_| {
-                Error::Invalid(format!(
-                    "group {which} value `{v}` is not a number, but column `{}` is numeric",
-                    options.group
+/// Distinct values of the group column: numbers (as bits of non-NaN f64) or non-empty texts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum GroupValues {
+    Numeric(BTreeSet<u64>),
+    Text(BTreeSet<String>),
+}
+
+/// What the plan needs to know about the rows, gathered in a pass and mergeable (set unions and sums):
+/// the group values, the levels of each categorical column, the non-null counts of the covariates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanFacts {
+    pub rows: u64,
+    pub group: GroupValues,
+    /// Per `options.categorical` column, its distinct non-empty labels.
+    pub levels: Vec<BTreeSet<String>>,
+    /// Per `options.covariates` then `options.categorical` column, its non-null values.
+    pub non_null: Vec<u64>,
+}
+
+impl PlanFacts {
+    /// Facts of no rows, for a table of `schema`.
+    pub fn empty(schema: &Schema, options: &OaxacaOptions) -> PlanFacts {
+        let numeric = schema.get(options.group.as_str()).is_some_and(|d| d.is_primitive_numeric());
+        PlanFacts {
+            rows: 0,
+            group: if numeric { GroupValues::Numeric(BTreeSet::new()) } else { GroupValues::Text(BTreeSet::new()) },
+            levels: vec![BTreeSet::new(); options.categorical.len()],
+            non_null: vec![0; options.covariates.len() + options.categorical.len()],
+        }
+    }
+
+    /// The facts of one batch of rows (columns checked by [`check_columns`] first).
+    pub fn observe(frame: &DataFrame, options: &OaxacaOptions) -> Result<PlanFacts> {
+        let mut facts = PlanFacts::empty(frame.schema(), options);
+        facts.rows = frame.height() as u64;
+        let column = frame.column(&options.group)?;
+        facts.group = match facts.group {
+            GroupValues::Numeric(_) => {
+                let values = column.cast(&DataType::Float64)?;
+                let unique = values.f64()?.unique()?;
+                GroupValues::Numeric(
+                    unique.iter().flatten().filter(|v| !v.is_nan()).map(|v| (v + 0.0).to_bits()).collect(),
+                )
+            }
+            GroupValues::Text(_) => GroupValues::Text(distinct_text(column)?.into_iter().collect()),
+        };
+        for (i, c) in options.categorical.iter().enumerate() {
+            facts.levels[i] = distinct_text(frame.column(c)?)?.into_iter().collect();
+        }
+        for (i, c) in options.covariates.iter().chain(&options.categorical).enumerate() {
+            let column = frame.column(c)?;
+            facts.non_null[i] = (column.len() - column.null_count()) as u64;
+        }
+        Ok(facts)
+    }
+
+    /// Set unions and sums (associative and commutative).
+    pub fn merge(mut self, other: PlanFacts) -> Result<PlanFacts> {
+        self.rows += other.rows;
+        self.group = match (self.group, other.group) {
+            (GroupValues::Numeric(mut a), GroupValues::Numeric(b)) => {
+                a.extend(b);
+                GroupValues::Numeric(a)
+            }
+            (GroupValues::Text(mut a), GroupValues::Text(b)) => {
+                a.extend(b);
+                GroupValues::Text(a)
+            }
+            _ => {
+                return Err(Error::Invalid(
+                    "the group column is numeric in one part of the input and text in another".into(),
                 ))
-            })
+            }
         };
-        let values: Vec<f64> = {
-            let ca = column.cast(&DataType::Float64)?;
-            let uniq = ca.f64()?.unique()?;
-            uniq.iter().flatten().filter(|v| !v.is_nan()).collect()
-        };
-        let labels: Vec<String> = values.iter().map(|v| format_number(*v)).collect();
-        let b = options.group_b.as_deref().map(|b| parse(b, "B")).transpose()?;
-        let (a, b) = pick_groups(&values, &labels, parse(&options.group_a, "A")?, b, options)?;
-        let label_b = options.group_b.clone().unwrap_or_else(|| format_number(b));
-        Ok((GroupMatcher::Numeric { a, b }, (options.group_a.clone(), label_b)))
-    } else {
-        let values = sorted_levels(distinct_text(column)?);
-        let (a, b) = pick_groups(&values, &values, options.group_a.clone(), options.group_b.clone(), options)?;
-        Ok((GroupMatcher::Text { a: a.clone(), b: b.clone() }, (a, b)))
+        if self.levels.len() != other.levels.len() || self.non_null.len() != other.non_null.len() {
+            return Err(Error::Invalid("internal: plan facts of different analyses merged".into()));
+        }
+        for (a, b) in self.levels.iter_mut().zip(other.levels) {
+            a.extend(b);
+        }
+        for (a, b) in self.non_null.iter_mut().zip(other.non_null) {
+            *a += b;
+        }
+        Ok(self)
     }
 }
 
-/// Resolves columns, group values and categorical levels, and lays out the full design.
-pub fn plan(frame: &DataFrame, options: &OaxacaOptions) -> Result<Plan> {
+fn group_matcher(facts: &PlanFacts, options: &OaxacaOptions) -> Result<(GroupMatcher, (String, String))> {
+    match &facts.group {
+        GroupValues::Numeric(bits) => {
+            let parse = |v: &str, which: &str| {
+                v.trim().parse::<f64>().map_err(|_| {
+                    Error::Invalid(format!(
+                        "group {which} value `{v}` is not a number, but column `{}` is numeric",
+                        options.group
+                    ))
+                })
+            };
+            let mut values: Vec<f64> = bits.iter().map(|b| f64::from_bits(*b)).collect();
+            values.sort_by(f64::total_cmp);
+            let labels: Vec<String> = values.iter().map(|v| format_number(*v)).collect();
+            let b = options.group_b.as_deref().map(|b| parse(b, "B")).transpose()?;
+            let (a, b) = pick_groups(&values, &labels, parse(&options.group_a, "A")?, b, options)?;
+            let label_b = options.group_b.clone().unwrap_or_else(|| format_number(b));
+            Ok((GroupMatcher::Numeric { a, b }, (options.group_a.clone(), label_b)))
+        }
+        GroupValues::Text(texts) => {
+            let values = sorted_levels(texts.iter().cloned().collect());
+            let (a, b) = pick_groups(&values, &values, options.group_a.clone(), options.group_b.clone(), options)?;
+            Ok((GroupMatcher::Text { a: a.clone(), b: b.clone() }, (a, b)))
+        }
+    }
+}
+
+/// Checks that the columns the analysis names exist with usable types (`frame` may hold no rows: only its
+/// schema is read, except that a column without any value passes the type check as in [`require_numeric`]).
+pub fn check_columns(frame: &DataFrame, options: &OaxacaOptions) -> Result<()> {
     options.validate()?;
     let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     require_column(&options.outcome, "outcome", &available)?;
@@ -240,67 +343,95 @@ pub fn plan(frame: &DataFrame, options: &OaxacaOptions) -> Result<Plan> {
     for c in &options.categorical {
         require_column(c, "categorical covariate", &available)?;
     }
-    for c in options.covariates.iter().chain(&options.categorical) {
-        let column = frame.column(c)?;
-        if frame.height() > 0 && column.null_count() == column.len() {
-            return Err(Error::Invalid(format!(
-                "covariate `{c}` has no values (all {} rows are null): drop it or fix the column",
-                column.len()
-            )));
-        }
-    }
     if let Some(w) = &options.weights {
         require_column(w, "weight", &available)?;
         require_numeric(frame, w, "weight")?;
     }
-    let (matcher, labels) = group_matcher(frame, options)?;
-    let id = ColumnMap::resolve_optional(&options.employee_id, "employee_id", &available);
-    let period = ColumnMap::resolve_optional(&options.period, "period", &available);
-    let duplicates = match (&id, &period) {
-        (Some(id), Some(period)) => {
-            require_column(id, "employee_id", &available)?;
-            require_column(period, "period", &available)?;
-            Some(later_duplicates(frame, &[id.as_str(), period.as_str()])?)
-        }
-        _ => None,
-    };
-
-    let mut terms = vec!["_cons".to_string()];
-    terms.extend(options.covariates.iter().cloned());
-    let mut blocks = Vec::new();
-    let mut levels = Vec::new();
-    for c in &options.categorical {
-        let found = sorted_levels(distinct_text(frame.column(c)?)?);
-        if found.is_empty() {
-            return Err(Error::Invalid(format!("categorical column `{c}` has no values (all null)")));
-        }
-        let base = match options.base_levels.get(c) {
-            Some(b) => found.iter().position(|l| l == b).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "base level `{b}` does not occur in column `{c}` (levels: {})",
-                    found.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
-                ))
-            })?,
-            None => 0,
-        };
-        let first = terms.len();
-        terms.extend(found.iter().map(|l| format!("{c}:{l}")));
-        let columns: Vec<usize> = (first..terms.len()).collect();
-        levels.push((c.clone(), found.iter().cloned().zip(columns.iter().copied()).collect()));
-        blocks.push(CategoricalBlock { column: c.clone(), levels: found, columns, base });
+    if let Some((id, period)) = duplicate_key_columns(&available, options) {
+        require_column(&id, "employee_id", &available)?;
+        require_column(&period, "period", &available)?;
     }
-    Ok(Plan {
-        design: Design { terms, blocks },
-        labels,
-        outcome: options.outcome.clone(),
-        log: options.log,
-        group: options.group.clone(),
-        matcher,
-        covariates: options.covariates.clone(),
-        levels,
-        weights: options.weights.clone(),
-        duplicates,
-    })
+    Ok(())
+}
+
+/// The (employee_id, period) key columns, when both roles resolve: later rows of a key are duplicates.
+pub fn duplicate_key_columns(available: &[String], options: &OaxacaOptions) -> Option<(String, String)> {
+    let id = ColumnMap::resolve_optional(&options.employee_id, "employee_id", available);
+    let period = ColumnMap::resolve_optional(&options.period, "period", available);
+    id.zip(period)
+}
+
+/// Resolves columns, group values and categorical levels, and lays out the full design.
+pub fn plan(frame: &DataFrame, options: &OaxacaOptions) -> Result<Plan> {
+    check_columns(frame, options)?;
+    let facts = PlanFacts::observe(frame, options)?;
+    let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let duplicates = match duplicate_key_columns(&available, options) {
+        Some((id, period)) => {
+            let later = later_duplicates(frame, &[id.as_str(), period.as_str()])?;
+            DuplicateRows::Rows(later.iter().enumerate().filter(|(_, d)| **d).map(|(r, _)| r as u64).collect())
+        }
+        None => DuplicateRows::None,
+    };
+    Plan::from_facts(&facts, duplicates, options)
+}
+
+impl Plan {
+    /// The plan from the facts of every row (merged over any split of the rows) and the duplicate rows.
+    pub fn from_facts(facts: &PlanFacts, duplicates: DuplicateRows, options: &OaxacaOptions) -> Result<Plan> {
+        for (i, c) in options.covariates.iter().chain(&options.categorical).enumerate() {
+            if facts.rows > 0 && facts.non_null[i] == 0 {
+                return Err(Error::Invalid(format!(
+                    "covariate `{c}` has no values (all {} rows are null): drop it or fix the column",
+                    facts.rows
+                )));
+            }
+        }
+        let (matcher, labels) = group_matcher(facts, options)?;
+        let mut terms = vec!["_cons".to_string()];
+        terms.extend(options.covariates.iter().cloned());
+        let mut blocks = Vec::new();
+        let mut levels = Vec::new();
+        for (i, c) in options.categorical.iter().enumerate() {
+            let found = sorted_levels(facts.levels[i].iter().cloned().collect());
+            if found.is_empty() {
+                return Err(Error::Invalid(format!("categorical column `{c}` has no values (all null)")));
+            }
+            let base = match options.base_levels.get(c) {
+                Some(b) => found.iter().position(|l| l == b).ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "base level `{b}` does not occur in column `{c}` (levels: {})",
+                        found.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+                    ))
+                })?,
+                None => 0,
+            };
+            let first = terms.len();
+            terms.extend(found.iter().map(|l| format!("{c}:{l}")));
+            let columns: Vec<usize> = (first..terms.len()).collect();
+            levels.push((c.clone(), found.iter().cloned().zip(columns.iter().copied()).collect()));
+            blocks.push(CategoricalBlock { column: c.clone(), levels: found, columns, base });
+        }
+        Ok(Plan {
+            design: Design { terms, blocks },
+            labels,
+            outcome: options.outcome.clone(),
+            log: options.log,
+            group: options.group.clone(),
+            matcher,
+            covariates: options.covariates.clone(),
+            levels,
+            weights: options.weights.clone(),
+            duplicates,
+            row_column: None,
+        })
+    }
+
+    /// Rows numbered by `column` (0-based input row numbers) instead of their position in the batch.
+    pub fn with_row_column(mut self, column: &str) -> Plan {
+        self.row_column = Some(column.to_string());
+        self
+    }
 }
 
 /// A numeric column of a slice as (values, validity).
@@ -383,13 +514,26 @@ impl Plan {
                 .collect(),
         };
 
+        let row_numbers: Option<Vec<u64>> = match &self.row_column {
+            Some(name) => {
+                Some(slice.column(name)?.cast(&DataType::UInt64)?.u64()?.iter().map(|r| r.unwrap_or(0)).collect())
+            }
+            None => None,
+        };
+        let row_of = |i: usize| row_numbers.as_ref().map_or(offset + i as u64, |r| r[i]);
+        let duplicate_flags: Option<Vec<bool>> = match &self.duplicates {
+            DuplicateRows::None => None,
+            DuplicateRows::Rows(rows) if rows.is_empty() => None,
+            DuplicateRows::Rows(rows) => Some((0..n).map(|i| rows.binary_search(&row_of(i)).is_ok()).collect()),
+            DuplicateRows::Flag(name) => Some(slice.column(name)?.bool()?.iter().map(|v| v.unwrap_or(false)).collect()),
+        };
         let (y_values, y_valid) = outcome.parts();
         let covariate_parts: Vec<_> = covariates.iter().map(NumericColumn::parts).collect();
         let weight_parts = weights.as_ref().map(NumericColumn::parts);
         let mut excluded = Exclusions::default();
         let mut row_x = vec![0.0; k];
         'rows: for i in 0..n {
-            let row = offset + i as u64;
+            let row = row_of(i);
             match group_codes[i] {
                 2 => {
                     excluded.add(Reason::NullGroup, &self.group, row);
@@ -401,7 +545,7 @@ impl Plan {
                 }
                 _ => {}
             }
-            if self.duplicates.as_ref().and_then(|d| d.get(row as usize)).copied().unwrap_or(false) {
+            if duplicate_flags.as_ref().is_some_and(|d| d[i]) {
                 excluded.add(Reason::DuplicateKey, "employee_id + period", row);
                 continue;
             }
@@ -484,7 +628,13 @@ impl Plan {
     /// The residual pass of robust standard errors: for each used row of group g, the stacked score
     /// wᵢ·[e_g,i·xᵢ, e*ᵢ·x*ᵢ] (regression columns of the pruned design, `kept` mapping them to this plan's
     /// design), accumulated into per-group Gram matrices. Slices in parallel, merged in order.
-    pub fn score_grams(&self, frame: &DataFrame, kept: &[usize], models: &ResidualModels<'_>) -> Result<ScoreGrams> {
+    pub fn score_grams(
+        &self,
+        frame: &DataFrame,
+        offset: u64,
+        kept: &[usize],
+        models: &ResidualModels<'_>,
+    ) -> Result<ScoreGrams> {
         let columns: Vec<usize> = models.columns.iter().map(|&j| kept[j]).collect();
         let p = columns.len();
         let p_star = match models.beta_star {
@@ -499,7 +649,7 @@ impl Plan {
                 let slice = frame.slice(start as i64, SLICE_ROWS);
                 let (mut a, mut b) = (GramAccumulator::new(dim), GramAccumulator::new(dim));
                 let mut score = vec![0.0; dim];
-                self.visit_rows(&slice, start as u64, |is_b, x, y, w, _| {
+                self.visit_rows(&slice, offset + start as u64, |is_b, x, y, w, _| {
                     let beta = if is_b { models.beta_b } else { models.beta_a };
                     let fitted: f64 = columns.iter().zip(beta).map(|(&c, b)| x[c] * b).sum();
                     let e = y - fitted;

@@ -1,0 +1,163 @@
+//! Partial states for `payequity.spark` and `payequity.dask`: each function takes a partition (any Arrow
+//! stream) or state bytes and returns state bytes or a result document, with the GIL released. The plan of
+//! passes lives in `payequity::scale::distributed`; this file only converts.
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use payequity::decompose::OaxacaOptions;
+use payequity::gap::GapOptions;
+use payequity::scale::distributed as dist;
+
+use crate::{arrow_import, options_from_json, to_py_err};
+
+fn bytes<'py>(py: Python<'py>, result: payequity::Result<Vec<u8>>) -> PyResult<Bound<'py, PyBytes>> {
+    let data = result.map_err(to_py_err)?;
+    Ok(PyBytes::new(py, &data))
+}
+
+/// `gap_partition_column(columns, options_json) -> str | None`: the column to partition gap rows by.
+#[pyfunction]
+pub fn gap_partition_column(columns: Vec<String>, options_json: &str) -> PyResult<Option<String>> {
+    let options: GapOptions = options_from_json(options_json)?;
+    Ok(dist::gap_partition_column(&columns, &options))
+}
+
+/// `gap_partial(partition, options_json) -> bytes`.
+#[pyfunction]
+pub fn gap_partial<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    options_json: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let options: GapOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    let state = py.detach(|| dist::gap_partial(&frame, &options));
+    bytes(py, state)
+}
+
+/// `gap_merge(a, b) -> bytes`.
+#[pyfunction]
+pub fn gap_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let state = py.detach(|| dist::gap_merge(a, b));
+    bytes(py, state)
+}
+
+/// `gap_finish(state, options_json) -> result_json`.
+#[pyfunction]
+pub fn gap_finish(py: Python<'_>, state: &[u8], options_json: &str) -> PyResult<String> {
+    let options: GapOptions = options_from_json(options_json)?;
+    let result = py.detach(|| dist::gap_finish(state, &options)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `oaxaca_key_columns(columns, options_json) -> (id, period) | None`: the key whose later rows the engine
+/// flags in `__pe_duplicate`.
+#[pyfunction]
+pub fn oaxaca_key_columns(columns: Vec<String>, options_json: &str) -> PyResult<Option<(String, String)>> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    Ok(dist::oaxaca_key_columns(&columns, &options))
+}
+
+/// `oaxaca_facts(partition, options_json) -> bytes` (pass 1).
+#[pyfunction]
+pub fn oaxaca_facts<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    options_json: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    let state = py.detach(|| dist::oaxaca_facts(&frame, &options));
+    bytes(py, state)
+}
+
+/// `oaxaca_facts_merge(a, b) -> bytes`.
+#[pyfunction]
+pub fn oaxaca_facts_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let state = py.detach(|| dist::oaxaca_facts_merge(a, b));
+    bytes(py, state)
+}
+
+/// `oaxaca_moments(partition, facts, options_json) -> bytes` (pass 2).
+#[pyfunction]
+pub fn oaxaca_moments<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    facts: &[u8],
+    options_json: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    let state = py.detach(|| dist::oaxaca_moments(&frame, facts, &options));
+    bytes(py, state)
+}
+
+/// `oaxaca_moments_merge(a, b) -> bytes`.
+#[pyfunction]
+pub fn oaxaca_moments_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let state = py.detach(|| dist::oaxaca_moments_merge(a, b));
+    bytes(py, state)
+}
+
+/// `oaxaca_finish(facts, moments, scores, duplicates, options_json) -> ("done", result_json) |
+/// ("residuals", models_bytes)`: with robust SEs the first call asks for the residual pass.
+#[pyfunction]
+#[pyo3(signature = (facts, moments, scores, duplicates, options_json))]
+pub fn oaxaca_finish<'py>(
+    py: Python<'py>,
+    facts: &[u8],
+    moments: &[u8],
+    scores: Option<&[u8]>,
+    duplicates: bool,
+    options_json: &str,
+) -> PyResult<(String, Bound<'py, PyAny>)> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    let outcome = py.detach(|| dist::oaxaca_finish(facts, moments, scores, duplicates, &options)).map_err(to_py_err)?;
+    match outcome {
+        dist::OaxacaFinish::Done(result) => {
+            let text = payequity::report::to_json(result.as_ref()).map_err(to_py_err)?;
+            Ok(("done".into(), text.into_pyobject(py)?.into_any()))
+        }
+        dist::OaxacaFinish::NeedsResiduals(models) => Ok(("residuals".into(), PyBytes::new(py, &models).into_any())),
+    }
+}
+
+/// `oaxaca_scores(partition, facts, models, options_json) -> bytes` (pass 3, robust SEs).
+#[pyfunction]
+pub fn oaxaca_scores<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    facts: &[u8],
+    models: &[u8],
+    options_json: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    let state = py.detach(|| dist::oaxaca_scores(&frame, facts, models, &options));
+    bytes(py, state)
+}
+
+/// `oaxaca_scores_merge(a, b) -> bytes`.
+#[pyfunction]
+pub fn oaxaca_scores_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let state = py.detach(|| dist::oaxaca_scores_merge(a, b));
+    bytes(py, state)
+}
+
+/// Registers the functions of this file.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(gap_partition_column, m)?)?;
+    m.add_function(wrap_pyfunction!(gap_partial, m)?)?;
+    m.add_function(wrap_pyfunction!(gap_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(gap_finish, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_key_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_facts, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_facts_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_moments_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_finish, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(oaxaca_scores_merge, m)?)?;
+    Ok(())
+}

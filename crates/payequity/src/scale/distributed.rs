@@ -1,0 +1,187 @@
+//! Partial states for distributed engines (`pe.spark`, `pe.dask`), as versioned bytes. The engine moves
+//! the rows; payequity computes. Each partition's rows carry two engine-made columns:
+//! - [`ROW_COLUMN`], the 0-based row number in input order (the in-memory row order), which numbers rows
+//!   in ledger messages and keys the bootstrap's Poisson draws, so replicates equal the in-memory ones;
+//! - [`DUPLICATE_COLUMN`] (oaxaca, with employee id and period), true for a later row of a key.
+//!
+//! Gap partials need whole employees per partition, rows sorted by [`ROW_COLUMN`] (repartition by the
+//! employee id, then sort within partitions). Oaxaca partials take any partitioning.
+
+use std::sync::Mutex;
+
+use ndarray::Array1;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::oaxaca::OaxacaPartial;
+use super::state::{decode_state, encode_state, StateKind};
+use super::GapPartial;
+use crate::data::ColumnMap;
+use crate::decompose::{
+    check_columns, duplicate_key_columns, finish, DuplicateRows, OaxacaOptions, OaxacaResult, Plan, PlanFacts,
+    ResidualModels, ScoreGrams,
+};
+use crate::gap::{GapOptions, GapResult};
+use crate::{Error, Result};
+
+/// Input row numbers made by the engine.
+pub const ROW_COLUMN: &str = "__pe_row";
+/// Later rows of an (employee_id, period) key, flagged by the engine.
+pub const DUPLICATE_COLUMN: &str = "__pe_duplicate";
+const NEEDS_RESIDUALS: &str = "__needs_residual_pass";
+
+fn names(frame: &DataFrame) -> Vec<String> {
+    frame.get_column_names().iter().map(|c| c.to_string()).collect()
+}
+
+/// The column a gap partition must be partitioned by (the employee id), when the analysis has one.
+pub fn gap_partition_column(columns: &[String], options: &GapOptions) -> Option<String> {
+    ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", columns)
+}
+
+/// The partial gap state of one partition of whole employees, rows sorted by [`ROW_COLUMN`].
+pub fn gap_partial(frame: &DataFrame, options: &GapOptions) -> Result<Vec<u8>> {
+    if frame.column(ROW_COLUMN).is_err() {
+        return Err(Error::Invalid(format!("internal: a partition lacks the `{ROW_COLUMN}` column")));
+    }
+    encode_state(StateKind::Gap, &GapPartial::compute(frame, 0, options)?)
+}
+
+/// Merges two partial gap states (of different employees).
+pub fn gap_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let a: GapPartial = decode_state(StateKind::Gap, a)?;
+    let b: GapPartial = decode_state(StateKind::Gap, b)?;
+    encode_state(StateKind::Gap, &a.merge(b)?)
+}
+
+/// The gap document from the merged state.
+pub fn gap_finish(state: &[u8], options: &GapOptions) -> Result<GapResult> {
+    decode_state::<GapPartial>(StateKind::Gap, state)?.finish(options)
+}
+
+/// The (employee_id, period) columns whose later rows the engine must flag in [`DUPLICATE_COLUMN`].
+pub fn oaxaca_key_columns(columns: &[String], options: &OaxacaOptions) -> Option<(String, String)> {
+    duplicate_key_columns(columns, options)
+}
+
+/// Pass 1 of one partition: column checks and plan facts.
+pub fn oaxaca_facts(frame: &DataFrame, options: &OaxacaOptions) -> Result<Vec<u8>> {
+    check_columns(frame, options)?;
+    encode_state(StateKind::OaxacaFacts, &PlanFacts::observe(frame, options)?)
+}
+
+/// Merges plan facts.
+pub fn oaxaca_facts_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let a: PlanFacts = decode_state(StateKind::OaxacaFacts, a)?;
+    let b: PlanFacts = decode_state(StateKind::OaxacaFacts, b)?;
+    encode_state(StateKind::OaxacaFacts, &a.merge(b)?)
+}
+
+fn distributed_plan(facts: &[u8], options: &OaxacaOptions, duplicates: bool) -> Result<Plan> {
+    let facts: PlanFacts = decode_state(StateKind::OaxacaFacts, facts)?;
+    let flagged = if duplicates { DuplicateRows::Flag(DUPLICATE_COLUMN.into()) } else { DuplicateRows::None };
+    Ok(Plan::from_facts(&facts, flagged, options)?.with_row_column(ROW_COLUMN))
+}
+
+/// Pass 2 of one partition: group moments (and bootstrap replicates) under the plan of the merged facts.
+pub fn oaxaca_moments(frame: &DataFrame, facts: &[u8], options: &OaxacaOptions) -> Result<Vec<u8>> {
+    let plan = distributed_plan(facts, options, frame.column(DUPLICATE_COLUMN).is_ok())?;
+    encode_state(StateKind::OaxacaMoments, &OaxacaPartial::compute(&plan, frame, 0, options)?)
+}
+
+/// Merges moment states.
+pub fn oaxaca_moments_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let a: OaxacaPartial = decode_state(StateKind::OaxacaMoments, a)?;
+    let b: OaxacaPartial = decode_state(StateKind::OaxacaMoments, b)?;
+    encode_state(StateKind::OaxacaMoments, &a.merge(b)?)
+}
+
+/// The fitted models of a residual pass, owned so they can travel to the workers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct OwnedModels {
+    kept: Vec<usize>,
+    columns: Vec<usize>,
+    beta_a: Array1<f64>,
+    beta_b: Array1<f64>,
+    beta_star: Option<Array1<f64>>,
+    indicator: bool,
+}
+
+impl OwnedModels {
+    fn view(&self) -> ResidualModels<'_> {
+        ResidualModels {
+            columns: &self.columns,
+            beta_a: &self.beta_a,
+            beta_b: &self.beta_b,
+            beta_star: self.beta_star.as_ref(),
+            indicator: self.indicator,
+        }
+    }
+}
+
+/// What finishing the decomposition gives: the document, or (robust standard errors) the models the
+/// workers need for the residual pass ([`oaxaca_scores`]), after which finishing is called again with the
+/// merged score Gram matrices.
+#[derive(Debug)]
+pub enum OaxacaFinish {
+    Done(Box<OaxacaResult>),
+    NeedsResiduals(Vec<u8>),
+}
+
+/// Finishes from the merged facts and moments (and, for robust SEs, the merged score grams).
+pub fn oaxaca_finish(
+    facts: &[u8],
+    moments: &[u8],
+    scores: Option<&[u8]>,
+    duplicates: bool,
+    options: &OaxacaOptions,
+) -> Result<OaxacaFinish> {
+    let plan = distributed_plan(facts, options, duplicates)?;
+    let state: OaxacaPartial = decode_state(StateKind::OaxacaMoments, moments)?;
+    let grams: Option<ScoreGrams> = scores.map(|s| decode_state(StateKind::OaxacaScores, s)).transpose()?;
+    let wanted: Mutex<Option<OwnedModels>> = Mutex::new(None);
+    let residuals = |kept: &[usize], models: &ResidualModels<'_>| -> Result<ScoreGrams> {
+        if let Some(grams) = &grams {
+            return Ok(grams.clone());
+        }
+        *wanted.lock().expect("not poisoned") = Some(OwnedModels {
+            kept: kept.to_vec(),
+            columns: models.columns.to_vec(),
+            beta_a: models.beta_a.clone(),
+            beta_b: models.beta_b.clone(),
+            beta_star: models.beta_star.cloned(),
+            indicator: models.indicator,
+        });
+        Err(Error::Invalid(NEEDS_RESIDUALS.into()))
+    };
+    match finish(&plan, state.moments, state.replicates, Some(&residuals), options) {
+        Ok(result) => Ok(OaxacaFinish::Done(Box::new(result))),
+        Err(Error::Invalid(message)) if message == NEEDS_RESIDUALS => {
+            let models = wanted.lock().expect("not poisoned").take().expect("models were recorded");
+            Ok(OaxacaFinish::NeedsResiduals(encode_state(StateKind::OaxacaModels, &models)?))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Pass 3 of one partition (robust SEs): the stacked-score Gram matrices under the driver's models.
+pub fn oaxaca_scores(frame: &DataFrame, facts: &[u8], models: &[u8], options: &OaxacaOptions) -> Result<Vec<u8>> {
+    let plan = distributed_plan(facts, options, frame.column(DUPLICATE_COLUMN).is_ok())?;
+    let models: OwnedModels = decode_state(StateKind::OaxacaModels, models)?;
+    let grams = plan.score_grams(frame, 0, &models.kept, &models.view())?;
+    encode_state(StateKind::OaxacaScores, &grams)
+}
+
+/// Merges score Gram matrices.
+pub fn oaxaca_scores_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let mut a: ScoreGrams = decode_state(StateKind::OaxacaScores, a)?;
+    let b: ScoreGrams = decode_state(StateKind::OaxacaScores, b)?;
+    a.a += &b.a;
+    a.b += &b.b;
+    encode_state(StateKind::OaxacaScores, &a)
+}
+
+/// Column names of a frame (for the front ends' checks).
+pub fn column_names(frame: &DataFrame) -> Vec<String> {
+    names(frame)
+}

@@ -1,0 +1,64 @@
+//! Analyses at any size (`shared/spec/scale.md`): input sources of many files ([`Source`]), record batches
+//! in bounded memory ([`read_batches`]), the streamed drivers that run each analysis' plan of passes over
+//! them ([`oaxaca_source`], [`gap_source`]), and the versioned bytes that carry partial states between
+//! processes (Spark and Dask workers, [`encode_state`]).
+//!
+//! Every analysis has the shape `partial(batch) → state`, `merge(state, state)`, `finish(state)`; the
+//! in-memory functions are the same steps over one batch, so the documents agree.
+
+mod batches;
+pub mod distributed;
+mod gap;
+mod keys;
+mod oaxaca;
+mod source;
+mod state;
+
+pub use batches::{for_each_batch, load_source, read_batches, Batch, Projection};
+pub use gap::{gap_source, GapPartial, GapStream};
+pub use keys::KeyTracker;
+pub use oaxaca::{oaxaca_source, OaxacaPartial};
+pub use source::{Source, SourceFile};
+pub use state::{decode_state, encode_state, StateKind, STATE_VERSION};
+
+/// Memory and batch settings of a streamed run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamOptions {
+    /// Peak memory the run should stay within, in bytes (the CLI's `--memory-limit`, default 2 GiB).
+    pub memory_limit: u64,
+    /// Rows per record batch (0 = derived from the memory limit).
+    pub batch_rows: usize,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions { memory_limit: 2 << 30, batch_rows: 0 }
+    }
+}
+
+impl StreamOptions {
+    /// Rows per batch: two batches are in memory at once (one read ahead), each column's values and the
+    /// analysis' working copies at about 64 bytes per row and column; at most 2²⁰ rows.
+    pub fn rows_per_batch(&self, columns: usize) -> usize {
+        if self.batch_rows > 0 {
+            return self.batch_rows;
+        }
+        let per_row = 64 * columns.max(1) as u64;
+        let budget = self.memory_limit / 8;
+        ((budget / per_row) as usize).clamp(1 << 14, 1 << 20)
+    }
+}
+
+/// Progress of a streamed run (the CLI shows a bar; the library's default shows nothing).
+pub trait Progress: Sync {
+    /// Pass `pass` of `passes` starts (`what` names it).
+    fn start_pass(&self, _pass: usize, _passes: usize, _what: &str) {}
+    /// `rows` more rows were processed in the current pass.
+    fn rows(&self, _rows: u64) {}
+}
+
+/// No progress display.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {}

@@ -1,0 +1,229 @@
+//! Streamed input gives the in-memory document: the synthetic payroll written as several Parquet, Arrow IPC
+//! and CSV files (and hive folders) and read in batches of any size equals the analysis of the whole frame —
+//! counts, medians and the ledger exactly, estimates to 1e-10 relative. Bad sources are refused naming the file.
+
+use std::path::{Path, PathBuf};
+
+use payequity::data::write_table;
+use payequity::decompose::{oaxaca, OaxacaOptions, SeMethod, Vce};
+use payequity::gap::{gap, GapOptions};
+use payequity::polars::prelude::*;
+use payequity::scale::{gap_source, oaxaca_source, Silent, Source, StreamOptions};
+use payequity::synthetic::{generate, GeneratorOptions};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn payroll(employees: usize, months: usize) -> DataFrame {
+    let options = GeneratorOptions { employees, months, seed: 7, ..Default::default() };
+    let mut frame = generate(&options).unwrap().payroll;
+    // Planted problems the ledger must count the same way: a duplicated key across files, a null pay, and
+    // an employee whose gender changes in a later file.
+    let n = frame.height();
+    let dup = frame.slice(3, 1);
+    let mut switch = frame.slice(20, 1);
+    switch.with_column(Column::new("gender".into(), ["X"])).unwrap();
+    switch.with_column(Column::new("period".into(), ["2099-12"])).unwrap();
+    switch.with_column(Column::new("hours_paid".into(), [150.0])).unwrap();
+    frame.vstack_mut(&dup).unwrap();
+    frame.vstack_mut(&switch).unwrap();
+    let pay: Vec<Option<f64>> = frame
+        .column("base_pay")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i == n / 2 { None } else { v })
+        .collect();
+    frame.with_column(Column::new("base_pay".into(), pay)).unwrap();
+    frame.rechunk_mut();
+    frame
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("payequity-streaming-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes `frame` as `parts` files of the extension `ext` under `dir`.
+fn write_parts(frame: &DataFrame, dir: &Path, parts: usize, ext: &str) {
+    let size = frame.height().div_ceil(parts);
+    for (i, start) in (0..frame.height()).step_by(size).enumerate() {
+        let mut part = frame.slice(start as i64, size);
+        write_table(&mut part, dir.join(format!("part-{i:03}.{ext}"))).unwrap();
+    }
+}
+
+fn gap_options() -> GapOptions {
+    let mut o = GapOptions::default();
+    o.columns.pay = vec!["base_pay".into(), "overtime_pay".into()];
+    o.columns.hours = Some("hours_paid".into());
+    o.by = vec!["occupation".into()];
+    o.min_cell = 5;
+    o.bootstrap_reps = 50;
+    o
+}
+
+fn oaxaca_options(se: SeMethod, vce: Vce) -> OaxacaOptions {
+    OaxacaOptions {
+        outcome: "base_pay".into(),
+        log: true,
+        group: "gender".into(),
+        group_a: "M".into(),
+        group_b: Some("F".into()),
+        covariates: vec!["tenure_years".into(), "age".into()],
+        categorical: vec!["occupation".into()],
+        se,
+        vce,
+        reps: 20,
+        ..Default::default()
+    }
+}
+
+/// Equal JSON: integers exactly, other numbers to `tol` relative.
+fn assert_same(a: &Value, b: &Value, tol: f64, path: &str) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            if x.is_f64() || y.is_f64() {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                // Values that are zero up to rounding (e.g. a component that vanishes) get an absolute floor.
+                assert!((x - y).abs() <= tol * x.abs().max(y.abs()) + 1e-12, "{path}: {x} vs {y}");
+            } else {
+                assert_eq!(x, y, "{path}");
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(x.keys().collect::<Vec<_>>(), y.keys().collect::<Vec<_>>(), "{path}");
+            for (k, v) in x {
+                assert_same(v, &y[k], tol, &format!("{path}.{k}"));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{path}");
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                assert_same(v, w, tol, &format!("{path}[{i}]"));
+            }
+        }
+        _ => assert_eq!(a, b, "{path}"),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap()
+}
+
+fn stream(batch_rows: usize) -> StreamOptions {
+    StreamOptions { batch_rows, ..Default::default() }
+}
+
+#[test]
+fn streamed_gap_equals_the_in_memory_document_exactly() {
+    let frame = payroll(300, 12);
+    let dir = temp_dir("gap");
+    write_parts(&frame, &dir, 3, "parquet");
+    let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+    assert_eq!(source.files.len(), 3);
+    let options = gap_options();
+    let memory = gap(&frame, &options).unwrap();
+    // One duplicate planted by the generator, one here.
+    assert_eq!(memory.ledger.excluded.get("duplicate_key"), Some(&2));
+    assert!(memory.ledger.excluded.get("inconsistent_gender").is_some_and(|n| *n >= 2), "{:?}", memory.ledger);
+    for batch_rows in [97, 1000, 1 << 20] {
+        let streamed = gap_source(&source, &options, &stream(batch_rows), &Silent).unwrap();
+        // Units are summed in row order: the documents are identical, bootstrap intervals included.
+        assert_eq!(json(&streamed), json(&memory), "batch_rows = {batch_rows}");
+    }
+}
+
+#[test]
+fn streamed_oaxaca_equals_the_in_memory_document() {
+    let frame = payroll(300, 12);
+    let dir = temp_dir("oaxaca");
+    write_parts(&frame, &dir, 4, "arrow");
+    let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+    for (se, vce) in
+        [(SeMethod::Delta, Vce::Classical), (SeMethod::Delta, Vce::Robust), (SeMethod::Bootstrap, Vce::Classical)]
+    {
+        let options = oaxaca_options(se, vce);
+        let memory = oaxaca(&frame, &options).unwrap();
+        // One duplicate planted by the generator, one here.
+        assert_eq!(memory.ledger.excluded.get("duplicate_key"), Some(&2));
+        let streamed = oaxaca_source(&source, &options, &stream(613), &Silent).unwrap();
+        assert_same(&json(&streamed), &json(&memory), 1e-10, "oaxaca");
+    }
+}
+
+#[test]
+fn csv_and_hive_folders_stream_like_parquet() {
+    let frame = payroll(120, 6);
+    let dir = temp_dir("hive");
+    let first = frame.slice(0, frame.height() / 2);
+    let second = frame.slice((frame.height() / 2) as i64, frame.height());
+    for (i, part) in [first, second].into_iter().enumerate() {
+        let folder = dir.join(format!("batch={}", i + 1));
+        std::fs::create_dir_all(&folder).unwrap();
+        write_table(&mut part.clone(), folder.join("part.csv")).unwrap();
+    }
+    std::fs::write(dir.join("_SUCCESS"), "").unwrap();
+    let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+    assert_eq!(source.hive_columns.len(), 1);
+    assert!(source.column_names().contains(&"batch".to_string()));
+    let mut options = gap_options();
+    options.by = vec!["batch".into()];
+    let mut whole = frame.clone();
+    let batch: Vec<i64> = (0..frame.height()).map(|i| if i < frame.height() / 2 { 1 } else { 2 }).collect();
+    whole.with_column(Column::new("batch".into(), batch)).unwrap();
+    let memory = gap(&whole, &options).unwrap();
+    let streamed = gap_source(&source, &options, &stream(50), &Silent).unwrap();
+    assert_eq!(json(&streamed), json(&memory));
+    // A glob over the same files.
+    let pattern = format!("{}/batch=*/*.csv", dir.display());
+    assert_eq!(Source::resolve(&pattern).unwrap().files.len(), 2);
+}
+
+#[test]
+fn bad_sources_are_refused_naming_the_file() {
+    let frame = payroll(20, 2);
+    let dir = temp_dir("bad");
+    write_parts(&frame, &dir, 2, "parquet");
+    // A file with other columns.
+    let mut other = frame.clone().drop("age").unwrap();
+    write_table(&mut other, dir.join("part-009.parquet")).unwrap();
+    let message = Source::resolve(dir.to_str().unwrap()).unwrap_err().to_string();
+    assert!(message.contains("part-009.parquet") && message.contains("differ"), "{message}");
+    std::fs::remove_file(dir.join("part-009.parquet")).unwrap();
+    // A corrupt file among good ones.
+    std::fs::write(dir.join("part-005.parquet"), b"PAR1 not really parquet").unwrap();
+    let message = Source::resolve(dir.to_str().unwrap()).unwrap_err().to_string();
+    assert!(message.contains("part-005.parquet"), "{message}");
+    // An empty directory and a glob matching nothing.
+    let empty = temp_dir("empty");
+    let message = Source::resolve(empty.to_str().unwrap()).unwrap_err().to_string();
+    assert!(message.contains("no .parquet"), "{message}");
+    let message = Source::resolve(&format!("{}/*.parquet", empty.display())).unwrap_err().to_string();
+    assert!(message.contains("matches no"), "{message}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Any split of the rows into batches gives the same gap document and the same decomposition.
+    #[test]
+    fn any_batch_size_gives_the_same_result(batch_rows in 1usize..400) {
+        let frame = payroll(40, 6);
+        let dir = temp_dir(&format!("prop-{batch_rows}"));
+        write_parts(&frame, &dir, 3, "parquet");
+        let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+        let mut options = gap_options();
+        options.min_cell = 0;
+        let memory = gap(&frame, &options).unwrap();
+        let streamed = gap_source(&source, &options, &stream(batch_rows), &Silent).unwrap();
+        prop_assert_eq!(json(&streamed), json(&memory));
+        let o = oaxaca_options(SeMethod::Delta, Vce::Classical);
+        let streamed = oaxaca_source(&source, &o, &stream(batch_rows), &Silent).unwrap();
+        assert_same(&json(&streamed), &json(&oaxaca(&frame, &o).unwrap()), 1e-10, "oaxaca");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

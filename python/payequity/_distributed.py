@@ -1,0 +1,111 @@
+"""The plan of passes shared by :mod:`payequity.spark` and :mod:`payequity.dask`.
+
+An engine adapter numbers the rows in input order (``__pe_row``), puts each employee's rows in one
+partition, and maps a function over the partitions (each a ``pyarrow.Table`` sorted by ``__pe_row``),
+returning the states (bytes). The driver merges the states and finishes them in the Rust core, so the
+result is the document the in-memory function gives on the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from payequity import _core
+from payequity._gap import GapResult, gap_options_json
+from payequity._oaxaca import OaxacaResult, oaxaca_options_json
+
+ROW_COLUMN = "__pe_row"
+DUPLICATE_COLUMN = "__pe_duplicate"
+
+PartitionFn = Callable[[Any], bytes]
+
+
+class Engine(Protocol):
+    """What a distributed engine does for payequity; the rest is Rust."""
+
+    def columns(self) -> list[str]:
+        """Column names of the user's DataFrame."""
+
+    def empty_table(self) -> Any:
+        """An empty ``pyarrow.Table`` with the DataFrame's schema plus ``__pe_row`` (int64)."""
+
+    def prepare(self, employee: str | None) -> None:
+        """Number the rows and, with ``employee``, put each employee's rows in one partition."""
+
+    def map_partitions(self, fn: PartitionFn) -> list[bytes]:
+        """``fn`` over every partition (a ``pyarrow.Table`` sorted by ``__pe_row``), the states collected."""
+
+    def release(self) -> None:
+        """Drop what ``prepare`` cached."""
+
+
+def tree_merge(states: Sequence[bytes], merge: Callable[[bytes, bytes], bytes]) -> bytes:
+    """Pairwise merge in a balanced tree (merges are associative; a fixed order keeps results reproducible)."""
+    level = list(states)
+    if not level:
+        raise ValueError("no partial states to merge")
+    while len(level) > 1:
+        level = [merge(level[i], level[i + 1]) if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+    return level[0]
+
+
+def with_duplicate_flags(table: Any, key: tuple[str, str] | None) -> Any:
+    """Adds ``__pe_duplicate``: true for a later row (by ``__pe_row``) of an (employee_id, period) key."""
+    if key is None:
+        return table
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    frame = table.select([key[0], key[1]]).to_pandas()
+    flags = frame.duplicated(subset=[key[0], key[1]], keep="first").to_numpy()
+    return table.append_column(DUPLICATE_COLUMN, pa.array(flags, type=pa.bool_()))
+
+
+def run_gap(engine: Engine, keywords: dict[str, Any]) -> GapResult:
+    options_json = gap_options_json(**keywords)
+    # The same column checks and messages as for a file: validate the (empty) schema first.
+    _core.gap_partial(engine.empty_table(), options_json)
+    employee = _core.gap_partition_column(engine.columns(), options_json)
+    engine.prepare(employee)
+    try:
+        states = engine.map_partitions(lambda table: _core.gap_partial(table, options_json))
+        if not states:
+            states = [_core.gap_partial(engine.empty_table(), options_json)]
+        return GapResult(_core.gap_finish(tree_merge(states, _core.gap_merge), options_json))
+    finally:
+        engine.release()
+
+
+def run_oaxaca(engine: Engine, keywords: dict[str, Any]) -> OaxacaResult:
+    options_json = oaxaca_options_json(**keywords)
+    if json.loads(options_json).get("draw") == "multinomial" and json.loads(options_json).get("se") == "bootstrap":
+        raise _core.PayEquityError(
+            "multinomial bootstrap draws need every row in memory at once; on Spark and Dask use draw='poisson' "
+            "(the default)")
+    empty = engine.empty_table()
+    _core.oaxaca_facts(empty, options_json)
+    key = _core.oaxaca_key_columns(engine.columns(), options_json)
+    engine.prepare(key[0] if key else None)
+    try:
+        facts = tree_merge(
+            engine.map_partitions(lambda table: _core.oaxaca_facts(table, options_json)) or
+            [_core.oaxaca_facts(empty, options_json)], _core.oaxaca_facts_merge)
+
+        def moments(table: Any) -> bytes:
+            return _core.oaxaca_moments(with_duplicate_flags(table, key), facts, options_json)
+
+        states = engine.map_partitions(moments) or [moments(empty)]
+        merged = tree_merge(states, _core.oaxaca_moments_merge)
+        status, value = _core.oaxaca_finish(facts, merged, None, key is not None, options_json)
+        if status == "residuals":
+            models = value
+
+            def scores(table: Any) -> bytes:
+                return _core.oaxaca_scores(with_duplicate_flags(table, key), facts, models, options_json)
+
+            grams = tree_merge(engine.map_partitions(scores) or [scores(empty)], _core.oaxaca_scores_merge)
+            status, value = _core.oaxaca_finish(facts, merged, grams, key is not None, options_json)
+        return OaxacaResult(str(value))
+    finally:
+        engine.release()

@@ -1,0 +1,160 @@
+"""Inputs at any size: the same rows give the same document in memory, streamed from a directory of files
+by the CLI, on Dask and on Spark (local mode) — counts, medians and the ledger exactly, estimates to 1e-10
+relative. Bad sources exit 1 naming the file; a Spark DataFrame missing a column gets a file's error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import payequity as pe
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = Path(os.environ.get("PAYEQUITY_BIN", ROOT / "target" / "debug" / "payequity"))
+DEMO = ROOT / "datasets" / "demo" / "payroll.parquet"
+
+GAP = dict(pay=["base_pay", "overtime_pay"], hours="hours_paid", by=["occupation"], min_cell=5, bootstrap_reps=40)
+OAXACA = dict(outcome="base_pay", log=True, group="gender", group_a="M", group_b="F",
+              covariates=["tenure_years", "age"], categorical=["grade"])
+
+
+@pytest.fixture(scope="module")
+def payroll() -> pd.DataFrame:
+    frame = pq.read_table(DEMO).to_pandas()
+    employees = sorted(frame["employee_id"].unique())[:400]
+    frame = frame[frame["employee_id"].isin(employees)].reset_index(drop=True)
+    # Planted: a duplicated (employee, period) key far from its first row, a null pay, an employee whose
+    # gender changes in a later partition.
+    duplicate = frame.iloc[[5]]
+    switch = frame.iloc[[40]].assign(gender="X", period="2099-12", hours_paid=150.0)
+    frame = pd.concat([frame, duplicate, switch], ignore_index=True)
+    frame.loc[len(frame) // 3, "base_pay"] = None
+    return frame
+
+
+def assert_same(a: Any, b: Any, path: str = "") -> None:
+    """Integers, strings and nulls exactly; other numbers to 1e-10 relative."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            assert_same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert abs(a - b) <= 1e-10 * max(abs(a), abs(b)) + 1e-12, f"{path}: {a} vs {b}"
+    else:
+        assert a == b, f"{path}: {a!r} vs {b!r}"
+
+
+def test_dask_gives_the_in_memory_documents(payroll: pd.DataFrame) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    frame = dd.from_pandas(payroll, npartitions=5)
+    with dask.config.set(scheduler="threads"):
+        memory = pe.gap(payroll, **GAP).to_dict()
+        excluded = memory["ledger"]["excluded"]
+        assert excluded["duplicate_key"] >= 1 and excluded["inconsistent_gender"] >= 2
+        assert pe.dask.gap(frame, **GAP).to_dict() == memory
+        for se, vce in [("delta", "classical"), ("delta", "robust"), ("bootstrap", "classical")]:
+            expected = pe.oaxaca(payroll, se=se, vce=vce, reps=15, **OAXACA).to_dict()
+            assert expected["ledger"]["excluded"]["duplicate_key"] == 1
+            assert_same(pe.dask.oaxaca(frame, se=se, vce=vce, reps=15, **OAXACA).to_dict(), expected)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Any:
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("payequity-tests")
+               .config("spark.sql.shuffle.partitions", "3")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.ui.enabled", "false")
+               .getOrCreate())
+    yield session
+    session.stop()
+
+
+def test_spark_gives_the_in_memory_documents(payroll: pd.DataFrame, spark: Any) -> None:
+    frame = spark.createDataFrame(payroll)
+    assert frame.rdd.getNumPartitions() >= 2
+    assert pe.spark.gap(frame, **GAP).to_dict() == pe.gap(payroll, **GAP).to_dict()
+    for se, vce in [("delta", "classical"), ("delta", "robust"), ("bootstrap", "classical")]:
+        expected = pe.oaxaca(payroll, se=se, vce=vce, reps=15, **OAXACA).to_dict()
+        assert_same(pe.spark.oaxaca(frame, se=se, vce=vce, reps=15, **OAXACA).to_dict(), expected)
+
+
+def test_a_spark_frame_missing_a_column_gets_the_file_error(payroll: pd.DataFrame, spark: Any,
+                                                            tmp_path: Path) -> None:
+    without = payroll.drop(columns=["hours_paid"])
+    path = tmp_path / "payroll.parquet"
+    without.to_parquet(path)
+    with pytest.raises(pe.InputError) as from_file:
+        pe.gap(str(path), **GAP)
+    with pytest.raises(pe.InputError) as from_spark:
+        pe.spark.gap(spark.createDataFrame(without), **GAP)
+    assert str(from_spark.value) == str(from_file.value)
+    assert "hours_paid" in str(from_spark.value)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLI), *args], capture_output=True, text=True, timeout=600)
+
+
+def test_cli_streams_a_directory_to_the_in_memory_document(payroll: pd.DataFrame, tmp_path: Path) -> None:
+    whole = tmp_path / "whole.parquet"
+    pq.write_table(pa.Table.from_pandas(payroll, preserve_index=False), whole)
+    folder = tmp_path / "parts"
+    for i, start in enumerate(range(0, len(payroll), 2000)):
+        (folder / f"year={2025 + i % 2}").mkdir(parents=True, exist_ok=True)
+        part = payroll.iloc[start:start + 2000]
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), folder / f"year={2025 + i % 2}" / f"{i:03}.parquet")
+    # Hive folders list year=2025 before year=2026: the directory's row order is that of the files.
+    ordered = pd.concat([pq.read_table(p).to_pandas() for p in sorted(folder.glob("*/*.parquet"))], ignore_index=True)
+    ordered_path = tmp_path / "ordered.parquet"
+    pq.write_table(pa.Table.from_pandas(ordered, preserve_index=False), ordered_path)
+    gap_args = ["--pay-column", "base_pay,overtime_pay", "--hours-column", "hours_paid", "--by", "occupation",
+                "--min-cell", "5", "--bootstrap-reps", "40", "--format", "json", "-q"]
+    memory = run_cli("gap", str(ordered_path), "--engine", "memory", *gap_args)
+    streamed = run_cli("gap", str(folder), "--engine", "stream", "--batch-rows", "777", *gap_args)
+    assert memory.returncode == 0 and streamed.returncode == 0, streamed.stderr
+    assert json.loads(streamed.stdout) == json.loads(memory.stdout)
+    oaxaca_args = ["--outcome", "base_pay", "--log", "--group", "gender", "--group-a", "M", "--group-b", "F",
+                   "--covariates", "tenure_years,age", "--categorical", "grade,year", "--format", "json", "-q"]
+    in_memory = run_cli("oaxaca", str(folder), "--engine", "memory", *oaxaca_args)
+    streamed = run_cli("oaxaca", f"{folder}/*/*.parquet", "--engine", "stream", "--batch-rows", "500", *oaxaca_args)
+    assert in_memory.returncode == 0 and streamed.returncode == 0, streamed.stderr
+    assert_same(json.loads(streamed.stdout), json.loads(in_memory.stdout))
+
+
+def test_cli_refuses_bad_sources_naming_the_file(payroll: pd.DataFrame, tmp_path: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    pq.write_table(pa.Table.from_pandas(payroll.iloc[:100], preserve_index=False), folder / "a.parquet")
+    pq.write_table(pa.Table.from_pandas(payroll.iloc[100:200].drop(columns=["age"]), preserve_index=False),
+                   folder / "b.parquet")
+    args = ["--pay-column", "base_pay", "--hours-column", "hours_paid", "--format", "json", "-q"]
+    cases = {
+        str(folder): "b.parquet",
+        str(tmp_path / "empty"): "holds no",
+        f"{tmp_path}/nothing-*.parquet": "matches no",
+    }
+    (tmp_path / "empty").mkdir()
+    for source, message in cases.items():
+        result = run_cli("gap", source, *args)
+        assert result.returncode == 1, (source, result.stderr)
+        assert message in result.stderr and result.stdout == ""
+    (folder / "b.parquet").write_bytes(b"PAR1 truncated")
+    result = run_cli("gap", str(folder), "--engine", "stream", *args)
+    assert result.returncode == 1 and "b.parquet" in result.stderr and result.stdout == ""
