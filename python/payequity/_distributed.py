@@ -64,8 +64,8 @@ def with_duplicate_flags(table: Any, key: tuple[str, str] | None) -> Any:
 
 def run_gap(engine: Engine, keywords: dict[str, Any]) -> GapResult:
     options_json = gap_options_json(**keywords)
-    # The same column checks and messages as for a file: validate the (empty) schema first.
-    _core.gap_partial(engine.empty_table(), options_json)
+    # The same column checks and messages as for a file: the in-memory function on the (empty) schema.
+    _core.gap(engine.empty_table().drop_columns([ROW_COLUMN]), options_json)
     employee = _core.gap_partition_column(engine.columns(), options_json)
     engine.prepare(employee)
     try:
@@ -84,7 +84,7 @@ def run_oaxaca(engine: Engine, keywords: dict[str, Any]) -> OaxacaResult:
             "multinomial bootstrap draws need every row in memory at once; on Spark and Dask use draw='poisson' "
             "(the default)")
     empty = engine.empty_table()
-    _core.oaxaca_facts(empty, options_json)
+    _core.oaxaca_facts(empty.drop_columns([ROW_COLUMN]), options_json)
     key = _core.oaxaca_key_columns(engine.columns(), options_json)
     engine.prepare(key[0] if key else None)
     try:
@@ -99,6 +99,7 @@ def run_oaxaca(engine: Engine, keywords: dict[str, Any]) -> OaxacaResult:
         merged = tree_merge(states, _core.oaxaca_moments_merge)
         status, value = _core.oaxaca_finish(facts, merged, None, key is not None, options_json)
         if status == "residuals":
+            assert isinstance(value, bytes)
             models = value
 
             def scores(table: Any) -> bytes:

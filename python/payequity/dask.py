@@ -49,22 +49,23 @@ class _DaskEngine:
         return pa.Table.from_pandas(head, preserve_index=False).slice(0, 0)
 
     def prepare(self, employee: str | None) -> None:
-        import dask
         import dask.dataframe as dd
         import numpy as np
+        from dask.delayed import delayed
 
         lengths = [int(n) for n in self._frame.map_partitions(len).compute()]
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")
         parts = self._frame.to_delayed()
         meta = self._frame._meta.assign(**{_distributed.ROW_COLUMN: np.array([], dtype="int64")})
-        numbered = dd.from_delayed([dask.delayed(_number)(p, int(o)) for p, o in zip(parts, offsets)], meta=meta)
+        numbered = dd.from_delayed([delayed(_number)(p, int(o)) for p, o in zip(parts, offsets)], meta=meta)
         if employee is not None:
             numbered = numbered.shuffle(on=employee)
         self._prepared = numbered.persist()
 
     def map_partitions(self, fn: _distributed.PartitionFn) -> list[bytes]:
-        import dask
         import pyarrow as pa
+        from dask.base import compute
+        from dask.delayed import delayed
 
         def run(part: Any) -> bytes | None:
             if len(part) == 0:
@@ -72,7 +73,7 @@ class _DaskEngine:
             part = part.sort_values(_distributed.ROW_COLUMN, kind="stable")
             return fn(pa.Table.from_pandas(part, preserve_index=False))
 
-        states = dask.compute(*[dask.delayed(run)(p) for p in self._prepared.to_delayed()])
+        states = compute(*[delayed(run)(p) for p in self._prepared.to_delayed()])  # type: ignore[no-untyped-call]
         return [s for s in states if s is not None]
 
     def release(self) -> None:

@@ -38,13 +38,13 @@ class _SparkEngine:
 
     def empty_table(self) -> Any:
         import pyarrow as pa  # type: ignore[import-untyped]
-        from pyspark.sql.pandas.types import to_arrow_schema  # type: ignore[import-untyped]
+        from pyspark.sql.pandas.types import to_arrow_schema
 
         schema = to_arrow_schema(self._frame.schema).append(pa.field(_distributed.ROW_COLUMN, pa.int64()))
         return schema.empty_table()
 
     def prepare(self, employee: str | None) -> None:
-        from pyspark.sql import functions as F  # type: ignore[import-untyped]
+        from pyspark.sql import functions as F
 
         mono = self._frame.withColumn("__pe_mono", F.monotonically_increasing_id()).withColumn(
             "__pe_part", F.shiftright("__pe_mono", _PARTITION_BITS))
@@ -71,10 +71,10 @@ class _SparkEngine:
         def run(batches: Iterator[Any]) -> Iterator[Any]:
             import pyarrow as pa
 
-            batches = list(batches)
-            if not batches or sum(b.num_rows for b in batches) == 0:
+            collected = list(batches)
+            if not collected or sum(b.num_rows for b in collected) == 0:
                 return
-            table = pa.Table.from_batches(batches).sort_by(_distributed.ROW_COLUMN)
+            table = pa.Table.from_batches(collected).sort_by(_distributed.ROW_COLUMN)
             yield pa.RecordBatch.from_pydict({"state": [fn(table)]}, schema=pa.schema([("state", pa.binary())]))
 
         rows = self._prepared.mapInArrow(run, "state binary").collect()
