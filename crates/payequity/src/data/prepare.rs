@@ -233,12 +233,8 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         }
     };
     // The user's columns (without the row number and row count added above), for lookups and messages.
-    let available: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .filter(|c| c != COL_ROW && c != COL_ROWS)
-        .collect();
+    let available: Vec<String> =
+        frame.get_column_names().iter().map(|c| c.to_string()).filter(|c| c != COL_ROW && c != COL_ROWS).collect();
     let mut ledger = Ledger::new(read);
     if let Some((count, first)) = null_elements {
         if spec.strict {

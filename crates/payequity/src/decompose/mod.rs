@@ -7,6 +7,7 @@ mod covariance;
 mod gram;
 mod kernel;
 mod options;
+mod plan;
 mod result;
 mod run;
 mod scan;
@@ -18,13 +19,11 @@ pub use kernel::{
     ScorePass,
 };
 pub use options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Vce, Viewpoint};
+pub use plan::{check_columns, duplicate_key_columns, DuplicateRows, GroupValues, Plan, PlanFacts};
 pub use result::{
     BootstrapInfo, CategoricalInfo, Coefficients, OaxacaResult, Pair, TermMap, ThreefoldResult, ThreefoldTerm,
     TwofoldResult, TwofoldTerm,
 };
 pub use run::{bootstrap_moments, finish, oaxaca, oaxaca_plan, ReplicateMoments, ResidualPass};
-pub use scan::{
-    check_columns, duplicate_key_columns, DuplicateRows, Exclusions, GroupMoments, GroupRows, GroupValues, Plan,
-    PlanFacts, SLICE_ROWS,
-};
+pub use scan::{Exclusions, GroupMoments, GroupRows, SLICE_ROWS};
 pub use table::{oaxaca_frame, oaxaca_table};

@@ -12,8 +12,9 @@ use super::kernel::{
     decompose, CategoricalBlock, Component, Decomposition, Design, KernelOptions, ResidualModels, Scope,
 };
 use super::options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Vce, Viewpoint};
+use super::plan::{plan, Plan};
 use super::result::*;
-use super::scan::{plan, GroupMoments, Plan, SLICE_ROWS};
+use super::scan::{GroupMoments, SLICE_ROWS};
 use crate::data::{Ledger, Reason};
 use crate::stats::{mix64, normal_quantile, poisson1, unit_uniform, Estimate, Moments};
 use crate::{Error, Result};
