@@ -20,7 +20,7 @@ use payequity::transparency::{transparency, transparency_frame, transparency_tab
 use payequity::{Error, Result};
 
 use crate::output::{print_csv, spinner, Format};
-use crate::scale_cmd::{open_input, BarProgress, Input, ScaleArgs};
+use crate::scale_cmd::{open_input, ScaleArgs};
 use payequity::scale::{gap_source, oaxaca_source};
 
 #[derive(Debug, Parser)]
@@ -369,20 +369,12 @@ fn run_gap(args: GapArgs) -> Result<ExitCode> {
     let config = args.config.as_ref().map(AuditConfig::from_file).transpose()?;
     let options = gap_options(&args, config.as_ref())?;
     let input = input_path(&args.input, &config)?;
-    let result = match open_input(&input, &args.scale, args.quiet, options.columns_used())? {
-        Input::Memory(frame) => {
-            let bar = spinner("computing gaps", args.quiet);
-            let result = gap(&frame, &options)?;
-            bar.finish_and_clear();
-            result
-        }
-        Input::Stream(source, stream) => {
-            let progress = BarProgress::new(args.quiet);
-            let result = gap_source(&source, &options, &stream, &progress);
-            progress.finish();
-            result?
-        }
-    };
+    let result = open_input(&input, &args.scale, args.quiet, options.columns_used())?.run(
+        "computing gaps",
+        args.quiet,
+        |frame| gap(frame, &options),
+        |source, stream, progress| gap_source(source, &options, stream, progress),
+    )?;
     print_gap(&result, args.format)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -465,20 +457,12 @@ fn run_oaxaca(args: OaxacaArgs) -> Result<ExitCode> {
     options.validate()?;
     let input = input_path(&args.input, &config)?;
     let columns = (options.columns_used(), options.optional_columns());
-    let result = match open_input(&input, &args.scale, args.quiet, columns)? {
-        Input::Memory(frame) => {
-            let bar = spinner("decomposing", args.quiet);
-            let result = oaxaca(&frame, &options)?;
-            bar.finish_and_clear();
-            result
-        }
-        Input::Stream(source, stream) => {
-            let progress = BarProgress::new(args.quiet);
-            let result = oaxaca_source(&source, &options, &stream, &progress);
-            progress.finish();
-            result?
-        }
-    };
+    let result = open_input(&input, &args.scale, args.quiet, columns)?.run(
+        "decomposing",
+        args.quiet,
+        |frame| oaxaca(frame, &options),
+        |source, stream, progress| oaxaca_source(source, &options, stream, progress),
+    )?;
     match args.format {
         Format::Table => print!("{}", oaxaca_table(&result, args.detail)),
         Format::Json => println!("{}", to_json(&result)?),

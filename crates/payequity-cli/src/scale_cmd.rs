@@ -11,6 +11,7 @@ use payequity::scale::{load_source, Progress, Projection, Source, StreamOptions}
 use payequity::{Error, Result};
 
 use crate::commands::read_input;
+use crate::output::spinner;
 
 /// Flags of commands that stream large inputs.
 #[derive(Debug, Args, Default)]
@@ -31,6 +32,32 @@ pub struct ScaleArgs {
 pub enum Input {
     Memory(DataFrame),
     Stream(Source, StreamOptions),
+}
+
+impl Input {
+    /// Runs the analysis in memory (under a spinner named `what`) or streamed (under a progress bar).
+    pub fn run<T>(
+        self,
+        what: &str,
+        quiet: bool,
+        memory: impl FnOnce(&DataFrame) -> Result<T>,
+        streamed: impl FnOnce(&Source, &StreamOptions, &dyn Progress) -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            Input::Memory(frame) => {
+                let bar = spinner(what, quiet);
+                let result = memory(&frame);
+                bar.finish_and_clear();
+                result
+            }
+            Input::Stream(source, stream) => {
+                let progress = BarProgress::new(quiet);
+                let result = streamed(&source, &stream, &progress);
+                progress.finish();
+                result
+            }
+        }
+    }
 }
 
 /// Parses `2GiB`, `512MiB`, `1.5GB`, `300000000`.
