@@ -136,6 +136,8 @@ def test_cli_streams_a_directory_to_the_in_memory_document(payroll: pd.DataFrame
     streamed = run_cli("gap", str(folder), "--engine", "stream", "--batch-rows", "777", *gap_args)
     assert memory.returncode == 0 and streamed.returncode == 0, streamed.stderr
     assert json.loads(streamed.stdout) == json.loads(memory.stdout)
+    # Python streams a directory (or glob) the same way.
+    assert pe.gap(str(folder), **GAP).to_dict() == json.loads(memory.stdout)
     oaxaca_args = ["--outcome", "base_pay", "--log", "--group", "gender", "--group-a", "M", "--group-b", "F",
                    "--covariates", "tenure_years,age", "--categorical", "grade,year", "--format", "json", "-q"]
     in_memory = run_cli("oaxaca", str(folder), "--engine", "memory", *oaxaca_args)

@@ -57,7 +57,7 @@ def gap(
     ``min_cell`` (default 10) women or men are suppressed. The ILO factor-weighted gap is computed over the
     ``by`` (or ``factors``) subgroups.
 
-    ``data`` is a file path, a polars or pandas DataFrame, a pyarrow Table, or any ``__arrow_c_stream__``
+    ``data`` is a file path (a directory or a glob of files is streamed in batches, docs/scale.md), a polars or pandas DataFrame, a pyarrow Table, or any ``__arrow_c_stream__``
     object. Keyword arguments override ``config`` (an audit TOML file); every excluded row is counted in
     ``result.ledger``, and ``strict=True`` raises :class:`payequity.StrictModeError` instead.
     """

@@ -45,6 +45,10 @@ def oaxaca(
 ) -> OaxacaResult:
     """Oaxaca-Blinder decomposition of ``mean(outcome | A) - mean(outcome | B)``.
 
+    ``data`` is a file path (a directory or a glob of files is streamed in batches, docs/scale.md), a polars or
+    pandas DataFrame, a pyarrow Table or any ``__arrow_c_stream__`` object; for Spark and Dask DataFrames use
+    :func:`payequity.spark.oaxaca` and :func:`payequity.dask.oaxaca`.
+
     Groups: rows whose ``group`` equals ``group_a`` form group A (the comparison group: positive values mean
     A has the higher outcome), rows equal to ``group_b`` (default: the one other value) group B; other rows
     are excluded as ``other_group``. A numeric group column is matched numerically (``group_a=1`` matches

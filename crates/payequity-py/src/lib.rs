@@ -13,6 +13,7 @@ use payequity::decompose::{OaxacaOptions, OaxacaResult};
 use payequity::equal_value::{EqualValueOptions, EqualValueResult};
 use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
+use payequity::scale::{Silent, Source, StreamOptions};
 use payequity::transparency::{TransparencyOptions, TransparencyResult};
 
 /// mimalloc keeps freed column buffers for reuse instead of returning them to the kernel (see Cargo.toml).
@@ -64,12 +65,28 @@ fn table_from(data: &Bound<'_, PyAny>, columns: (Vec<String>, Vec<String>)) -> P
     arrow_import::import_stream(data)
 }
 
+/// A path naming a directory or a glob of payroll files: streamed in batches (same document, bounded memory).
+fn many_files(data: &Bound<'_, PyAny>) -> Option<String> {
+    let path = data.extract::<std::path::PathBuf>().ok()?;
+    let text = path.to_string_lossy().to_string();
+    (path.is_dir() || (!path.exists() && text.contains(['*', '?', '[']))).then_some(text)
+}
+
 /// `gap(data, options_json) -> result_json`: the raw gap analysis (see `payequity.gap`).
 #[pyfunction]
 fn gap(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: GapOptions = options_from_json(options_json)?;
-    let frame = table_from(data, options.columns_used())?;
-    let result = py.detach(|| payequity::gap::gap(&frame, &options)).map_err(to_py_err)?;
+    let result = match many_files(data) {
+        Some(input) => py.detach(|| {
+            let source = Source::resolve(&input)?;
+            payequity::scale::gap_source(&source, &options, &StreamOptions::default(), &Silent)
+        }),
+        None => {
+            let frame = table_from(data, options.columns_used())?;
+            py.detach(|| payequity::gap::gap(&frame, &options))
+        }
+    }
+    .map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }
 
@@ -100,8 +117,17 @@ fn gap_table_csv(result_json: &str) -> PyResult<String> {
 fn oaxaca(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: OaxacaOptions = options_from_json(options_json)?;
     options.validate().map_err(to_py_err)?;
-    let frame = table_from(data, (options.columns_used(), options.optional_columns()))?;
-    let result = py.detach(|| payequity::decompose::oaxaca(&frame, &options)).map_err(to_py_err)?;
+    let result = match many_files(data) {
+        Some(input) => py.detach(|| {
+            let source = Source::resolve(&input)?;
+            payequity::scale::oaxaca_source(&source, &options, &StreamOptions::default(), &Silent)
+        }),
+        None => {
+            let frame = table_from(data, (options.columns_used(), options.optional_columns()))?;
+            py.detach(|| payequity::decompose::oaxaca(&frame, &options))
+        }
+    }
+    .map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }
 
