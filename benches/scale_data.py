@@ -2,9 +2,10 @@
 
     python benches/scale_data.py OUT_DIR ROWS_MILLIONS
 
-Each file is a synthetic payroll of 500,000 employees x 12 months (6M rows, `pe.generate` with its own seed)
-whose employee ids get the file's prefix, so employees never repeat across files; the last file is cut to
-the requested total.
+Each file is a synthetic payroll of 100,000 employees x 60 months (6M rows: five years of monthly pay, as a
+national payroll keeps them; `pe.generate` with its own seed) whose employee ids get the file's prefix, so
+employees never repeat across files; the last file is cut to the requested total (100M rows: 1.67M
+employees).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pyarrow.parquet as pq
 
 import payequity as pe
 
-EMPLOYEES, MONTHS = 500_000, 12
+EMPLOYEES, MONTHS = 100_000, 60
 
 
 def main(out: Path, millions: float) -> None:

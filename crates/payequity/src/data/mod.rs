@@ -15,7 +15,7 @@ pub(crate) use columns::one_or_many as one_or_many_strings;
 pub use columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
 pub use filter::{CompareOp, RowFilter};
 pub use keys::RowKeys;
-pub(crate) use keys::{column_codes, combine, later_occurrences, KeyCodes};
+pub(crate) use keys::{column_codes, combine, combined_codes, later_occurrences, KeyCodes};
 pub use ledger::{Ledger, Reason};
 pub(crate) use load::{format_of, io_error, FileFormat};
 pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, table_schema, write_table};

@@ -18,8 +18,8 @@ use super::keys::KeyTracker;
 use super::source::Source;
 use super::{Progress, StreamOptions};
 use crate::data::{
-    prepare, ColumnMap, InputFormat, Ledger, Measure, Prepared, Reason, Unit, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS,
-    COL_WEIGHT, FEMALE, MALE,
+    combined_codes, prepare, ColumnMap, InputFormat, Ledger, Measure, Prepared, Reason, Unit, COL_GENDER, COL_HOURS,
+    COL_PAY, COL_ROWS, COL_WEIGHT, FEMALE, MALE,
 };
 use crate::gap::{gap_prepared, GapOptions, GapResult};
 use crate::{Error, Result};
@@ -67,19 +67,32 @@ pub struct GapStream<'o> {
     tracker: KeyTracker,
     labels: Vec<String>,
     employees: Vec<EmployeeFacts>,
-    unit_of: HashMap<(u32, String), u32, FixedState>,
+    unit_of: HashMap<(u32, u32), u32, FixedState>,
+    /// Global codes of the grouping cells (their texts).
+    cells: HashMap<String, u32, FixedState>,
     units: UnitSums,
     /// Kept columns of each unit's first row, a frame per batch.
     firsts: Vec<DataFrame>,
 }
 
-/// Text key of the grouping cell of every row (nulls distinct from any text).
-fn cell_keys(frame: &DataFrame, columns: &[String]) -> Result<Vec<String>> {
-    let mut keys = vec![String::new(); frame.height()];
-    for name in columns {
-        let texts = frame.column(name)?.cast(&DataType::String)?;
-        for (key, value) in keys.iter_mut().zip(texts.str()?.iter()) {
-            match value {
+/// Global code of the grouping cell of every row: the batch's distinct cells are coded by hashing, and
+/// only their texts (nulls distinct from any text) are looked up in `cells`.
+fn cell_codes(frame: &DataFrame, columns: &[String], cells: &mut HashMap<String, u32, FixedState>) -> Result<Vec<u32>> {
+    if columns.is_empty() {
+        return Ok(vec![0; frame.height()]);
+    }
+    let refs: Vec<&Column> = columns.iter().map(|c| frame.column(c)).collect::<PolarsResult<_>>()?;
+    let local = combined_codes(&refs, frame.height())?;
+    let texts: Vec<StringChunked> =
+        refs.iter().map(|c| Ok(c.cast(&DataType::String)?.str()?.clone())).collect::<Result<_>>()?;
+    let mut global = vec![u32::MAX; local.count];
+    for (row, &code) in local.codes.iter().enumerate() {
+        if global[code as usize] != u32::MAX {
+            continue;
+        }
+        let mut key = String::new();
+        for text in &texts {
+            match text.get(row) {
                 Some(v) => {
                     key.push('\u{1}');
                     key.push_str(v);
@@ -87,8 +100,10 @@ fn cell_keys(frame: &DataFrame, columns: &[String]) -> Result<Vec<String>> {
                 None => key.push('\u{0}'),
             }
         }
+        let next = cells.len() as u32;
+        global[code as usize] = *cells.entry(key).or_insert(next);
     }
-    Ok(keys)
+    Ok(local.codes.iter().map(|&c| global[c as usize]).collect())
 }
 
 fn f64_values(frame: &DataFrame, name: &str) -> Result<Vec<f64>> {
@@ -143,6 +158,7 @@ impl<'o> GapStream<'o> {
             labels: vec![FEMALE.to_string(), MALE.to_string()],
             employees: Vec::new(),
             unit_of: HashMap::default(),
+            cells: HashMap::default(),
             units: UnitSums::default(),
             firsts: Vec::new(),
         })
@@ -201,7 +217,7 @@ impl<'o> GapStream<'o> {
         let input_rows: Vec<u64> =
             frame.column(COL_INPUT_ROW)?.cast(&DataType::UInt64)?.u64()?.iter().map(|r| r.unwrap_or(0)).collect();
         let by_employee = self.unit == Unit::Employee;
-        let cells = if by_employee { cell_keys(frame, &self.keep)? } else { Vec::new() };
+        let cells = if by_employee { cell_codes(frame, &self.keep, &mut self.cells)? } else { Vec::new() };
         let mut duplicates: Vec<u64> = Vec::new();
         let mut new_units: Vec<IdxSize> = Vec::new();
         for i in 0..n {
@@ -221,7 +237,7 @@ impl<'o> GapStream<'o> {
                 } else if facts.gender != gender {
                     facts.mixed = true;
                 }
-                *self.unit_of.entry((employee, cells[i].clone())).or_insert(next) as usize
+                *self.unit_of.entry((employee, cells[i])).or_insert(next) as usize
             } else {
                 next as usize
             };

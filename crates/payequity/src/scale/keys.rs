@@ -8,6 +8,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::FixedState;
 use polars::prelude::*;
 
+use crate::data::column_codes;
 use crate::Result;
 
 /// Text of a key value; nulls are one value of their own (as in-memory key coding groups them).
@@ -25,6 +26,21 @@ fn texts(column: &Column) -> Result<StringChunked> {
     Ok(column.cast(&DataType::String)?.str()?.clone())
 }
 
+/// Codes of a column's values in a global dictionary: the batch's distinct values are found by hashing
+/// ([`column_codes`]), and only those are looked up (`lookup` gets each distinct value's text once).
+pub(crate) fn global_codes(column: &Column, mut lookup: impl FnMut(Option<&str>) -> u32) -> Result<Vec<u32>> {
+    let local = column_codes(column)?;
+    let texts = texts(column)?;
+    let mut global = vec![u32::MAX; local.count];
+    for (row, &code) in local.codes.iter().enumerate() {
+        let slot = &mut global[code as usize];
+        if *slot == u32::MAX {
+            *slot = lookup(texts.get(row));
+        }
+    }
+    Ok(local.codes.iter().map(|&c| global[c as usize]).collect())
+}
+
 /// A 128-bit hash of an id (two independent 64-bit hashes): collisions among 10⁸ ids have a probability
 /// below 10⁻²⁰.
 fn id_hash(text: &str) -> u128 {
@@ -36,37 +52,32 @@ fn id_hash(text: &str) -> u128 {
 impl KeyTracker {
     /// The employee index of every row (dense, in order of first appearance over all batches).
     pub fn employee_codes(&mut self, ids: &Column) -> Result<Vec<u32>> {
-        let ids = texts(ids)?;
-        Ok(ids
-            .iter()
-            .map(|id| {
-                let next = self.employees.len() as u32;
-                let code = *self.employees.entry(id_hash(id.unwrap_or(NULL_KEY))).or_insert(next);
-                if code == next {
-                    self.seen.push(Vec::new());
-                }
-                code
-            })
-            .collect())
+        let employees = &mut self.employees;
+        let seen = &mut self.seen;
+        global_codes(ids, |id| {
+            let next = employees.len() as u32;
+            let code = *employees.entry(id_hash(id.unwrap_or(NULL_KEY))).or_insert(next);
+            if code == next {
+                seen.push(Vec::new());
+            }
+            code
+        })
     }
 
     /// The period code of every row.
     pub fn period_codes(&mut self, periods: &Column) -> Result<Vec<u32>> {
-        let periods = texts(periods)?;
-        Ok(periods
-            .iter()
-            .map(|p| {
-                let p = p.unwrap_or(NULL_KEY);
-                match self.periods.get(p) {
-                    Some(code) => *code,
-                    None => {
-                        let code = self.periods.len() as u32;
-                        self.periods.insert(p.to_string(), code);
-                        code
-                    }
+        let known = &mut self.periods;
+        global_codes(periods, |p| {
+            let p = p.unwrap_or(NULL_KEY);
+            match known.get(p) {
+                Some(code) => *code,
+                None => {
+                    let code = known.len() as u32;
+                    known.insert(p.to_string(), code);
+                    code
                 }
-            })
-            .collect())
+            }
+        })
     }
 
     /// True the first time (employee, period) is offered; false for every later row of the key.
