@@ -79,7 +79,8 @@ def run_gap(engine: Engine, keywords: dict[str, Any]) -> GapResult:
 
 def run_oaxaca(engine: Engine, keywords: dict[str, Any]) -> OaxacaResult:
     options_json = oaxaca_options_json(**keywords)
-    if json.loads(options_json).get("draw") == "multinomial" and json.loads(options_json).get("se") == "bootstrap":
+    parsed = json.loads(options_json)
+    if parsed.get("draw") == "multinomial" and parsed.get("se") == "bootstrap":
         raise _core.PayEquityError(
             "multinomial bootstrap draws need every row in memory at once; on Spark and Dask use draw='poisson' "
             "(the default)")

@@ -30,10 +30,6 @@ pub const ROW_COLUMN: &str = "__pe_row";
 pub const DUPLICATE_COLUMN: &str = "__pe_duplicate";
 const NEEDS_RESIDUALS: &str = "__needs_residual_pass";
 
-fn names(frame: &DataFrame) -> Vec<String> {
-    frame.get_column_names().iter().map(|c| c.to_string()).collect()
-}
-
 /// The column a gap partition must be partitioned by (the employee id), when the analysis has one.
 pub fn gap_partition_column(columns: &[String], options: &GapOptions) -> Option<String> {
     ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", columns)
@@ -179,9 +175,4 @@ pub fn oaxaca_scores_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
     a.a += &b.a;
     a.b += &b.b;
     encode_state(StateKind::OaxacaScores, &a)
-}
-
-/// Column names of a frame (for the front ends' checks).
-pub fn column_names(frame: &DataFrame) -> Vec<String> {
-    names(frame)
 }
