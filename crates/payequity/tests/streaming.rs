@@ -8,8 +8,9 @@ use payequity::data::write_table;
 use payequity::decompose::{oaxaca, OaxacaOptions, SeMethod, Vce};
 use payequity::gap::{gap, GapOptions};
 use payequity::polars::prelude::*;
-use payequity::scale::{gap_source, oaxaca_source, Silent, Source, StreamOptions};
+use payequity::scale::{gap_source, oaxaca_source, transparency_source, Silent, Source, StreamOptions};
 use payequity::synthetic::{generate, GeneratorOptions};
+use payequity::transparency::{transparency, TransparencyOptions};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -153,6 +154,45 @@ fn streamed_oaxaca_equals_the_in_memory_document() {
         let streamed = oaxaca_source(&source, &options, &stream(613), &Silent).unwrap();
         assert_same(&json(&streamed), &json(&memory), 1e-10, "oaxaca");
     }
+}
+
+/// The demo audit's transparency settings (EU with categories and Art. 10 flags, UK, Logib).
+fn transparency_options() -> TransparencyOptions {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/audit.toml");
+    let mut options = payequity::config::AuditConfig::from_file(path).unwrap().transparency_options().unwrap();
+    options.min_cell = 3;
+    options
+}
+
+#[test]
+fn streamed_transparency_equals_the_in_memory_document() {
+    let planted = payroll(400, 14);
+    // The planted gender switch sits alone in its own last period: a set snapshot there, the default one
+    // (the last period) on the rows without it.
+    let usual = planted.slice(0, planted.height() - 1);
+    let mut options = transparency_options();
+    for (frame, snapshot) in [(planted, Some("2025-12".to_string())), (usual, None)] {
+        let dir = temp_dir(&format!("transparency-{}", snapshot.is_some()));
+        write_parts(&frame, &dir, 3, "parquet");
+        let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+        options.snapshot_period = snapshot.clone();
+        let memory = transparency(&frame, &options).unwrap();
+        assert!(memory.eu.is_some() && memory.uk.is_some() && memory.logib.is_some());
+        assert!(memory.ledger.excluded.get("duplicate_key").is_some(), "{:?}", memory.ledger);
+        for batch_rows in [113, 1 << 20] {
+            let streamed = transparency_source(&source, &options, &stream(batch_rows), &Silent).unwrap();
+            assert_same(&json(&streamed), &json(&memory), 1e-10, &format!("{snapshot:?}/{batch_rows}"));
+        }
+    }
+    // Missing columns get the in-memory message.
+    let frame = payroll(40, 2);
+    let dir = temp_dir("transparency-missing");
+    write_parts(&frame, &dir, 2, "parquet");
+    let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+    options.category = Some("no_such_column".into());
+    let memory = transparency(&frame, &options).unwrap_err().to_string();
+    let streamed = transparency_source(&source, &options, &stream(100), &Silent).unwrap_err().to_string();
+    assert_eq!(streamed, memory);
 }
 
 #[test]

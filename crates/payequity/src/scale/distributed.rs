@@ -7,6 +7,7 @@
 //! Gap partials need whole employees per partition, rows sorted by [`ROW_COLUMN`] (repartition by the
 //! employee id, then sort within partitions). Oaxaca partials take any partitioning.
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use ndarray::Array1;
@@ -15,13 +16,15 @@ use serde::{Deserialize, Serialize};
 
 use super::oaxaca::OaxacaPartial;
 use super::state::{decode_state, encode_state, StateKind};
-use super::GapPartial;
+use super::transparency::{batch_periods, periods_needed, TransparencyPartial, TransparencyPlan};
+use super::UnitPartial;
 use crate::data::ColumnMap;
 use crate::decompose::{
     check_columns, duplicate_key_columns, finish, DuplicateRows, OaxacaOptions, OaxacaResult, Plan, PlanFacts,
     ResidualModels, ScoreGrams,
 };
 use crate::gap::{GapOptions, GapResult};
+use crate::transparency::{TransparencyOptions, TransparencyResult};
 use crate::{Error, Result};
 
 /// Input row numbers made by the engine.
@@ -40,19 +43,98 @@ pub fn gap_partial(frame: &DataFrame, options: &GapOptions) -> Result<Vec<u8>> {
     if frame.column(ROW_COLUMN).is_err() {
         return Err(Error::Invalid(format!("internal: a partition lacks the `{ROW_COLUMN}` column")));
     }
-    encode_state(StateKind::Gap, &GapPartial::compute(frame, 0, options)?)
+    encode_state(StateKind::Gap, &UnitPartial::compute(frame, 0, options)?)
 }
 
 /// Merges two partial gap states (of different employees).
 pub fn gap_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
-    let a: GapPartial = decode_state(StateKind::Gap, a)?;
-    let b: GapPartial = decode_state(StateKind::Gap, b)?;
+    let a: UnitPartial = decode_state(StateKind::Gap, a)?;
+    let b: UnitPartial = decode_state(StateKind::Gap, b)?;
     encode_state(StateKind::Gap, &a.merge(b)?)
 }
 
 /// The gap document from the merged state.
 pub fn gap_finish(state: &[u8], options: &GapOptions) -> Result<GapResult> {
-    decode_state::<GapPartial>(StateKind::Gap, state)?.finish(options)
+    decode_state::<UnitPartial>(StateKind::Gap, state)?.finish(options)
+}
+
+/// The user's columns of a partition (without the engine's).
+fn user_columns(frame: &DataFrame) -> Vec<String> {
+    frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .filter(|c| c != ROW_COLUMN && c != DUPLICATE_COLUMN)
+        .collect()
+}
+
+/// The period column whose distinct values the first transparency pass collects (`None`: no such pass).
+pub fn transparency_period_column(columns: &[String], options: &TransparencyOptions) -> Option<String> {
+    periods_needed(options, columns)
+}
+
+/// Pass 1 of the transparency report: the distinct periods of a partition.
+pub fn transparency_periods(frame: &DataFrame, column: &str) -> Result<Vec<u8>> {
+    encode_state(StateKind::Periods, &batch_periods(frame, column)?)
+}
+
+/// Merges two period states.
+pub fn transparency_periods_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let mut a: BTreeSet<String> = decode_state(StateKind::Periods, a)?;
+    a.extend(decode_state::<BTreeSet<String>>(StateKind::Periods, b)?);
+    encode_state(StateKind::Periods, &a)
+}
+
+fn transparency_plan(
+    columns: &[String],
+    options: &TransparencyOptions,
+    periods: Option<&[u8]>,
+) -> Result<TransparencyPlan> {
+    let periods: Vec<String> = match periods {
+        Some(bytes) => decode_state::<BTreeSet<String>>(StateKind::Periods, bytes)?.into_iter().collect(),
+        None => Vec::new(),
+    };
+    TransparencyPlan::new(options, columns, periods)
+}
+
+/// The column transparency partitions must be partitioned by (the employee id), when the input has one.
+pub fn transparency_partition_column(columns: &[String], options: &TransparencyOptions) -> Option<String> {
+    ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", columns).filter(|c| columns.contains(c))
+}
+
+/// Pass 2: the partial transparency state of one partition of whole employees, rows sorted by
+/// [`ROW_COLUMN`]; `periods` is the merged state of pass 1 when there was one.
+pub fn transparency_partial(
+    frame: &DataFrame,
+    options: &TransparencyOptions,
+    periods: Option<&[u8]>,
+) -> Result<Vec<u8>> {
+    if frame.column(ROW_COLUMN).is_err() {
+        return Err(Error::Invalid(format!("internal: a partition lacks the `{ROW_COLUMN}` column")));
+    }
+    let columns = user_columns(frame);
+    let plan = transparency_plan(&columns, options, periods)?;
+    let mut stream = plan.stream(&columns)?;
+    stream.update(&super::Batch { frame: frame.clone(), offset: 0, file: 0 })?;
+    encode_state(StateKind::Transparency, &stream.into_partial()?)
+}
+
+/// Merges two partial transparency states (of different employees).
+pub fn transparency_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let a: TransparencyPartial = decode_state(StateKind::Transparency, a)?;
+    let b: TransparencyPartial = decode_state(StateKind::Transparency, b)?;
+    encode_state(StateKind::Transparency, &a.merge(b)?)
+}
+
+/// The transparency document from the merged state, for input with `columns`.
+pub fn transparency_finish(
+    state: &[u8],
+    options: &TransparencyOptions,
+    columns: &[String],
+    periods: Option<&[u8]>,
+) -> Result<TransparencyResult> {
+    let plan = transparency_plan(columns, options, periods)?;
+    plan.finish(decode_state(StateKind::Transparency, state)?)
 }
 
 /// The (employee_id, period) columns whose later rows the engine must flag in [`DUPLICATE_COLUMN`].

@@ -13,13 +13,21 @@ mod keys;
 mod oaxaca;
 mod source;
 mod state;
+mod transparency;
+mod unit_partial;
+mod units;
 
 pub use batches::{for_each_batch, load_source, read_batches, Batch, Projection};
-pub use gap::{gap_source, GapPartial, GapStream};
+pub use gap::gap_source;
 pub use keys::KeyTracker;
 pub use oaxaca::{oaxaca_source, OaxacaPartial};
 pub use source::{Source, SourceFile};
 pub use state::{decode_state, encode_state, StateKind, STATE_VERSION};
+pub use transparency::{
+    batch_periods, periods_needed, transparency_source, TransparencyPartial, TransparencyPlan, TransparencyStream,
+};
+pub use unit_partial::UnitPartial;
+pub use units::UnitStream;
 
 /// Memory and batch settings of a streamed run.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -20,6 +20,8 @@ pub enum StateKind {
     OaxacaScores = 3,
     Gap = 4,
     OaxacaModels = 5,
+    Transparency = 6,
+    Periods = 7,
 }
 
 /// Encodes a state as versioned bytes.

@@ -160,12 +160,7 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
         return Err(Error::Invalid("no pay components: set [pay] ordinary / variable / bonus in the config".into()));
     }
     // Two validation passes, one per pay basis, side by side; every figure below is derived from their units.
-    let mut keep: Vec<String> = options.category.iter().cloned().collect();
-    for factor in options.factors.iter().flatten() {
-        if !keep.contains(factor) {
-            keep.push(factor.clone());
-        }
-    }
+    let keep = eu_kept_columns(options);
     // The key codes (employee id, employee id × period) are the same for both passes: hashed once.
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let employee_id = ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", &names);
@@ -178,7 +173,27 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
         || prepare_components(frame, options, Measure::Hourly, &keep, row_keys.as_ref()),
         || prepare_components(frame, options, Measure::Pay, &[], row_keys.as_ref()),
     );
-    let (spells, annual_pay) = (spells?, annual_pay?);
+    eu_from_units(&spells?, &annual_pay?, options)
+}
+
+/// The columns kept per unit of the hourly validation pass: the category, then the factors.
+pub fn eu_kept_columns(options: &TransparencyOptions) -> Vec<String> {
+    let mut keep: Vec<String> = options.category.iter().cloned().collect();
+    for factor in options.factors.iter().flatten() {
+        if !keep.contains(factor) {
+            keep.push(factor.clone());
+        }
+    }
+    keep
+}
+
+/// The EU figures from the units of the two validation passes: `spells` (hourly pay, units employee ×
+/// [`eu_kept_columns`], every pay component summed) and `annual_pay` (pay, units employees, components
+/// summed). The streamed path builds the same units batch by batch.
+pub fn eu_from_units(spells: &Prepared, annual_pay: &Prepared, options: &TransparencyOptions) -> Result<EuResult> {
+    if options.pay.all().is_empty() {
+        return Err(Error::Invalid("no pay components: set [pay] ordinary / variable / bonus in the config".into()));
+    }
     let variable = options.pay.complementary();
     let receiving = if variable.is_empty() {
         ByGender { f: None, m: None }

@@ -92,6 +92,18 @@ fn sorted_levels(values: &[Option<&str>]) -> Vec<String> {
 /// The Swiss standard analysis model on the rows of `period` (default: all rows; the transparency report
 /// passes the snapshot period).
 pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&str>) -> Result<LogibResult> {
+    logib_with(frame, options, period, 0)
+}
+
+/// [`logib`] on rows that hold at least those of `period`, in input order; `elsewhere` counts the input
+/// rows of other periods left out beforehand (streamed input keeps only the period's rows), ledgered as
+/// filtered.
+pub fn logib_with(
+    frame: &DataFrame,
+    options: &TransparencyOptions,
+    period: Option<&str>,
+    elsewhere: u64,
+) -> Result<LogibResult> {
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let c = &options.logib;
     let fte = options.columns.fte.clone().filter(|f| !f.is_empty()).unwrap_or_else(|| "fte".into());
@@ -114,7 +126,8 @@ pub fn logib(frame: &DataFrame, options: &TransparencyOptions, period: Option<&s
         require_column(p, "pay", &names)?;
     }
     let period_column = ColumnMap::resolve_optional(&options.columns.period, "period", &names);
-    let mut ledger = Ledger::new(frame.height() as u64);
+    let mut ledger = Ledger::new(frame.height() as u64 + elsewhere);
+    ledger.exclude(Reason::Filtered, elsewhere);
     // The period's rows first (a year of payroll holds twelve times more), by a vectorized filter.
     let in_period;
     let frame = match (&period_column, period) {

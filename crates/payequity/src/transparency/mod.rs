@@ -11,9 +11,21 @@ mod report;
 mod uk;
 mod units;
 
-pub use eu::{eu, reporting_obligation, Art10Flag, ByGender, CategoryGap, EuIndicators, EuResult, ART10_THRESHOLD_PCT};
-pub use logib::{logib, logib_verdict, LogibResult, LogibVerdict, LOGIB_LIMIT, LOGIB_MIN_EMPLOYEES, LOGIB_TARGET};
+pub use eu::{
+    eu, eu_from_units, eu_kept_columns, reporting_obligation, Art10Flag, ByGender, CategoryGap, EuIndicators, EuResult,
+    ART10_THRESHOLD_PCT,
+};
+pub use logib::{
+    logib, logib_verdict, logib_with, LogibResult, LogibVerdict, LOGIB_LIMIT, LOGIB_MIN_EMPLOYEES, LOGIB_TARGET,
+};
 pub use options::{LogibColumns, PayComponents, Regime, TransparencyOptions};
 pub use quartiles::{band_sizes, quartile_bands, QuartileBand};
-pub use report::{transparency, transparency_frame, transparency_table, TransparencyResult};
-pub use uk::{uk, UkResult, UK_REPORTING_THRESHOLD};
+pub use report::{
+    last_period, regimes_run, transparency, transparency_frame, transparency_from, transparency_table,
+    TransparencyResult,
+};
+pub use uk::{
+    uk, uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_rows_needed, uk_snapshot, UkResult,
+    UK_REPORTING_THRESHOLD,
+};
+pub use units::gap_options;

@@ -39,7 +39,7 @@ impl TransparencyResult {
 }
 
 /// The last pay period of the data (the default UK snapshot and Logib sample).
-fn last_period(frame: &DataFrame, options: &TransparencyOptions) -> Result<Option<String>> {
+pub fn last_period(frame: &DataFrame, options: &TransparencyOptions) -> Result<Option<String>> {
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let Some(period) = ColumnMap::resolve_optional(&options.columns.period, "period", &names) else { return Ok(None) };
     let values = frame.column(&period)?.unique()?.cast(&DataType::String)?;
@@ -48,10 +48,7 @@ fn last_period(frame: &DataFrame, options: &TransparencyOptions) -> Result<Optio
 
 /// Runs the configured regimes.
 pub fn transparency(frame: &DataFrame, options: &TransparencyOptions) -> Result<TransparencyResult> {
-    let mut regimes = options.regimes.clone();
-    regimes.sort();
-    regimes.dedup();
-    let mut warnings = Vec::new();
+    let regimes = regimes_run(options);
     let period = match (&options.snapshot_period, regimes.contains(&Regime::Logib)) {
         (Some(p), _) => Some(p.clone()),
         (None, true) => last_period(frame, options)?,
@@ -67,7 +64,26 @@ pub fn transparency(frame: &DataFrame, options: &TransparencyOptions) -> Result<
             )
         },
     );
-    let (eu_result, uk_result, logib_result) = (eu_result?, uk_result?, logib_result?);
+    transparency_from(eu_result?, uk_result?, logib_result?, options)
+}
+
+/// The regimes to run, sorted and without repeats.
+pub fn regimes_run(options: &TransparencyOptions) -> Vec<Regime> {
+    let mut regimes = options.regimes.clone();
+    regimes.sort();
+    regimes.dedup();
+    regimes
+}
+
+/// The document from the results of the regimes run (the streamed path computes them batch by batch).
+pub fn transparency_from(
+    eu_result: Option<EuResult>,
+    uk_result: Option<UkResult>,
+    logib_result: Option<LogibResult>,
+    options: &TransparencyOptions,
+) -> Result<TransparencyResult> {
+    let regimes = regimes_run(options);
+    let mut warnings = Vec::new();
     if let Some(l) = &logib_result {
         warnings.extend(l.warnings.iter().map(|w| format!("logib: {w}")));
     }

@@ -62,7 +62,7 @@ fn period_equals(frame: &DataFrame, period: &str, periods: &[String]) -> Result<
 }
 
 /// The columns the UK figures read (those present; a missing one is reported by the validation).
-fn uk_columns(options: &TransparencyOptions, names: &[String]) -> Vec<String> {
+pub fn uk_columns(options: &TransparencyOptions, names: &[String]) -> Vec<String> {
     let c = &options.columns;
     let roles = [&c.employee_id, &c.period, &c.hours, &c.fte, &c.weight];
     let mut wanted: Vec<String> = roles.into_iter().flatten().cloned().collect();
@@ -84,20 +84,80 @@ fn uk_columns(options: &TransparencyOptions, names: &[String]) -> Vec<String> {
 /// The six UK figures.
 pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> {
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    let period = crate::data::ColumnMap::resolve_optional(&options.columns.period, "period", &names)
-        .ok_or_else(|| Error::Invalid("the UK figures need a pay period column (`[columns] period`)".into()))?;
+    let period = uk_period_column(options, &names)?;
     let periods = distinct_periods(frame, &period)?;
-    let snapshot = match &options.snapshot_period {
-        Some(p) if periods.contains(p) => p.clone(),
-        Some(p) => {
-            return Err(Error::Invalid(format!(
-                "snapshot period `{p}` has no rows in column `{period}` (periods from {} to {})",
-                periods.first().map_or("-", String::as_str),
-                periods.last().map_or("-", String::as_str)
-            )))
-        }
-        None => periods.last().cloned().ok_or_else(|| Error::Invalid(format!("column `{period}` has no values")))?,
-    };
+    let projected = frame.select(uk_columns(options, &names))?;
+    uk_from_rows(&projected, &periods, 0, options)
+}
+
+/// The pay period column the UK figures need.
+pub fn uk_period_column(options: &TransparencyOptions, names: &[String]) -> Result<String> {
+    crate::data::ColumnMap::resolve_optional(&options.columns.period, "period", names)
+        .ok_or_else(|| Error::Invalid("the UK figures need a pay period column (`[columns] period`)".into()))
+}
+
+/// The snapshot pay period: the configured one (it must have rows) or the last of `periods` (sorted texts).
+pub fn uk_snapshot(options: &TransparencyOptions, period: &str, periods: &[String]) -> Result<String> {
+    match &options.snapshot_period {
+        Some(p) if periods.contains(p) => Ok(p.clone()),
+        Some(p) => Err(Error::Invalid(format!(
+            "snapshot period `{p}` has no rows in column `{period}` (periods from {} to {})",
+            periods.first().map_or("-", String::as_str),
+            periods.last().map_or("-", String::as_str)
+        ))),
+        None => periods.last().cloned().ok_or_else(|| Error::Invalid(format!("column `{period}` has no values"))),
+    }
+}
+
+/// The periods whose bonus pay counts: the 12 periods ending with the snapshot, when bonus components are
+/// summed over periods (no bonus-window column); empty otherwise.
+pub fn uk_bonus_window(options: &TransparencyOptions, periods: &[String], snapshot: &str) -> Vec<String> {
+    if options.bonus_window_pay.is_some() || options.pay.bonus.is_empty() {
+        return Vec::new();
+    }
+    let end = periods.iter().position(|p| p == snapshot).unwrap_or(0);
+    periods[end.saturating_sub(11)..=end.min(periods.len().saturating_sub(1))].to_vec()
+}
+
+/// The rows the UK figures read, of a frame with the [`uk_columns`]: the snapshot period's rows and the
+/// bonus window's rows with bonus pay. Streamed input keeps only these ([`uk_from_rows`]).
+pub fn uk_rows_needed(
+    frame: &DataFrame,
+    options: &TransparencyOptions,
+    period: &str,
+    snapshot: &str,
+    window: &[String],
+) -> Result<BooleanChunked> {
+    let at_snapshot = period_equals(frame, period, &[snapshot.to_string()])?;
+    if window.is_empty() {
+        return Ok(at_snapshot);
+    }
+    Ok(&at_snapshot | &(&period_equals(frame, period, window)? & &any_bonus(frame, options)?))
+}
+
+/// Rows with a non-zero bonus component.
+fn any_bonus(frame: &DataFrame, options: &TransparencyOptions) -> Result<BooleanChunked> {
+    let mut any = BooleanChunked::full("any".into(), false, frame.height());
+    for component in &options.pay.bonus {
+        let values = frame.column(component)?.cast(&DataType::Float64)?;
+        let nonzero = values.f64()?.not_equal(0.0);
+        any = &any | &nonzero.fill_null_with_values(false)?;
+    }
+    Ok(any)
+}
+
+/// The six UK figures from `whole`: rows with the [`uk_columns`] in input order, holding at least those of
+/// [`uk_rows_needed`]; `periods` are the input's distinct periods (sorted texts) and `elsewhere` counts the
+/// input rows left out of `whole` (ledgered as filtered, with the other rows outside the snapshot).
+pub fn uk_from_rows(
+    whole: &DataFrame,
+    periods: &[String],
+    elsewhere: u64,
+    options: &TransparencyOptions,
+) -> Result<UkResult> {
+    let names: Vec<String> = whole.get_column_names().iter().map(|c| c.to_string()).collect();
+    let period = uk_period_column(options, &names)?;
+    let snapshot = uk_snapshot(options, &period, periods)?;
     let at_snapshot = eq_filter(&period, vec![snapshot.clone()]);
     let full_pay = options.full_pay.clone().ok_or_else(|| {
         Error::Invalid("the UK figures need the full-pay relevant employee flag (`[transparency] full_pay`)".into())
@@ -109,10 +169,8 @@ pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> 
     }
     // Work on the snapshot period's rows (a twelfth of a year of payroll); the others are ledgered as
     // filtered below.
-    let projected = frame.select(uk_columns(options, &names))?;
-    let whole = &projected;
     let snapshot_rows = whole.filter(&period_equals(whole, &period, std::slice::from_ref(&snapshot))?)?;
-    let outside = (whole.height() - snapshot_rows.height()) as u64;
+    let outside = (whole.height() - snapshot_rows.height()) as u64 + elsewhere;
     let frame = &snapshot_rows;
     let hourly =
         gap(frame, &gap_options(options, ordinary.clone(), Measure::Hourly, vec![], full_pay_filters.clone(), 0))?;
@@ -137,17 +195,9 @@ pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> 
             (snapshot_units.values.iter().map(|v| (0.0, v.1)).collect(), Vec::new())
         }
         None => {
-            let end = periods.iter().position(|p| *p == snapshot).expect("snapshot is a period");
-            let window: Vec<String> = periods[end.saturating_sub(11)..=end].to_vec();
+            let window = uk_bonus_window(options, periods, &snapshot);
             // Rows of the window that carry bonus pay (zero rows add nothing to the sums).
-            let mut mask = period_equals(whole, &period, &window)?;
-            let mut any_bonus = BooleanChunked::full("any".into(), false, whole.height());
-            for component in &options.pay.bonus {
-                let values = whole.column(component)?.cast(&DataType::Float64)?;
-                let nonzero = values.f64()?.not_equal(0.0);
-                any_bonus = &any_bonus | &nonzero.fill_null_with_values(false)?;
-            }
-            mask = &mask & &any_bonus;
+            let mask = &period_equals(whole, &period, &window)? & &any_bonus(whole, options)?;
             let bonus_rows = whole.filter(&mask)?;
             let bonus = unit_values(
                 &bonus_rows,

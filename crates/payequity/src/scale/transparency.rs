@@ -1,0 +1,321 @@
+//! The transparency report over streamed batches, in O(employees) memory.
+//!
+//! The plan of passes ([`TransparencyPlan`]):
+//! 1. the distinct pay periods (only when the UK figures or the Logib sample need the last one);
+//! 2. one pass that feeds every regime: the EU figures keep the validated units of their two pay bases
+//!    ([`UnitStream`], employee × category spells and employees); the UK figures keep the snapshot period's
+//!    rows and the bonus window's rows with bonus pay; Logib keeps the rows of its sample period.
+//!
+//! Each regime then finishes with the in-memory code ([`eu_from_units`], [`uk_from_rows`],
+//! [`logib_with`]), the rows left out counted as filtered, so the document equals the in-memory one.
+
+use std::collections::BTreeSet;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::batches::{for_each_batch, Batch, Projection};
+use super::source::Source;
+use super::unit_partial::{from_ipc_bytes, ipc_bytes, stack, UnitPartial};
+use super::units::{UnitStream, COL_INPUT_ROW};
+use super::{Progress, StreamOptions};
+use crate::data::{ColumnMap, Measure};
+use crate::gap::GapOptions;
+use crate::transparency::{
+    eu_from_units, eu_kept_columns, gap_options, logib_with, regimes_run, transparency, transparency_from,
+    uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_rows_needed, uk_snapshot, Regime,
+    TransparencyOptions, TransparencyResult,
+};
+use crate::{Error, Result};
+
+/// What the UK figures keep of the rows.
+#[derive(Debug, Clone)]
+struct UkPlan {
+    period: String,
+    snapshot: String,
+    window: Vec<String>,
+    columns: Vec<String>,
+}
+
+/// The passes of a streamed transparency report, decided from the columns and (pass 1) the periods.
+#[derive(Debug, Clone)]
+pub struct TransparencyPlan {
+    options: TransparencyOptions,
+    /// Validation settings of the EU's hourly spells and annual pay.
+    eu: Option<(GapOptions, GapOptions)>,
+    uk: Option<UkPlan>,
+    /// `Some(None)`: Logib reads every row (no period); `Some(Some((column, value)))`: that period's rows.
+    logib: Option<Option<(String, String)>>,
+    periods: Vec<String>,
+}
+
+/// The period column whose distinct values pass 1 collects, when the UK figures or the Logib sample need
+/// them (`None`: no first pass).
+pub fn periods_needed(options: &TransparencyOptions, columns: &[String]) -> Option<String> {
+    let regimes = regimes_run(options);
+    let wanted =
+        regimes.contains(&Regime::Uk) || (regimes.contains(&Regime::Logib) && options.snapshot_period.is_none());
+    let period = ColumnMap::resolve_optional(&options.columns.period, "period", columns)?;
+    (wanted && columns.contains(&period)).then_some(period)
+}
+
+/// The distinct period values of a batch, as the in-memory figures read them (texts, nulls left out).
+pub fn batch_periods(frame: &DataFrame, column: &str) -> Result<BTreeSet<String>> {
+    let values = frame.column(column)?.unique()?.cast(&DataType::String)?;
+    Ok(values.str()?.iter().flatten().map(str::to_string).collect())
+}
+
+impl TransparencyPlan {
+    /// The plan for input with `columns`, given the input's distinct `periods` (sorted; empty when
+    /// [`periods_needed`] asked for none).
+    pub fn new(options: &TransparencyOptions, columns: &[String], periods: Vec<String>) -> Result<TransparencyPlan> {
+        let regimes = regimes_run(options);
+        if regimes.contains(&Regime::Eu) && options.pay.all().is_empty() {
+            return Err(Error::Invalid(
+                "no pay components: set [pay] ordinary / variable / bonus in the config".into(),
+            ));
+        }
+        let eu = regimes.contains(&Regime::Eu).then(|| {
+            let basis = |measure: Measure, by: Vec<String>, factors: Vec<String>| GapOptions {
+                by,
+                factors: Some(factors),
+                ..gap_options(options, options.pay.all(), measure, vec![], vec![], 0)
+            };
+            let keep = eu_kept_columns(options);
+            let (by, factors) = match options.category.clone() {
+                Some(category) => (vec![category], keep[1..].to_vec()),
+                None => (vec![], keep),
+            };
+            (basis(Measure::Hourly, by, factors), basis(Measure::Pay, vec![], vec![]))
+        });
+        let uk = if regimes.contains(&Regime::Uk) {
+            let period = uk_period_column(options, columns)?;
+            let snapshot = uk_snapshot(options, &period, &periods)?;
+            let window = uk_bonus_window(options, &periods, &snapshot);
+            Some(UkPlan { period, snapshot, window, columns: uk_columns(options, columns) })
+        } else {
+            None
+        };
+        let logib = regimes.contains(&Regime::Logib).then(|| {
+            let column =
+                ColumnMap::resolve_optional(&options.columns.period, "period", columns).filter(|c| columns.contains(c));
+            let value = options.snapshot_period.clone().or_else(|| periods.last().cloned());
+            column.zip(value)
+        });
+        Ok(TransparencyPlan { options: options.clone(), eu, uk, logib, periods })
+    }
+
+    /// An empty state for input with `columns`.
+    pub fn stream(&self, columns: &[String]) -> Result<TransparencyStream<'_>> {
+        let eu = match &self.eu {
+            Some((hourly, pay)) => Some((
+                UnitStream::new(hourly, columns)?.with_component_sums(),
+                UnitStream::new(pay, columns)?.with_component_sums(),
+            )),
+            None => None,
+        };
+        Ok(TransparencyStream {
+            plan: self,
+            eu,
+            uk: Vec::new(),
+            uk_elsewhere: 0,
+            logib: Vec::new(),
+            logib_elsewhere: 0,
+        })
+    }
+
+    /// The document from the merged state.
+    pub fn finish(&self, partial: TransparencyPartial) -> Result<TransparencyResult> {
+        let options = &self.options;
+        let eu = match (&self.eu, partial.eu) {
+            (Some((hourly, pay)), Some((spells, annual))) => {
+                Some(eu_from_units(&spells.into_prepared(hourly)?, &annual.into_prepared(pay)?, options)?)
+            }
+            _ => None,
+        };
+        let uk = match &partial.uk {
+            Some(bytes) if self.uk.is_some() => {
+                Some(uk_from_rows(&in_input_order(bytes)?, &self.periods, partial.uk_elsewhere, options)?)
+            }
+            _ => None,
+        };
+        let logib = match (&self.logib, &partial.logib) {
+            (Some(period), Some(bytes)) => Some(logib_with(
+                &in_input_order(bytes)?,
+                options,
+                period.as_ref().map(|(_, value)| value.as_str()),
+                partial.logib_elsewhere,
+            )?),
+            _ => None,
+        };
+        transparency_from(eu, uk, logib, options)
+    }
+}
+
+/// Rows collected from several batches or partitions, sorted by input row, without the row column.
+fn in_input_order(bytes: &[u8]) -> Result<DataFrame> {
+    let rows = from_ipc_bytes(bytes)?;
+    if rows.column(COL_INPUT_ROW).is_err() {
+        return Ok(rows);
+    }
+    let sorted = rows.sort([COL_INPUT_ROW], SortMultipleOptions::default())?;
+    Ok(sorted.drop(COL_INPUT_ROW)?)
+}
+
+/// The state of a streamed transparency report: O(employees).
+#[derive(Debug)]
+pub struct TransparencyStream<'p> {
+    plan: &'p TransparencyPlan,
+    eu: Option<(UnitStream<'p>, UnitStream<'p>)>,
+    uk: Vec<DataFrame>,
+    uk_elsewhere: u64,
+    logib: Vec<DataFrame>,
+    logib_elsewhere: u64,
+}
+
+impl TransparencyStream<'_> {
+    /// Adds one batch (rows in input order, after every earlier batch of this state).
+    pub fn update(&mut self, batch: &Batch) -> Result<()> {
+        let frame = if batch.frame.column(COL_INPUT_ROW).is_ok() {
+            batch.frame.clone()
+        } else {
+            batch.frame.clone().with_row_index(COL_INPUT_ROW.into(), Some(batch.offset as IdxSize))?
+        };
+        let batch = Batch { frame, offset: batch.offset, file: batch.file };
+        if let Some((spells, annual)) = &mut self.eu {
+            let (a, b) = rayon::join(|| spells.update(&batch), || annual.update(&batch));
+            a?;
+            b?;
+        }
+        let frame = &batch.frame;
+        if let Some(uk) = &self.plan.uk {
+            let mut columns = uk.columns.clone();
+            columns.push(COL_INPUT_ROW.into());
+            let projected = frame.select(columns)?;
+            let mask = uk_rows_needed(&projected, &self.plan.options, &uk.period, &uk.snapshot, &uk.window)?;
+            let kept = projected.filter(&mask)?;
+            self.uk_elsewhere += (frame.height() - kept.height()) as u64;
+            self.uk.push(kept);
+        }
+        match &self.plan.logib {
+            Some(Some((column, value))) => {
+                let mask = frame.column(column)?.cast(&DataType::String)?.str()?.equal(value.as_str());
+                let kept = frame.filter(&mask)?;
+                self.logib_elsewhere += (frame.height() - kept.height()) as u64;
+                self.logib.push(kept);
+            }
+            Some(None) => self.logib.push(frame.clone()),
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// The state as mergeable bytes-friendly parts.
+    pub fn into_partial(self) -> Result<TransparencyPartial> {
+        let eu = match self.eu {
+            Some((spells, annual)) => Some((spells.into_partial()?, annual.into_partial()?)),
+            None => None,
+        };
+        let rows = |frames: &[DataFrame], wanted: bool| -> Result<Option<Vec<u8>>> {
+            wanted.then(|| ipc_bytes(&mut stack(frames)?)).transpose()
+        };
+        Ok(TransparencyPartial {
+            eu,
+            uk: rows(&self.uk, self.plan.uk.is_some())?,
+            uk_elsewhere: self.uk_elsewhere,
+            logib: rows(&self.logib, self.plan.logib.is_some())?,
+            logib_elsewhere: self.logib_elsewhere,
+        })
+    }
+}
+
+/// The mergeable state of the transparency report: the EU units of both pay bases (whole employees per
+/// state), the rows the UK figures and Logib read (Arrow IPC bytes with their input row numbers), and the
+/// counts of rows left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransparencyPartial {
+    eu: Option<(UnitPartial, UnitPartial)>,
+    uk: Option<Vec<u8>>,
+    uk_elsewhere: u64,
+    logib: Option<Vec<u8>>,
+    logib_elsewhere: u64,
+}
+
+impl TransparencyPartial {
+    /// The union of two states of different employees.
+    pub fn merge(self, other: TransparencyPartial) -> Result<TransparencyPartial> {
+        let eu = match (self.eu, other.eu) {
+            (Some((a1, a2)), Some((b1, b2))) => Some((a1.merge(b1)?, a2.merge(b2)?)),
+            (a, b) => a.or(b),
+        };
+        let rows = |a: Option<Vec<u8>>, b: Option<Vec<u8>>| -> Result<Option<Vec<u8>>> {
+            match (a, b) {
+                (Some(a), Some(b)) => {
+                    let frames: Vec<DataFrame> =
+                        [from_ipc_bytes(&a)?, from_ipc_bytes(&b)?].into_iter().filter(|f| f.width() > 0).collect();
+                    Ok(Some(ipc_bytes(&mut stack(&frames)?)?))
+                }
+                (a, b) => Ok(a.or(b)),
+            }
+        };
+        Ok(TransparencyPartial {
+            eu,
+            uk: rows(self.uk, other.uk)?,
+            uk_elsewhere: self.uk_elsewhere + other.uk_elsewhere,
+            logib: rows(self.logib, other.logib)?,
+            logib_elsewhere: self.logib_elsewhere + other.logib_elsewhere,
+        })
+    }
+}
+
+/// Missing or mistyped columns get the in-memory message (run on the source's empty schema).
+pub(crate) fn check_transparency_columns(
+    available: &[String],
+    empty: &DataFrame,
+    options: &TransparencyOptions,
+) -> Result<()> {
+    let (required, optional) = options.columns_used();
+    if required.iter().chain(&optional).all(|c| available.contains(c)) {
+        return Ok(());
+    }
+    match transparency(empty, options) {
+        Err(e @ (Error::MissingColumn { .. } | Error::ColumnType { .. })) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The transparency report of streamed input: the same document as [`transparency`] on the concatenated
+/// rows, holding O(employees) in memory.
+pub fn transparency_source(
+    source: &Source,
+    options: &TransparencyOptions,
+    stream: &StreamOptions,
+    progress: &dyn Progress,
+) -> Result<TransparencyResult> {
+    let available = source.column_names();
+    check_transparency_columns(&available, &source.empty_frame(), options)?;
+    let (required, optional) = options.columns_used();
+    let wanted: Vec<String> = required.into_iter().chain(optional).filter(|c| available.contains(c)).collect();
+    let period = periods_needed(options, &available);
+    let passes = if period.is_some() { 2 } else { 1 };
+    let mut periods = BTreeSet::new();
+    if let Some(column) = &period {
+        progress.start_pass(1, passes, "pay periods");
+        let projection = Projection::new(source, Some(std::slice::from_ref(column)));
+        for_each_batch(source, &projection, stream.rows_per_batch(1), |batch| {
+            periods.extend(batch_periods(&batch.frame, column)?);
+            progress.rows(batch.frame.height() as u64);
+            Ok(())
+        })?;
+    }
+    let plan = TransparencyPlan::new(options, &available, periods.into_iter().collect())?;
+    let mut state = plan.stream(&available)?;
+    progress.start_pass(passes, passes, "figures");
+    let projection = Projection::new(source, Some(&wanted));
+    for_each_batch(source, &projection, stream.rows_per_batch(wanted.len()), |batch| {
+        state.update(&batch)?;
+        progress.rows(batch.frame.height() as u64);
+        Ok(())
+    })?;
+    plan.finish(state.into_partial()?)
+}
