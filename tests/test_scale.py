@@ -22,6 +22,9 @@ CLI = Path(os.environ.get("PAYEQUITY_BIN", ROOT / "target" / "debug" / "payequit
 DEMO = ROOT / "datasets" / "demo" / "payroll.parquet"
 
 GAP = dict(pay=["base_pay", "overtime_pay"], hours="hours_paid", by=["occupation"], min_cell=5, bootstrap_reps=40)
+# The demo audit's EU categories, UK figures and Logib, at a set snapshot (the planted gender switch sits alone
+# in the last period).
+TRANSPARENCY = dict(config=str(ROOT / "datasets" / "demo" / "audit.toml"), snapshot_period="2025-12", min_cell=3)
 OAXACA = dict(outcome="base_pay", log=True, group="gender", group_a="M", group_b="F",
               covariates=["tenure_years", "age"], categorical=["grade"])
 
@@ -70,6 +73,9 @@ def test_dask_gives_the_in_memory_documents(payroll: pd.DataFrame) -> None:
             expected = pe.oaxaca(payroll, se=se, vce=vce, reps=15, **OAXACA).to_dict()
             assert expected["ledger"]["excluded"]["duplicate_key"] >= 1
             assert_same(pe.dask.oaxaca(frame, se=se, vce=vce, reps=15, **OAXACA).to_dict(), expected)
+        expected = pe.transparency(payroll, **TRANSPARENCY).to_dict()
+        assert expected["eu"] and expected["uk"] and expected["logib"]
+        assert_same(pe.dask.transparency(frame, **TRANSPARENCY).to_dict(), expected)
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +105,8 @@ def test_spark_gives_the_in_memory_documents(payroll: pd.DataFrame, spark: Any) 
     for se, vce in [("delta", "classical"), ("delta", "robust"), ("bootstrap", "classical")]:
         expected = pe.oaxaca(payroll, se=se, vce=vce, reps=15, **OAXACA).to_dict()
         assert_same(pe.spark.oaxaca(frame, se=se, vce=vce, reps=15, **OAXACA).to_dict(), expected)
+    expected = pe.transparency(payroll, **TRANSPARENCY).to_dict()
+    assert_same(pe.spark.transparency(frame, **TRANSPARENCY).to_dict(), expected)
 
 
 def test_a_spark_frame_missing_a_column_gets_the_file_error(payroll: pd.DataFrame, spark: Any,
@@ -144,6 +152,18 @@ def test_cli_streams_a_directory_to_the_in_memory_document(payroll: pd.DataFrame
     streamed = run_cli("oaxaca", f"{folder}/*/*.parquet", "--engine", "stream", "--batch-rows", "500", *oaxaca_args)
     assert in_memory.returncode == 0 and streamed.returncode == 0, streamed.stderr
     assert_same(json.loads(streamed.stdout), json.loads(in_memory.stdout))
+    # The transparency report (EU, UK, Logib) from the same directory, the CLI and Python.
+    config = tmp_path / "audit.toml"
+    text = (ROOT / "datasets" / "demo" / "audit.toml").read_text()
+    config.write_text(text.replace("[transparency]\n", '[transparency]\nsnapshot_period = "2025-12"\nmin_cell = 3\n'))
+    args = ["--config", str(config), "--format", "json", "-q"]
+    in_memory = run_cli("transparency", str(ordered_path), "--engine", "memory", *args)
+    streamed = run_cli("transparency", str(folder), "--engine", "stream", "--batch-rows", "900", *args)
+    assert in_memory.returncode == 0 and streamed.returncode == 0, streamed.stderr
+    expected = json.loads(in_memory.stdout)
+    assert expected["uk"]["snapshot_period"] == "2025-12" and expected["logib"] is not None
+    assert_same(json.loads(streamed.stdout), expected)
+    assert_same(pe.transparency(str(folder), config=str(config)).to_dict(), expected)
 
 
 def test_cli_refuses_bad_sources_naming_the_file(payroll: pd.DataFrame, tmp_path: Path) -> None:

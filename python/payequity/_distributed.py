@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from payequity import _core
 from payequity._gap import GapResult, gap_options_json
 from payequity._oaxaca import OaxacaResult, oaxaca_options_json
+from payequity._transparency import TransparencyResult, transparency_options_json
 
 ROW_COLUMN = "__pe_row"
 DUPLICATE_COLUMN = "__pe_duplicate"
@@ -111,3 +112,29 @@ def run_oaxaca(engine: Engine, keywords: dict[str, Any]) -> OaxacaResult:
         return OaxacaResult(str(value))
     finally:
         engine.release()
+
+
+def run_transparency(engine: Engine, keywords: dict[str, Any]) -> TransparencyResult:
+    options_json = transparency_options_json(**keywords)
+    columns = engine.columns()
+    empty = engine.empty_table()
+    # The same column checks and messages as for a file.
+    _core.transparency_check_columns(empty.drop_columns([ROW_COLUMN]), options_json)
+    period = _core.transparency_period_column(columns, options_json)
+    engine.prepare(_core.transparency_partition_column(columns, options_json))
+    try:
+        periods: bytes | None = None
+        if period is not None:
+            periods = tree_merge(
+                engine.map_partitions(lambda table: _core.transparency_periods(table, period)) or
+                [_core.transparency_periods(empty, period)], _core.transparency_periods_merge)
+
+        def partial(table: Any) -> bytes:
+            return _core.transparency_partial(table, options_json, periods)
+
+        states = engine.map_partitions(partial) or [partial(empty)]
+        merged = tree_merge(states, _core.transparency_merge)
+        return TransparencyResult(_core.transparency_finish(merged, options_json, columns, periods))
+    finally:
+        engine.release()
+

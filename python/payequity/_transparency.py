@@ -45,7 +45,35 @@ def transparency(
     analysis model, Kennedy estimator and verdict); default all. Pay components come from ``ordinary``,
     ``variable`` and ``bonus`` (or the config's ``[pay]``). Gaps are (men - women) / men x 100.
     Cells with fewer than ``min_cell`` (default 10) women or men are suppressed.
+
+    ``data`` is a table, a file path, or a directory or glob of Parquet / Arrow IPC / CSV files (streamed in
+    bounded memory, the same document).
     """
+    keywords = {k: v for k, v in locals().items() if k != "data"}
+    return TransparencyResult(_core.transparency(as_table(data), transparency_options_json(**keywords)))
+
+
+def transparency_options_json(
+    *,
+    config: str | None = None,
+    regimes: Sequence[str] | None = None,
+    category: str | None = None,
+    full_pay: str | None = None,
+    bonus_window_pay: str | None = None,
+    snapshot_period: str | None = None,
+    justifications: Mapping[str, str] | None = None,
+    min_cell: int | None = None,
+    ordinary: Sequence[str] | None = None,
+    variable: Sequence[str] | None = None,
+    bonus: Sequence[str] | None = None,
+    gender: str | None = None,
+    hours: str | None = None,
+    employee_id: str | None = None,
+    period: str | None = None,
+    fte: str | None = None,
+    strict: bool | None = None,
+) -> str:
+    """The options document of :func:`transparency` (also used by ``pe.spark`` and ``pe.dask``)."""
     options: dict[str, Any] = json.loads(_core.transparency_options_from_config(config)) if config else {}
     columns: dict[str, Any] = options.setdefault("columns", {})
     for key, value in {"gender": gender, "hours": hours, "employee_id": employee_id, "period": period,
@@ -65,7 +93,7 @@ def transparency(
     for key, setting in settings.items():
         if setting is not None:
             options[key] = setting
-    return TransparencyResult(_core.transparency(as_table(data), json.dumps(options)))
+    return json.dumps(options)
 
 
 class TransparencyResult(Document):

@@ -7,7 +7,7 @@
 Each partition computes a small partial state in the Rust core (``map_partitions`` through
 ``to_delayed``); the states are merged in a tree and finished on the client. Rows are numbered in partition
 order first (the order the in-memory function would see), and an employee's rows are shuffled into one
-partition, so the document equals ``pe.gap`` / ``pe.oaxaca`` on ``payroll.compute()``: counts, medians and
+partition, so the document equals ``pe.gap`` / ``pe.oaxaca`` / ``pe.transparency`` on ``payroll.compute()``: counts, medians and
 the ledger exactly, estimates to 1e-10. Install with ``pip install 'payequity[dask]'``. See docs/scale.md.
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 from payequity import _distributed
 from payequity._gap import GapResult
 from payequity._oaxaca import OaxacaResult
+from payequity._transparency import TransparencyResult
 
-__all__ = ["gap", "oaxaca"]
+__all__ = ["gap", "oaxaca", "transparency"]
 
 
 def _number(part: Any, offset: int) -> Any:
@@ -88,3 +89,8 @@ def gap(data: Any, **keywords: Any) -> GapResult:
 def oaxaca(data: Any, **keywords: Any) -> OaxacaResult:
     """:func:`payequity.oaxaca` on a Dask DataFrame (the same keyword arguments and result)."""
     return _distributed.run_oaxaca(_DaskEngine(data), keywords)
+
+
+def transparency(data: Any, **keywords: Any) -> TransparencyResult:
+    """:func:`payequity.transparency` on a Dask DataFrame (the same keyword arguments and result)."""
+    return _distributed.run_transparency(_DaskEngine(data), keywords)

@@ -21,8 +21,9 @@ from typing import Any
 from payequity import _distributed
 from payequity._gap import GapResult
 from payequity._oaxaca import OaxacaResult
+from payequity._transparency import TransparencyResult
 
-__all__ = ["gap", "oaxaca"]
+__all__ = ["gap", "oaxaca", "transparency"]
 
 _PARTITION_BITS = 33
 
@@ -95,3 +96,8 @@ def gap(data: Any, **keywords: Any) -> GapResult:
 def oaxaca(data: Any, **keywords: Any) -> OaxacaResult:
     """:func:`payequity.oaxaca` on a Spark DataFrame (the same keyword arguments and result)."""
     return _distributed.run_oaxaca(_SparkEngine(data), keywords)
+
+
+def transparency(data: Any, **keywords: Any) -> TransparencyResult:
+    """:func:`payequity.transparency` on a Spark DataFrame (the same keyword arguments and result)."""
+    return _distributed.run_transparency(_SparkEngine(data), keywords)

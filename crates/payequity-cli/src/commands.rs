@@ -21,7 +21,7 @@ use payequity::{Error, Result};
 
 use crate::output::{print_csv, spinner, Format};
 use crate::scale_cmd::{open_input, ScaleArgs};
-use payequity::scale::{gap_source, oaxaca_source};
+use payequity::scale::{gap_source, oaxaca_source, transparency_source};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -242,6 +242,8 @@ struct TransparencyArgs {
     strict: bool,
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    scale: ScaleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -486,10 +488,12 @@ fn run_transparency(args: TransparencyArgs) -> Result<ExitCode> {
     }
     options.strict |= args.strict;
     let input = input_path(&args.input, &Some(config))?;
-    let frame = read_input(&input, args.quiet, options.columns_used())?;
-    let bar = spinner("computing transparency figures", args.quiet);
-    let result = transparency(&frame, &options)?;
-    bar.finish_and_clear();
+    let result = open_input(&input, &args.scale, args.quiet, options.columns_used())?.run(
+        "computing transparency figures",
+        args.quiet,
+        |frame| transparency(frame, &options),
+        |source, stream, progress| transparency_source(source, &options, stream, progress),
+    )?;
     match args.format {
         Format::Table => print!("{}", transparency_table(&result)),
         Format::Json => println!("{}", to_json(&result)?),

@@ -8,6 +8,7 @@ use pyo3::types::PyBytes;
 use payequity::decompose::OaxacaOptions;
 use payequity::gap::GapOptions;
 use payequity::scale::distributed as dist;
+use payequity::transparency::TransparencyOptions;
 
 use crate::{arrow_import, options_from_json, to_py_err};
 
@@ -145,6 +146,85 @@ pub fn oaxaca_scores_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult
     bytes(py, state)
 }
 
+/// `transparency_check_columns(empty_table, options_json)`: the in-memory column errors, raised.
+#[pyfunction]
+pub fn transparency_check_columns(data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<()> {
+    let options: TransparencyOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    dist::transparency_check_columns(&frame, &options).map_err(to_py_err)
+}
+
+/// `transparency_period_column(columns, options_json) -> str | None`: the column of pass 1 (distinct periods).
+#[pyfunction]
+pub fn transparency_period_column(columns: Vec<String>, options_json: &str) -> PyResult<Option<String>> {
+    let options: TransparencyOptions = options_from_json(options_json)?;
+    Ok(dist::transparency_period_column(&columns, &options))
+}
+
+/// `transparency_partition_column(columns, options_json) -> str | None`: the column to partition rows by.
+#[pyfunction]
+pub fn transparency_partition_column(columns: Vec<String>, options_json: &str) -> PyResult<Option<String>> {
+    let options: TransparencyOptions = options_from_json(options_json)?;
+    Ok(dist::transparency_partition_column(&columns, &options))
+}
+
+/// `transparency_periods(partition, column) -> bytes` (pass 1).
+#[pyfunction]
+pub fn transparency_periods<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    column: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let frame = arrow_import::import_stream(data)?;
+    let state = py.detach(|| dist::transparency_periods(&frame, column));
+    bytes(py, state)
+}
+
+/// `transparency_periods_merge(a, b) -> bytes`.
+#[pyfunction]
+pub fn transparency_periods_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let state = py.detach(|| dist::transparency_periods_merge(a, b));
+    bytes(py, state)
+}
+
+/// `transparency_partial(partition, options_json, periods) -> bytes` (pass 2; `periods` from pass 1 or None).
+#[pyfunction]
+#[pyo3(signature = (data, options_json, periods=None))]
+pub fn transparency_partial<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    options_json: &str,
+    periods: Option<Vec<u8>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let options: TransparencyOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    let state = py.detach(|| dist::transparency_partial(&frame, &options, periods.as_deref()));
+    bytes(py, state)
+}
+
+/// `transparency_merge(a, b) -> bytes`.
+#[pyfunction]
+pub fn transparency_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let state = py.detach(|| dist::transparency_merge(a, b));
+    bytes(py, state)
+}
+
+/// `transparency_finish(state, options_json, columns, periods) -> result_json`.
+#[pyfunction]
+#[pyo3(signature = (state, options_json, columns, periods=None))]
+pub fn transparency_finish(
+    py: Python<'_>,
+    state: &[u8],
+    options_json: &str,
+    columns: Vec<String>,
+    periods: Option<Vec<u8>>,
+) -> PyResult<String> {
+    let options: TransparencyOptions = options_from_json(options_json)?;
+    let result =
+        py.detach(|| dist::transparency_finish(state, &options, &columns, periods.as_deref())).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
 /// Registers the functions of this file.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gap_partition_column, m)?)?;
@@ -159,5 +239,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(oaxaca_finish, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_scores, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_scores_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_check_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_period_column, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_partition_column, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_periods, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_periods_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_partial, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(transparency_finish, m)?)?;
     Ok(())
 }

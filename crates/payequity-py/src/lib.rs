@@ -165,8 +165,17 @@ fn csv_text(table: &mut DataFrame) -> PyResult<String> {
 #[pyfunction]
 fn transparency(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: TransparencyOptions = options_from_json(options_json)?;
-    let frame = table_from(data, options.columns_used())?;
-    let result = py.detach(|| payequity::transparency::transparency(&frame, &options)).map_err(to_py_err)?;
+    let result = match many_files(data) {
+        Some(input) => py.detach(|| {
+            let source = Source::resolve(&input)?;
+            payequity::scale::transparency_source(&source, &options, &StreamOptions::default(), &Silent)
+        }),
+        None => {
+            let frame = table_from(data, options.columns_used())?;
+            py.detach(|| payequity::transparency::transparency(&frame, &options))
+        }
+    }
+    .map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }
 

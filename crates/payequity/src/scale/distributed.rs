@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::oaxaca::OaxacaPartial;
 use super::state::{decode_state, encode_state, StateKind};
-use super::transparency::{batch_periods, periods_needed, TransparencyPartial, TransparencyPlan};
+use super::transparency::{
+    batch_periods, check_transparency_columns, periods_needed, TransparencyPartial, TransparencyPlan,
+};
 use super::UnitPartial;
 use crate::data::ColumnMap;
 use crate::decompose::{
@@ -66,6 +68,11 @@ fn user_columns(frame: &DataFrame) -> Vec<String> {
         .map(|c| c.to_string())
         .filter(|c| c != ROW_COLUMN && c != DUPLICATE_COLUMN)
         .collect()
+}
+
+/// Missing or mistyped columns of a transparency input (its empty schema) get the in-memory message.
+pub fn transparency_check_columns(empty: &DataFrame, options: &TransparencyOptions) -> Result<()> {
+    check_transparency_columns(&user_columns(empty), empty, options)
 }
 
 /// The period column whose distinct values the first transparency pass collects (`None`: no such pass).
