@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 
 use payequity::data::write_table;
 use payequity::decompose::{oaxaca, OaxacaOptions, SeMethod, Vce};
+use payequity::equal_value::equal_value;
 use payequity::gap::{gap, GapOptions};
 use payequity::polars::prelude::*;
-use payequity::scale::{gap_source, oaxaca_source, transparency_source, Silent, Source, StreamOptions};
+use payequity::scale::{
+    equal_value_source, gap_source, oaxaca_source, transparency_source, Silent, Source, StreamOptions,
+};
 use payequity::synthetic::{generate, GeneratorOptions};
 use payequity::transparency::{transparency, TransparencyOptions};
 use proptest::prelude::*;
@@ -193,6 +196,34 @@ fn streamed_transparency_equals_the_in_memory_document() {
     let memory = transparency(&frame, &options).unwrap_err().to_string();
     let streamed = transparency_source(&source, &options, &stream(100), &Silent).unwrap_err().to_string();
     assert_eq!(streamed, memory);
+}
+
+#[test]
+fn streamed_equal_value_equals_the_in_memory_document() {
+    let frame = payroll(400, 12);
+    let dir = temp_dir("equal-value");
+    write_parts(&frame, &dir, 3, "arrow");
+    let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/audit.toml");
+    let config = payequity::config::AuditConfig::from_file(path).unwrap();
+    // The demo's seniority-adjusted rates of contracted hours, and plain highest rates over every row.
+    let adjusted = config.equal_value_options().unwrap();
+    let plain = payequity::equal_value::EqualValueOptions {
+        job_rate: payequity::equal_value::JobRate::Max,
+        adjust_for: vec![],
+        subtract_hours: vec![],
+        filters: vec![],
+        worker_adjustments: true,
+        ..adjusted.clone()
+    };
+    for options in [adjusted, plain] {
+        let memory = equal_value(&frame, &options).unwrap();
+        assert!(!memory.classes.is_empty() && memory.ledger.excluded.contains_key("duplicate_key"));
+        for batch_rows in [211, 1 << 20] {
+            let streamed = equal_value_source(&source, &options, &stream(batch_rows), &Silent).unwrap();
+            assert_same(&json(&streamed), &json(&memory), 1e-10, &format!("equal value/{batch_rows}"));
+        }
+    }
 }
 
 #[test]

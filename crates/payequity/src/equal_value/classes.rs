@@ -3,6 +3,7 @@
 //! Pay Equity Act s.1(3): 60% women / 70% men, with overrides) and the job rate (highest, median, mean or
 //! seniority-adjusted rate).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
@@ -10,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::options::{EqualValueOptions, JobRate};
 use super::scheme::JobScore;
-use crate::data::{prepare, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY, FEMALE, MALE};
-use crate::gap::cells_to_withhold;
+use crate::data::{prepare, Measure, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY, FEMALE, MALE};
+use crate::gap::{cells_to_withhold, GapOptions};
 use crate::stats::{ols, Moments};
 use crate::{Error, Result};
 
@@ -65,68 +66,113 @@ pub struct JobClass {
 
 /// The incumbents of the payroll, with the preparation (ledger, warnings) they came from.
 pub fn incumbents(frame: &DataFrame, options: &EqualValueOptions) -> Result<(Vec<Incumbent>, Prepared)> {
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let frame = with_rate_hours(frame, options)?;
+    let gap = incumbent_validation(options);
+    let prepared = prepare(&frame, &gap.prepare_spec(&gap.by, false))?;
+    check_controls(&frame, &names, options)?;
+    let means = match &prepared.employee_id {
+        Some(id) if !options.adjust_for.is_empty() => Some(control_means(&frame, id, options)?),
+        _ => None,
+    };
+    let incumbents = incumbents_from(&prepared, means, options)?;
+    Ok((incumbents, prepared))
+}
+
+/// The controls (`adjust_for`) exist and are numeric.
+pub fn check_controls(frame: &DataFrame, names: &[String], options: &EqualValueOptions) -> Result<()> {
+    for control in &options.adjust_for {
+        crate::data::require_column(control, "adjust_for", names)?;
+        crate::data::require_numeric(frame, control, "adjust_for")?;
+    }
+    Ok(())
+}
+
+/// How the rows are validated into incumbents: hourly pay per employee × job spell, as a gap analysis
+/// broken down by job (so the streamed [`crate::scale::UnitStream`] validates them the same way).
+pub fn incumbent_validation(options: &EqualValueOptions) -> GapOptions {
     let mut columns = options.columns.clone();
     if !options.pay.is_empty() {
         columns.pay = options.pay.clone();
     }
     columns.weight = None;
-    let keep = vec![options.job.clone()];
-    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    let derived;
-    let frame = if options.subtract_hours.is_empty() {
-        frame
-    } else {
-        let hours = columns.hours.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| "hours".into());
-        crate::data::require_column(&hours, "hours", &names)?;
-        let mut rate_hours = col(hours.as_str()).cast(DataType::Float64);
-        for column in &options.subtract_hours {
-            crate::data::require_column(column, "subtract_hours", &names)?;
-            crate::data::require_numeric(frame, column, "subtract_hours")?;
-            rate_hours = rate_hours - col(column.as_str()).cast(DataType::Float64).fill_null(lit(0.0));
-        }
-        derived = frame.clone().lazy().with_column(rate_hours.alias(RATE_HOURS)).collect()?;
+    if !options.subtract_hours.is_empty() {
         columns.hours = Some(RATE_HOURS.into());
-        &derived
-    };
-    let prepared = prepare(
-        frame,
-        &PrepareSpec {
-            columns: &columns,
-            genders: &options.gender_values,
-            keep: &keep,
-            filters: &options.filters,
-            measure: Some(Measure::Hourly),
-            unit: Unit::Auto,
-            strict: options.strict,
-            format: Default::default(),
-            long: &Default::default(),
-            component_sums: false,
-            row_keys: None,
-        },
-    )?;
-    for control in &options.adjust_for {
-        crate::data::require_column(control, "adjust_for", &names)?;
-        crate::data::require_numeric(frame, control, "adjust_for")?;
     }
-    // Controls: the mean over each unit's rows (tenure may change from period to period).
+    GapOptions {
+        columns,
+        gender_values: options.gender_values.clone(),
+        by: vec![options.job.clone()],
+        factors: Some(Vec::new()),
+        measure: Some(Measure::Hourly),
+        unit: Unit::Auto,
+        filters: options.filters.clone(),
+        strict: options.strict,
+        ..GapOptions::default()
+    }
+}
+
+/// The rows with the hours of the rate: paid hours less `subtract_hours` (e.g. overtime hours) when set.
+pub fn with_rate_hours<'f>(frame: &'f DataFrame, options: &EqualValueOptions) -> Result<Cow<'f, DataFrame>> {
+    if options.subtract_hours.is_empty() {
+        return Ok(Cow::Borrowed(frame));
+    }
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let hours = options.columns.hours.clone().filter(|h| !h.is_empty()).unwrap_or_else(|| "hours".into());
+    crate::data::require_column(&hours, "hours", &names)?;
+    let mut rate_hours = col(hours.as_str()).cast(DataType::Float64);
+    for column in &options.subtract_hours {
+        crate::data::require_column(column, "subtract_hours", &names)?;
+        crate::data::require_numeric(frame, column, "subtract_hours")?;
+        rate_hours = rate_hours - col(column.as_str()).cast(DataType::Float64).fill_null(lit(0.0));
+    }
+    Ok(Cow::Owned(frame.clone().lazy().with_column(rate_hours.alias(RATE_HOURS)).collect()?))
+}
+
+/// Name of the employee id text column of [`control_means`].
+pub const MEANS_ID: &str = "__id";
+/// Name of the job text column of [`control_means`].
+pub const MEANS_JOB: &str = "__job";
+
+/// The mean of each control over every row of an employee × job (tenure may change from period to
+/// period): columns [`MEANS_ID`], [`MEANS_JOB`] (texts) and the controls.
+pub fn control_means(frame: &DataFrame, id: &str, options: &EqualValueOptions) -> Result<DataFrame> {
+    let controls: Vec<Expr> =
+        options.adjust_for.iter().map(|c| col(c.as_str()).cast(DataType::Float64).mean()).collect();
+    Ok(frame
+        .clone()
+        .lazy()
+        .group_by([
+            col(id).cast(DataType::String).alias(MEANS_ID),
+            col(options.job.as_str()).cast(DataType::String).alias(MEANS_JOB),
+        ])
+        .agg(controls)
+        .collect()?)
+}
+
+/// The incumbents of validated units (employee × job spells), with the control means of each spell when
+/// the job rate is adjusted (`means` from [`control_means`]).
+pub fn incumbents_from(
+    prepared: &Prepared,
+    means: Option<DataFrame>,
+    options: &EqualValueOptions,
+) -> Result<Vec<Incumbent>> {
     let mut units = prepared.frame.clone().lazy().with_column(col(options.job.as_str()).cast(DataType::String));
     let id = prepared.employee_id.clone();
     if !options.adjust_for.is_empty() {
-        let controls: Vec<Expr> =
-            options.adjust_for.iter().map(|c| col(c.as_str()).cast(DataType::Float64).mean()).collect();
-        let keys: Vec<Expr> = id.iter().map(|i| col(i.as_str())).chain([col(options.job.as_str())]).collect();
-        if id.is_some() {
-            let means = frame
-                .clone()
-                .lazy()
-                .with_column(col(options.job.as_str()).cast(DataType::String))
-                .group_by(keys.clone())
-                .agg(controls);
-            units = units.join(means, keys.clone(), keys, JoinArgs::new(JoinType::Left));
-        } else {
-            return Err(Error::Invalid(
-                "the adjusted job rate needs an employee id (`[columns] employee_id`) to average the controls".into(),
-            ));
+        match (&id, means) {
+            (Some(id), Some(means)) => {
+                let left = [col(id.as_str()).cast(DataType::String), col(options.job.as_str())];
+                let right = [col(MEANS_ID), col(MEANS_JOB)];
+                let join = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+                units = units.join(means.lazy(), left, right, join);
+            }
+            _ => {
+                return Err(Error::Invalid(
+                    "the adjusted job rate needs an employee id (`[columns] employee_id`) to average the controls"
+                        .into(),
+                ))
+            }
         }
     }
     let units = units.collect()?;
@@ -160,7 +206,7 @@ pub fn incumbents(frame: &DataFrame, options: &EqualValueOptions) -> Result<(Vec
             controls: values,
         });
     }
-    Ok((out, prepared))
+    Ok(out)
 }
 
 fn median(values: &mut [f64]) -> f64 {

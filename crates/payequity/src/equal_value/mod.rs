@@ -9,10 +9,14 @@ pub mod options;
 pub mod report;
 pub mod scheme;
 
+pub use classes::{
+    check_controls, control_means, incumbent_validation, incumbents_from, with_rate_hours, MEANS_ID, MEANS_JOB,
+};
 pub use classes::{Incumbent, JobClass};
 pub use compare::{of_equal_value, Comparison, Cost, PayLine, PhaseInYear, WorkerAdjustment};
 pub use options::{Comparator, EqualValueOptions, JobRate, Method, PredominanceOverride};
 pub use report::{
-    equal_value, equal_value_frame, equal_value_table, equal_value_with, load_ratings, ClassRow, EqualValueResult,
+    check_methods, equal_value, equal_value_frame, equal_value_from, equal_value_table, equal_value_with, load_ratings,
+    load_scheme_and_ratings, ClassRow, EqualValueResult,
 };
 pub use scheme::{score_jobs, JobScore, Scheme, FACTORS};

@@ -131,8 +131,14 @@ impl EqualValueOptions {
         let mut optional: Vec<String> = self.adjust_for.clone();
         optional.extend(self.subtract_hours.iter().cloned());
         optional.extend(self.filters.iter().map(|f| f.column.clone()));
-        optional.extend(self.columns.employee_id.iter().cloned());
-        optional.extend(self.columns.period.iter().cloned());
+        // Role defaults are read when the table has them, as the in-memory analysis of a whole table does.
+        for (role, default) in [(&self.columns.employee_id, "employee_id"), (&self.columns.period, "period")] {
+            match role {
+                Some(name) if name.is_empty() => {}
+                Some(name) => optional.push(name.clone()),
+                None => optional.push(default.into()),
+            }
+        }
         optional.push(self.columns.hours.clone().unwrap_or_else(|| "hours".into()));
         (required, optional)
     }

@@ -8,13 +8,13 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::classes::{incumbents, job_classes, JobClass};
+use super::classes::{incumbents, job_classes, Incumbent, JobClass};
 use super::compare::{
     cost, job_to_job, pay_line, proportional, worker_adjustments, Comparison, Cost, PayLine, WorkerAdjustment,
 };
 use super::options::{EqualValueOptions, Method};
-use super::scheme::{score_jobs, Scheme};
-use crate::data::{load_table, Ledger};
+use super::scheme::{score_jobs, JobScore, Scheme};
+use crate::data::{load_table, Ledger, Prepared};
 use crate::gap::{gap_prepared, GapOptions, GapResult};
 use crate::{Error, Result};
 
@@ -64,13 +64,7 @@ impl EqualValueResult {
 
 /// Runs the analysis with the scheme and ratings files named in `options` (paths as given).
 pub fn equal_value(frame: &DataFrame, options: &EqualValueOptions) -> Result<EqualValueResult> {
-    if options.scheme.is_empty() || options.ratings.is_empty() {
-        return Err(Error::Invalid(
-            "equal value needs a job evaluation scheme and job ratings (`scheme`, `ratings`)".into(),
-        ));
-    }
-    let (scheme, warnings) = Scheme::from_file(&options.scheme)?;
-    let ratings = load_ratings(&options.ratings)?;
+    let (scheme, ratings, warnings) = load_scheme_and_ratings(options)?;
     equal_value_with(frame, &scheme, &ratings, warnings, options)
 }
 
@@ -122,15 +116,45 @@ pub fn equal_value_with(
     scheme_warnings: Vec<String>,
     options: &EqualValueOptions,
 ) -> Result<EqualValueResult> {
+    check_methods(options)?;
+    let scores = score_jobs(scheme, ratings)?;
+    let (incumbents, prepared) = incumbents(frame, options)?;
+    equal_value_from(&incumbents, &prepared, &scores, scheme, scheme_warnings, options)
+}
+
+/// The scheme and the ratings files named in `options`, checked, with the scheme's warnings.
+pub fn load_scheme_and_ratings(options: &EqualValueOptions) -> Result<(Scheme, DataFrame, Vec<String>)> {
+    if options.scheme.is_empty() || options.ratings.is_empty() {
+        return Err(Error::Invalid(
+            "equal value needs a job evaluation scheme and job ratings (`scheme`, `ratings`)".into(),
+        ));
+    }
+    let (scheme, warnings) = Scheme::from_file(&options.scheme)?;
+    Ok((scheme, load_ratings(&options.ratings)?, warnings))
+}
+
+/// The methods and predominance thresholds are usable.
+pub fn check_methods(options: &EqualValueOptions) -> Result<()> {
     if options.method.is_empty() {
         return Err(Error::Invalid("no method: set `method` to job-to-job, proportional or both".into()));
     }
     if !(0.5..=1.0).contains(&options.female_threshold) || !(0.5..=1.0).contains(&options.male_threshold) {
         return Err(Error::Invalid("predominance thresholds must be between 0.5 and 1".into()));
     }
-    let scores = score_jobs(scheme, ratings)?;
-    let (incumbents, prepared) = incumbents(frame, options)?;
-    let (classes, class_warnings) = job_classes(&incumbents, &scores, &prepared.gender_labels, options)?;
+    Ok(())
+}
+
+/// The document from the incumbents and their validated units (the streamed path builds both batch by
+/// batch) and the scored jobs.
+pub fn equal_value_from(
+    incumbents: &[Incumbent],
+    prepared: &Prepared,
+    scores: &BTreeMap<String, JobScore>,
+    scheme: &Scheme,
+    scheme_warnings: Vec<String>,
+    options: &EqualValueOptions,
+) -> Result<EqualValueResult> {
+    let (classes, class_warnings) = job_classes(incumbents, scores, &prepared.gender_labels, options)?;
     let mut warnings = scheme_warnings;
     warnings.extend(prepared.warnings.iter().cloned());
     warnings.extend(class_warnings);
@@ -193,7 +217,7 @@ pub fn equal_value_with(
     let first_method_comparisons: Vec<Comparison> =
         comparisons.iter().filter(|c| Some(c.method) == costs.first().map(|k| k.method)).cloned().collect();
     let equal_work = gap_prepared(
-        &prepared,
+        prepared,
         &GapOptions {
             by: vec![options.job.clone()],
             factors: Some(Vec::new()),
@@ -214,7 +238,7 @@ pub fn equal_value_with(
         classes: rows,
         worker_adjustments: options
             .worker_adjustments
-            .then(|| worker_adjustments(&incumbents, &first_method_comparisons)),
+            .then(|| worker_adjustments(incumbents, &first_method_comparisons)),
         comparisons,
         pay_line: line,
         cost: costs.first().cloned(),

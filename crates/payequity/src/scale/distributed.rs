@@ -14,6 +14,7 @@ use ndarray::Array1;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::equal_value::{check_equal_value_columns, equal_value_finish, EqualValuePartial, EqualValueStream};
 use super::oaxaca::OaxacaPartial;
 use super::state::{decode_state, encode_state, StateKind};
 use super::transparency::{
@@ -25,6 +26,7 @@ use crate::decompose::{
     check_columns, duplicate_key_columns, finish, DuplicateRows, OaxacaOptions, OaxacaResult, Plan, PlanFacts,
     ResidualModels, ScoreGrams,
 };
+use crate::equal_value::{incumbent_validation, EqualValueOptions, EqualValueResult};
 use crate::gap::{GapOptions, GapResult};
 use crate::transparency::{TransparencyOptions, TransparencyResult};
 use crate::{Error, Result};
@@ -142,6 +144,39 @@ pub fn transparency_finish(
 ) -> Result<TransparencyResult> {
     let plan = transparency_plan(columns, options, periods)?;
     plan.finish(decode_state(StateKind::Transparency, state)?)
+}
+
+/// Missing columns of an equal-value input (its empty schema) get the in-memory message.
+pub fn equal_value_check_columns(empty: &DataFrame, options: &EqualValueOptions) -> Result<()> {
+    check_equal_value_columns(&user_columns(empty), empty, options)
+}
+
+/// The column equal-value partitions must be partitioned by (the employee id), when the input has one.
+pub fn equal_value_partition_column(columns: &[String], options: &EqualValueOptions) -> Option<String> {
+    ColumnMap::resolve_optional(&options.columns.employee_id, "employee_id", columns).filter(|c| columns.contains(c))
+}
+
+/// The partial equal-value state of one partition of whole employees, rows sorted by [`ROW_COLUMN`].
+pub fn equal_value_partial(frame: &DataFrame, options: &EqualValueOptions) -> Result<Vec<u8>> {
+    if frame.column(ROW_COLUMN).is_err() {
+        return Err(Error::Invalid(format!("internal: a partition lacks the `{ROW_COLUMN}` column")));
+    }
+    let validation = incumbent_validation(options);
+    let mut stream = EqualValueStream::new(options, &validation, &user_columns(frame))?;
+    stream.update(&super::Batch { frame: frame.clone(), offset: 0, file: 0 })?;
+    encode_state(StateKind::EqualValue, &stream.into_partial()?)
+}
+
+/// Merges two partial equal-value states (of different employees).
+pub fn equal_value_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let a: EqualValuePartial = decode_state(StateKind::EqualValue, a)?;
+    let b: EqualValuePartial = decode_state(StateKind::EqualValue, b)?;
+    encode_state(StateKind::EqualValue, &a.merge(b)?)
+}
+
+/// The equal-value document from the merged state (the scheme and ratings are read on the driver).
+pub fn equal_value_finish_state(state: &[u8], options: &EqualValueOptions) -> Result<EqualValueResult> {
+    equal_value_finish(decode_state(StateKind::EqualValue, state)?, options)
 }
 
 /// The (employee_id, period) columns whose later rows the engine must flag in [`DUPLICATE_COLUMN`].

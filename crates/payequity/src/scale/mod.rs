@@ -8,6 +8,7 @@
 
 mod batches;
 pub mod distributed;
+mod equal_value;
 mod gap;
 mod keys;
 mod oaxaca;
@@ -18,6 +19,7 @@ mod unit_partial;
 mod units;
 
 pub use batches::{for_each_batch, load_source, read_batches, Batch, Projection};
+pub use equal_value::{equal_value_finish, equal_value_source, ControlSums, EqualValuePartial, EqualValueStream};
 pub use gap::gap_source;
 pub use keys::KeyTracker;
 pub use oaxaca::{oaxaca_source, OaxacaPartial};

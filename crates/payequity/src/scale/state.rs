@@ -22,6 +22,7 @@ pub enum StateKind {
     OaxacaModels = 5,
     Transparency = 6,
     Periods = 7,
+    EqualValue = 8,
 }
 
 /// Encodes a state as versioned bytes.
