@@ -25,6 +25,7 @@ GAP = dict(pay=["base_pay", "overtime_pay"], hours="hours_paid", by=["occupation
 # The demo audit's EU categories, UK figures and Logib, at a set snapshot (the planted gender switch sits alone
 # in the last period).
 TRANSPARENCY = dict(config=str(ROOT / "datasets" / "demo" / "audit.toml"), snapshot_period="2025-12", min_cell=3)
+EQUAL_VALUE = dict(config=str(ROOT / "datasets" / "demo" / "audit.toml"), worker_adjustments=True)
 OAXACA = dict(outcome="base_pay", log=True, group="gender", group_a="M", group_b="F",
               covariates=["tenure_years", "age"], categorical=["grade"])
 
@@ -76,6 +77,9 @@ def test_dask_gives_the_in_memory_documents(payroll: pd.DataFrame) -> None:
         expected = pe.transparency(payroll, **TRANSPARENCY).to_dict()
         assert expected["eu"] and expected["uk"] and expected["logib"]
         assert_same(pe.dask.transparency(frame, **TRANSPARENCY).to_dict(), expected)
+        expected = pe.equal_value(payroll, **EQUAL_VALUE).to_dict()
+        assert expected["classes"] and expected["ledger"]["excluded"]["duplicate_key"] >= 1
+        assert_same(pe.dask.equal_value(frame, **EQUAL_VALUE).to_dict(), expected)
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +111,8 @@ def test_spark_gives_the_in_memory_documents(payroll: pd.DataFrame, spark: Any) 
         assert_same(pe.spark.oaxaca(frame, se=se, vce=vce, reps=15, **OAXACA).to_dict(), expected)
     expected = pe.transparency(payroll, **TRANSPARENCY).to_dict()
     assert_same(pe.spark.transparency(frame, **TRANSPARENCY).to_dict(), expected)
+    expected = pe.equal_value(payroll, **EQUAL_VALUE).to_dict()
+    assert_same(pe.spark.equal_value(frame, **EQUAL_VALUE).to_dict(), expected)
 
 
 def test_a_spark_frame_missing_a_column_gets_the_file_error(payroll: pd.DataFrame, spark: Any,
@@ -164,6 +170,14 @@ def test_cli_streams_a_directory_to_the_in_memory_document(payroll: pd.DataFrame
     assert expected["uk"]["snapshot_period"] == "2025-12" and expected["logib"] is not None
     assert_same(json.loads(streamed.stdout), expected)
     assert_same(pe.transparency(str(folder), config=str(config)).to_dict(), expected)
+    # Equal value (seniority-adjusted job rates of contracted hours) from the same directory.
+    args = ["--config", str(ROOT / "datasets" / "demo" / "audit.toml"), "--format", "json", "-q"]
+    in_memory = run_cli("equal-value", str(ordered_path), "--engine", "memory", *args)
+    streamed = run_cli("equal-value", str(folder), "--engine", "stream", "--batch-rows", "700", *args)
+    assert in_memory.returncode == 0 and streamed.returncode == 0, streamed.stderr
+    expected = json.loads(in_memory.stdout)
+    assert expected["classes"] and expected["job_rate"] == "adjusted"
+    assert_same(json.loads(streamed.stdout), expected)
 
 
 def test_cli_refuses_bad_sources_naming_the_file(payroll: pd.DataFrame, tmp_path: Path) -> None:

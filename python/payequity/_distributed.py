@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from payequity import _core
+from payequity._equal_value import EqualValueResult, equal_value_options_json
 from payequity._gap import GapResult, gap_options_json
 from payequity._oaxaca import OaxacaResult, oaxaca_options_json
 from payequity._transparency import TransparencyResult, transparency_options_json
@@ -138,3 +139,18 @@ def run_transparency(engine: Engine, keywords: dict[str, Any]) -> TransparencyRe
     finally:
         engine.release()
 
+
+
+def run_equal_value(engine: Engine, keywords: dict[str, Any]) -> EqualValueResult:
+    options_json = equal_value_options_json(**keywords)
+    empty = engine.empty_table()
+    # The same file and column checks and messages as for a file.
+    _core.equal_value_check_columns(empty.drop_columns([ROW_COLUMN]), options_json)
+    engine.prepare(_core.equal_value_partition_column(engine.columns(), options_json))
+    try:
+        states = engine.map_partitions(lambda table: _core.equal_value_partial(table, options_json))
+        if not states:
+            states = [_core.equal_value_partial(empty, options_json)]
+        return EqualValueResult(_core.equal_value_finish(tree_merge(states, _core.equal_value_merge), options_json))
+    finally:
+        engine.release()

@@ -47,7 +47,37 @@ def equal_value(
     (``"proportional"``). ``job_rate``: ``"max"`` (Ontario), ``"median"``, ``"mean"`` or ``"adjusted"``
     (at the mean of ``adjust_for``). The cost of closing the shortfalls is phased in at ``phase_in_pct``
     percent of payroll a year.
+
+    ``data`` is a table, a file path, or a directory or glob of Parquet / Arrow IPC / CSV files (streamed in
+    bounded memory, the same document).
     """
+    keywords = {k: v for k, v in locals().items() if k != "data"}
+    return EqualValueResult(_core.equal_value(as_table(data), equal_value_options_json(**keywords)))
+
+
+def equal_value_options_json(
+    *,
+    scheme: str | None = None,
+    ratings: str | None = None,
+    config: str | None = None,
+    job: str | None = None,
+    method: str | Sequence[str] | None = None,
+    job_rate: str | None = None,
+    adjust_for: Sequence[str] | None = None,
+    pay: Sequence[str] | None = None,
+    subtract_hours: Sequence[str] | None = None,
+    filters: Sequence[str] | None = None,
+    band_pct: float | None = None,
+    comparator: str | None = None,
+    phase_in_pct: float | None = None,
+    min_cell: int | None = None,
+    worker_adjustments: bool | None = None,
+    gender: str | None = None,
+    hours: str | None = None,
+    employee_id: str | None = None,
+    strict: bool | None = None,
+) -> str:
+    """The options document of :func:`equal_value` (also used by ``pe.spark`` and ``pe.dask``)."""
     options: dict[str, Any] = json.loads(_core.equal_value_options_from_config(config)) if config else {}
     columns: dict[str, Any] = options.setdefault("columns", {})
     for key, value in {"gender": gender, "hours": hours, "employee_id": employee_id}.items():
@@ -69,7 +99,7 @@ def equal_value(
     for key, setting in settings.items():
         if setting is not None:
             options[key] = setting
-    return EqualValueResult(_core.equal_value(as_table(data), json.dumps(options)))
+    return json.dumps(options)
 
 
 class EqualValueResult(Document):

@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from payequity import _distributed
+from payequity._equal_value import EqualValueResult
 from payequity._gap import GapResult
 from payequity._oaxaca import OaxacaResult
 from payequity._transparency import TransparencyResult
 
-__all__ = ["gap", "oaxaca", "transparency"]
+__all__ = ["equal_value", "gap", "oaxaca", "transparency"]
 
 
 def _number(part: Any, offset: int) -> Any:
@@ -94,3 +95,8 @@ def oaxaca(data: Any, **keywords: Any) -> OaxacaResult:
 def transparency(data: Any, **keywords: Any) -> TransparencyResult:
     """:func:`payequity.transparency` on a Dask DataFrame (the same keyword arguments and result)."""
     return _distributed.run_transparency(_DaskEngine(data), keywords)
+
+
+def equal_value(data: Any, **keywords: Any) -> EqualValueResult:
+    """:func:`payequity.equal_value` on a Dask DataFrame (the same keyword arguments and result)."""
+    return _distributed.run_equal_value(_DaskEngine(data), keywords)

@@ -8,10 +8,12 @@ use clap::Args;
 use payequity::config::AuditConfig;
 use payequity::equal_value::{equal_value, equal_value_frame, equal_value_table, EqualValueOptions, Method};
 use payequity::report::to_json;
+use payequity::scale::equal_value_source;
 use payequity::Result;
 
-use crate::commands::{input_path, parse_enum, read_input};
-use crate::output::{print_csv, spinner, Format};
+use crate::commands::{input_path, parse_enum};
+use crate::output::{print_csv, Format};
+use crate::scale_cmd::{open_input, ScaleArgs};
 
 #[derive(Debug, Args)]
 pub struct EqualValueArgs {
@@ -43,6 +45,8 @@ pub struct EqualValueArgs {
     strict: bool,
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    scale: ScaleArgs,
 }
 
 pub fn run_equal_value(args: EqualValueArgs) -> Result<ExitCode> {
@@ -78,10 +82,12 @@ pub fn run_equal_value(args: EqualValueArgs) -> Result<ExitCode> {
     options.worker_adjustments |= args.worker_adjustments;
     options.strict |= args.strict;
     let input = input_path(&args.payroll, &config)?;
-    let frame = read_input(&input, args.quiet, options.columns_used())?;
-    let bar = spinner("comparing job classes", args.quiet);
-    let result = equal_value(&frame, &options)?;
-    bar.finish_and_clear();
+    let result = open_input(&input, &args.scale, args.quiet, options.columns_used())?.run(
+        "comparing job classes",
+        args.quiet,
+        |frame| equal_value(frame, &options),
+        |source, stream, progress| equal_value_source(source, &options, stream, progress),
+    )?;
     match args.format {
         Format::Table => print!("{}", equal_value_table(&result)),
         Format::Json => println!("{}", to_json(&result)?),

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use payequity::decompose::OaxacaOptions;
+use payequity::equal_value::EqualValueOptions;
 use payequity::gap::GapOptions;
 use payequity::scale::distributed as dist;
 use payequity::transparency::TransparencyOptions;
@@ -225,6 +226,49 @@ pub fn transparency_finish(
     payequity::report::to_json(&result).map_err(to_py_err)
 }
 
+/// `equal_value_check_columns(empty_table, options_json)`: the in-memory column errors, raised.
+#[pyfunction]
+pub fn equal_value_check_columns(data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<()> {
+    let options: EqualValueOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    dist::equal_value_check_columns(&frame, &options).map_err(to_py_err)
+}
+
+/// `equal_value_partition_column(columns, options_json) -> str | None`: the column to partition rows by.
+#[pyfunction]
+pub fn equal_value_partition_column(columns: Vec<String>, options_json: &str) -> PyResult<Option<String>> {
+    let options: EqualValueOptions = options_from_json(options_json)?;
+    Ok(dist::equal_value_partition_column(&columns, &options))
+}
+
+/// `equal_value_partial(partition, options_json) -> bytes`.
+#[pyfunction]
+pub fn equal_value_partial<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    options_json: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let options: EqualValueOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    let state = py.detach(|| dist::equal_value_partial(&frame, &options));
+    bytes(py, state)
+}
+
+/// `equal_value_merge(a, b) -> bytes`.
+#[pyfunction]
+pub fn equal_value_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let state = py.detach(|| dist::equal_value_merge(a, b));
+    bytes(py, state)
+}
+
+/// `equal_value_finish(state, options_json) -> result_json`.
+#[pyfunction]
+pub fn equal_value_finish(py: Python<'_>, state: &[u8], options_json: &str) -> PyResult<String> {
+    let options: EqualValueOptions = options_from_json(options_json)?;
+    let result = py.detach(|| dist::equal_value_finish_state(state, &options)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
 /// Registers the functions of this file.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gap_partition_column, m)?)?;
@@ -240,6 +284,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(oaxaca_scores, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_scores_merge, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_check_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value_check_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value_partition_column, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value_partial, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_value_finish, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_period_column, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_partition_column, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_periods, m)?)?;

@@ -206,8 +206,17 @@ fn transparency_table_csv(result_json: &str) -> PyResult<String> {
 #[pyfunction]
 fn equal_value(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: EqualValueOptions = options_from_json(options_json)?;
-    let frame = table_from(data, options.columns_used())?;
-    let result = py.detach(|| payequity::equal_value::equal_value(&frame, &options)).map_err(to_py_err)?;
+    let result = match many_files(data) {
+        Some(input) => py.detach(|| {
+            let source = Source::resolve(&input)?;
+            payequity::scale::equal_value_source(&source, &options, &StreamOptions::default(), &Silent)
+        }),
+        None => {
+            let frame = table_from(data, options.columns_used())?;
+            py.detach(|| payequity::equal_value::equal_value(&frame, &options))
+        }
+    }
+    .map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }
 
