@@ -7,8 +7,11 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::engine::{EMPLOYEE, ROW, RULE, STATUS_NOT_PAID, STATUS_UNDERPAID};
-use crate::data::{column_codes, combine, KeyCodes};
+use std::collections::BTreeMap;
+
+use super::engine::{EMPLOYEE, ROW, RULE};
+use super::sums::{AuditSums, CellSums};
+use crate::data::column_codes;
 use crate::stats::{compare_proportions, logit, LogitCells, LogitFit, ProportionTest};
 use crate::Result;
 
@@ -51,8 +54,8 @@ pub struct LogitReport {
 
 /// The line codes of a grouping column and the label of each code.
 pub(crate) struct LineGroups {
-    codes: Vec<u32>,
-    labels: Vec<String>,
+    pub codes: Vec<u32>,
+    pub labels: Vec<String>,
 }
 
 pub(crate) fn line_groups(frame: &DataFrame, column: &str, rows: &[u32]) -> Result<LineGroups> {
@@ -77,10 +80,6 @@ pub(crate) fn line_groups(frame: &DataFrame, column: &str, rows: &[u32]) -> Resu
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(LineGroups { codes: rows.par_iter().map(|&r| codes.codes[r as usize]).collect(), labels })
-}
-
-fn short_paid(status: &[u8]) -> Vec<bool> {
-    status.iter().map(|&s| s == STATUS_UNDERPAID || s == STATUS_NOT_PAID).collect()
 }
 
 /// Distinct (cell, employee) pairs, counted in one pass: a bitset over cells × employees when it fits in
@@ -156,63 +155,50 @@ impl LineColumns {
     }
 }
 
-/// The disparity table of every `by` column.
+/// The disparity table of every `by` column, from the (group, rule) cells of the audit sums.
 pub(crate) fn disparities(
-    lines: &LineColumns,
+    sums: &AuditSums,
     rule_ids: &[String],
-    by: &[(&String, &LineGroups)],
+    by: &[String],
     min_cell: usize,
 ) -> Result<Vec<DisparityRow>> {
-    let short = short_paid(&lines.status);
-    let employees = lines.employees.iter().max().map_or(0, |m| *m as usize + 1);
     let mut out = Vec::new();
-    for &(column, groups) in by {
-        let k = groups.labels.len();
-        // Cells (rule, group): each rule is its own table, so that groups are compared at equal eligibility.
-        let cells = rule_ids.len() * k;
-        let (mut eligible, mut under, mut arrears, mut workers) =
-            (vec![0u64; cells], vec![0u64; cells], vec![0f64; cells], vec![0u64; cells]);
-        let mut pairs = DistinctPairs::new(cells, employees);
-        for (line, &g) in groups.codes.iter().enumerate() {
-            let cell = lines.rules[line] as usize * k + g as usize;
-            eligible[cell] += 1;
-            under[cell] += u64::from(short[line]);
-            arrears[cell] += lines.shortfall[line];
-            if pairs.insert(cell, lines.employees[line]) {
-                workers[cell] += 1;
-            }
-        }
+    for (column, cells) in by.iter().zip(&sums.disparity) {
+        // Each rule is its own table, so that groups are compared at equal eligibility.
         for (r, rule) in rule_ids.iter().enumerate() {
-            let cell = |g: usize| r * k + g;
-            let total: u64 = (0..k).map(|g| eligible[cell(g)]).sum();
-            let total_under: u64 = (0..k).map(|g| under[cell(g)]).sum();
-            let mut order: Vec<usize> = (0..k).filter(|&g| eligible[cell(g)] > 0).collect();
-            order.sort_by(|&a, &b| groups.labels[a].cmp(&groups.labels[b]));
-            let mut suppressed: Vec<bool> = (0..k).map(|g| (workers[cell(g)] as usize) < min_cell).collect();
+            // Groups of the rule in label order (the map's order).
+            let groups: Vec<(&String, &CellSums)> = cells
+                .iter()
+                .filter(|((_, rr), c)| *rr as usize == r && c.eligible > 0)
+                .map(|((g, _), c)| (g, c))
+                .collect();
+            let total: u64 = groups.iter().map(|(_, c)| c.eligible).sum();
+            let total_under: u64 = groups.iter().map(|(_, c)| c.under).sum();
+            let mut suppressed: Vec<bool> = groups.iter().map(|(_, c)| (c.workers as usize) < min_cell).collect();
             // Complementary suppression: with one group withheld, the rule's totals would give it away.
-            if order.iter().filter(|&&g| suppressed[g]).count() == 1 && order.len() > 1 {
-                if let Some(&next) =
-                    order.iter().filter(|&&g| !suppressed[g]).min_by_key(|&&g| (workers[cell(g)], eligible[cell(g)]))
+            if suppressed.iter().filter(|s| **s).count() == 1 && groups.len() > 1 {
+                if let Some(next) = (0..groups.len())
+                    .filter(|&g| !suppressed[g])
+                    .min_by_key(|&g| (groups[g].1.workers, groups[g].1.eligible))
                 {
                     suppressed[next] = true;
                 }
             }
-            for g in order {
-                let c = cell(g);
+            for (g, (label, c)) in groups.iter().enumerate() {
                 let published = !suppressed[g];
                 let comparison = published
-                    .then(|| compare_proportions(under[c], eligible[c], total_under - under[c], total - eligible[c]))
+                    .then(|| compare_proportions(c.under, c.eligible, total_under - c.under, total - c.eligible))
                     .flatten();
                 out.push(DisparityRow {
                     by: column.clone(),
-                    group: groups.labels[g].clone(),
+                    group: (*label).clone(),
                     rule: rule.clone(),
-                    workers: published.then_some(workers[c]),
-                    eligible: published.then_some(eligible[c]),
-                    underpaid: published.then_some(under[c]),
-                    underpaid_pct: published.then(|| 100.0 * under[c] as f64 / eligible[c] as f64),
-                    mean_arrears: published.then(|| round_cents(arrears[c]) / workers[c] as f64),
-                    arrears_total: published.then(|| round_cents(arrears[c])),
+                    workers: published.then_some(c.workers),
+                    eligible: published.then_some(c.eligible),
+                    underpaid: published.then_some(c.under),
+                    underpaid_pct: published.then(|| 100.0 * c.under as f64 / c.eligible as f64),
+                    mean_arrears: published.then(|| round_cents(c.arrears) / c.workers as f64),
+                    arrears_total: published.then(|| round_cents(c.arrears)),
                     p_value: comparison.map(|(_, p)| p),
                     test: comparison.map(|(t, _)| t),
                     suppressed: !published,
@@ -228,122 +214,113 @@ pub(crate) fn round_cents(x: f64) -> f64 {
 }
 
 /// The logit of short-paid on `groups` + `controls` (+ the rule when there are several), every column
-/// categorical with its most frequent level as base (ties: the first label in sort order).
+/// categorical with its most frequent level as base (ties: the first label in sort order), fitted on the
+/// covariate cells of the audit sums (`model` names their columns: the groups, then the controls).
 pub(crate) fn short_paid_logit(
-    lines: &LineColumns,
+    sums: &AuditSums,
     rule_ids: &[String],
-    groups: &[(&String, &LineGroups)],
-    controls: &[(&String, &LineGroups)],
+    groups: &[String],
+    controls: &[String],
+    model: &[String],
 ) -> Result<LogitReport> {
     // Rules never (or always) short-paid carry no information on who is short-paid and would separate
     // perfectly: the model is fitted on the lines of the other rules.
-    let all_short = short_paid(&lines.status);
     let mut per_rule = vec![(0u64, 0u64); rule_ids.len()];
-    for (line, &rule) in lines.rules.iter().enumerate() {
-        per_rule[rule as usize].0 += 1;
-        per_rule[rule as usize].1 += u64::from(all_short[line]);
+    for ((_, rule), (n, y)) in &sums.logit {
+        per_rule[*rule as usize].0 += n;
+        per_rule[*rule as usize].1 += y;
     }
     let informative = |rule: u32| {
         let (n, y) = per_rule[rule as usize];
         y > 0 && y < n
     };
-    let keep: Vec<usize> = (0..lines.rules.len()).filter(|&l| informative(lines.rules[l])).collect();
-    if keep.is_empty() {
+    let kept: Vec<(&Vec<String>, u32, u64, u64)> = sums
+        .logit
+        .iter()
+        .filter(|((_, rule), _)| informative(*rule))
+        .map(|((labels, rule), (n, y))| (labels, *rule, *n, *y))
+        .collect();
+    if kept.is_empty() {
         return Err(crate::Error::Invalid("no rule has both short-paid and correctly paid lines".into()));
     }
-    let kept_rules: Vec<u32> = keep.iter().map(|&l| lines.rules[l]).collect();
-    let kept_status: Vec<u8> = keep.iter().map(|&l| lines.status[l]).collect();
     let fitted_rules: Vec<String> =
         (0..rule_ids.len() as u32).filter(|&r| informative(r)).map(|r| rule_ids[r as usize].clone()).collect();
-    let short = short_paid(&kept_status);
-    let mut columns: Vec<(String, LineGroups)> = Vec::new();
-    for &(name, all) in groups.iter().chain(controls) {
-        if !columns.iter().any(|(n, _)| n == name) {
-            let codes = keep.iter().map(|&l| all.codes[l]).collect();
-            columns.push((name.clone(), LineGroups { codes, labels: all.labels.clone() }));
+    let mut names: Vec<String> = model.to_vec();
+    let with_rule = fitted_rules.len() > 1;
+    if with_rule {
+        names.push("rule".into());
+    }
+    // The label of column `c` of a kept cell.
+    let label = |cell: &(&Vec<String>, u32, u64, u64), c: usize| -> String {
+        if c < model.len() {
+            cell.0[c].clone()
+        } else {
+            rule_ids[cell.1 as usize].clone()
         }
-    }
-    let used_rules: Vec<u32> = {
-        let mut seen = vec![false; rule_ids.len()];
-        kept_rules.iter().for_each(|&r| seen[r as usize] = true);
-        (0..rule_ids.len() as u32).filter(|&r| seen[r as usize]).collect()
     };
-    if used_rules.len() > 1 {
-        columns.push(("rule".into(), LineGroups { codes: lines.rules.clone(), labels: rule_ids.to_vec() }));
-    }
     // Base level and the dummies of each column.
     let mut reference = Vec::new();
-    let mut dummies: Vec<(usize, u32, String)> = Vec::new(); // (column, level code, term)
-    for (c, (name, g)) in columns.iter().enumerate() {
-        let mut counts = vec![0u64; g.labels.len()];
-        g.codes.iter().for_each(|&code| counts[code as usize] += 1);
-        let mut present: Vec<u32> = (0..g.labels.len() as u32).filter(|&l| counts[l as usize] > 0).collect();
-        present.sort_by(|&a, &b| g.labels[a as usize].cmp(&g.labels[b as usize]));
-        let mut base = present.first().copied().unwrap_or(0);
-        for &level in &present {
-            if counts[level as usize] > counts[base as usize] {
-                base = level;
+    let mut dummies: Vec<(usize, String, String)> = Vec::new(); // (column, level, term)
+    for (c, name) in names.iter().enumerate() {
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for cell in &kept {
+            *counts.entry(label(cell, c)).or_insert(0) += cell.2;
+        }
+        // Levels in label order; the base is the first of the most frequent.
+        let mut base: Option<(&String, u64)> = None;
+        for (level, &n) in &counts {
+            if base.is_none_or(|(_, m)| n > m) {
+                base = Some((level, n));
             }
         }
-        reference.push((name.clone(), g.labels.get(base as usize).cloned().unwrap_or_default()));
-        for level in present.into_iter().filter(|&l| l != base) {
-            dummies.push((c, level, format!("{name}={}", g.labels[level as usize])));
-        }
-    }
-    // Covariate cells.
-    let lines_count = short.len();
-    let mut cells = KeyCodes { codes: vec![0; lines_count], count: 1 };
-    for (_, g) in &columns {
-        cells = combine(&cells, &KeyCodes { codes: g.codes.clone(), count: g.labels.len() });
-    }
-    let mut trials = vec![0f64; cells.count];
-    let mut successes = vec![0f64; cells.count];
-    let mut example = vec![usize::MAX; cells.count];
-    for (line, &cell) in cells.codes.iter().enumerate() {
-        let cell = cell as usize;
-        trials[cell] += 1.0;
-        successes[cell] += f64::from(u8::from(short[line]));
-        if example[cell] == usize::MAX {
-            example[cell] = line;
+        let base = base.map(|(l, _)| l.clone()).unwrap_or_default();
+        reference.push((name.clone(), base.clone()));
+        for level in counts.keys().filter(|l| **l != base) {
+            dummies.push((c, level.clone(), format!("{name}={level}")));
         }
     }
     // A level whose lines are all (or never) short-paid separates perfectly: say which.
     for (c, level, term) in &dummies {
         let (mut n, mut y) = (0u64, 0u64);
-        for (line, &code) in columns[*c].1.codes.iter().enumerate() {
-            if code == *level {
-                n += 1;
-                y += u64::from(short[line]);
-            }
+        for cell in kept.iter().filter(|cell| label(cell, *c) == *level) {
+            n += cell.2;
+            y += cell.3;
         }
         if y == 0 || y == n {
             return Err(crate::Error::Invalid(format!(
                 "`{term}`: {} of its {n} eligible lines short-paid, so its odds ratio is {}; leave `{}` out of the model or merge small levels",
                 if y == 0 { "none" } else { "all" },
                 if y == 0 { "zero" } else { "infinite" },
-                columns[*c].0
+                names[*c]
             )));
         }
+    }
+    // Covariate cells: lines of the same labels (and rule, when it is a column) pooled.
+    let mut cells: BTreeMap<Vec<String>, (f64, f64)> = BTreeMap::new();
+    for cell in &kept {
+        let key: Vec<String> = (0..names.len()).map(|c| label(cell, c)).collect();
+        let slot = cells.entry(key).or_insert((0.0, 0.0));
+        slot.0 += cell.2 as f64;
+        slot.1 += cell.3 as f64;
     }
     let k = 1 + dummies.len();
     let mut design = LogitCells::new(k);
     let mut x = vec![0f64; k];
-    for cell in 0..cells.count {
-        let line = example[cell];
+    for (key, (trials, successes)) in &cells {
         x[0] = 1.0;
         for (j, (c, level, _)) in dummies.iter().enumerate() {
-            x[j + 1] = f64::from(u8::from(columns[*c].1.codes[line] == *level));
+            x[j + 1] = f64::from(u8::from(key[*c] == *level));
         }
-        design.push(&x, trials[cell], successes[cell]);
+        design.push(&x, *trials, *successes);
     }
-    let names: Vec<String> = std::iter::once("const".to_string()).chain(dummies.into_iter().map(|d| d.2)).collect();
-    let fit = logit(&design, &names)?;
+    let terms: Vec<String> = std::iter::once("const".to_string()).chain(dummies.into_iter().map(|d| d.2)).collect();
+    let fit = logit(&design, &terms)?;
     Ok(LogitReport {
         outcome: "underpaid or not paid".into(),
         rules: fitted_rules,
         reference,
-        groups: groups.iter().map(|(n, _)| (*n).clone()).collect(),
-        controls: controls.iter().map(|(n, _)| (*n).clone()).collect(),
+        groups: groups.to_vec(),
+        controls: controls.to_vec(),
         fit,
     })
 }

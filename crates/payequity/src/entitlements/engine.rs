@@ -43,9 +43,12 @@ pub(crate) struct Lines {
     /// `status` (code into [`STATUSES`]).
     pub frame: DataFrame,
     pub ledger: Ledger,
-    pub warnings: Vec<String>,
-    /// The first and last period start among the rows used.
-    pub period_range: Option<(NaiveDate, NaiveDate)>,
+    /// Empty paid amounts per paid column (counted as nothing paid).
+    pub paid_nulls: Vec<(String, u64)>,
+    /// Rows without a payment date, when the rule set names a payment-date column.
+    pub missing_payment_dates: Option<(String, u64)>,
+    /// The first and last period start among the rows used (days since 1970-01-01).
+    pub period_range: Option<(i32, i32)>,
 }
 
 /// Days since 1970-01-01 (polars' `Date`).
@@ -53,7 +56,7 @@ fn days(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")).num_days() as i32
 }
 
-fn from_days(days: i32) -> NaiveDate {
+pub(crate) fn from_days(days: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch") + chrono::Duration::days(i64::from(days))
 }
 
@@ -166,9 +169,10 @@ fn kept_rows(frame: &DataFrame, roles: &Roles, ledger: &mut Ledger) -> Result<(V
     Ok((keep, employees.codes, periods))
 }
 
-/// Errors on a negative or non-finite paid amount (naming the column, the row and the rule); warns about
-/// nulls (counted as nothing paid).
-fn check_paid(frame: &DataFrame, rules: &RuleSet, keep: &[bool], warnings: &mut Vec<String>) -> Result<()> {
+/// Errors on a negative or non-finite paid amount (naming the column, the row and the rule); counts nulls
+/// (nothing paid) per paid column.
+fn check_paid(frame: &DataFrame, rules: &RuleSet, keep: &[bool]) -> Result<Vec<(String, u64)>> {
+    let mut nulls_by_column = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for rule in &rules.rules {
         for name in &rule.paid {
@@ -203,12 +207,10 @@ fn check_paid(frame: &DataFrame, rules: &RuleSet, keep: &[bool], warnings: &mut 
             } else {
                 values.iter().zip(keep).filter(|(v, &k)| k && v.is_none()).count() as u64
             };
-            if nulls > 0 {
-                warnings.push(format!("paid column `{name}`: {nulls} row(s) are empty and count as nothing paid"));
-            }
+            nulls_by_column.push((name.clone(), nulls));
         }
     }
-    Ok(())
+    Ok(nulls_by_column)
 }
 
 /// Runs the rules over the payroll.
@@ -221,9 +223,9 @@ pub(crate) fn audit_lines(
 ) -> Result<Lines> {
     let height = frame.height();
     let mut ledger = Ledger::new(height as u64);
-    let mut warnings = Vec::new();
     let (keep, employee_codes, period_codes) = kept_rows(frame, roles, &mut ledger)?;
-    check_paid(frame, rules, &keep, &mut warnings)?;
+    let paid_nulls = check_paid(frame, rules, &keep)?;
+    let mut missing_payment_dates = None;
 
     let starts = dates_by_value(
         frame.column(roles.period)?,
@@ -242,11 +244,7 @@ pub(crate) fn audit_lines(
             let codes = column_codes(column)?;
             let dates = dates_by_value(column, &codes, &keep, "a date", "write payment dates as YYYY-MM-DD")?;
             let missing = dates.iter().zip(&keep).filter(|(d, &k)| k && d.is_none()).count();
-            if missing > 0 {
-                warnings.push(format!(
-                    "payment date `{name}`: {missing} row(s) have none; their payments are not checked for lateness"
-                ));
-            }
+            missing_payment_dates = Some((name.clone(), missing as u64));
             Some(dates)
         }
         None => None,
@@ -286,7 +284,7 @@ pub(crate) fn audit_lines(
     working = working.filter(&mask)?;
     let period_range = {
         let start = working.column(START)?.i32()?;
-        start.min().zip(start.max()).map(|(a, b)| (from_days(a), from_days(b)))
+        start.min().zip(start.max())
     };
     let cumulative = rules
         .rules
@@ -379,7 +377,7 @@ pub(crate) fn audit_lines(
                 .alias("status"),
         ])
         .collect()?;
-    Ok(Lines { frame: lines, ledger, warnings, period_range })
+    Ok(Lines { frame: lines, ledger, paid_nulls, missing_payment_dates, period_range })
 }
 
 /// Payroll columns named by the compiled rules.

@@ -34,17 +34,19 @@ mod disparity;
 mod engine;
 mod report;
 mod rules;
+mod sums;
 mod table;
 mod validate;
 
 pub use disparity::{DisparityRow, LogitReport};
 pub use engine::STATUSES;
 pub use report::{
-    audit_entitlements, columns_needed, load_rules, EntitlementAudit, EntitlementOptions, RuleSetSummary, RuleSummary,
-    StatusCounts,
+    audit_document, audit_entitlements, columns_needed, load_rules, sort_arrears, EntitlementAudit, EntitlementOptions,
+    RuleSetSummary, RuleSummary, StatusCounts,
 };
 pub use rules::{
     Amount, AmountSpec, Cap, CapYear, Combine, DateRange, Effective, HoursSpec, PeriodLength, Rule, RuleKind, RuleSet,
     RuleSetInfo,
 };
+pub use sums::{AuditSums, CellSums, RuleSums};
 pub use table::{entitlement_frame, entitlement_table};

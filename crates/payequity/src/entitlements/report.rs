@@ -7,13 +7,13 @@ use std::path::Path;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::compile::Compiler;
+use super::compile::{CompiledRule, Compiler};
 use super::disparity::{
-    disparities, line_groups, round_cents, short_paid_logit, DisparityRow, DistinctPairs, LineColumns, LineGroups,
-    LogitReport,
+    disparities, line_groups, round_cents, short_paid_logit, DisparityRow, LineColumns, LineGroups, LogitReport,
 };
-use super::engine::{audit_lines, referenced_columns, Roles, ROW, RULE, STATUSES};
+use super::engine::{audit_lines, from_days, referenced_columns, Roles, ROW, RULE, STATUSES};
 use super::rules::RuleSet;
+use super::sums::AuditSums;
 use crate::data::{ColumnMap, Ledger};
 use crate::{Error, Result};
 
@@ -70,18 +70,6 @@ pub struct StatusCounts {
     pub not_paid: u64,
     pub overpaid: u64,
     pub late: u64,
-}
-
-impl StatusCounts {
-    fn add(&mut self, status: u8, count: u64) {
-        match status {
-            0 => self.ok += count,
-            1 => self.underpaid += count,
-            2 => self.not_paid += count,
-            3 => self.overpaid += count,
-            _ => self.late += count,
-        }
-    }
 }
 
 /// One rule's summary.
@@ -195,54 +183,82 @@ pub fn audit_entitlements(
     let compiler = Compiler::new(frame.schema(), &file);
     let compiled = rules.rules.iter().map(|r| compiler.compile(r)).collect::<Result<Vec<_>>>()?;
     let roles = Roles { employee_id: &employee_id, period: &period };
-    let lines = audit_lines(frame, rules, &compiled, &roles, &file)?;
-    let mut warnings = lines.warnings.clone();
+    let (sums, arrears) = audit_chunk(frame, rules, &compiled, &roles, options, &file)?;
+    Ok(audit_document(sums, sort_arrears(arrears)?, rules, options))
+}
+
+/// The audit of one chunk of whole workers, compiled rules given: its mergeable sums and its arrears rows
+/// (unsorted; [`sort_arrears`] orders the table).
+pub(crate) fn audit_chunk(
+    frame: &DataFrame,
+    rules: &RuleSet,
+    compiled: &[CompiledRule],
+    roles: &Roles,
+    options: &EntitlementOptions,
+    file: &str,
+) -> Result<(AuditSums, DataFrame)> {
+    let lines = audit_lines(frame, rules, compiled, roles, file)?;
+    let columns = LineColumns::from_frame(&lines.frame)?;
+    let groups = options.groups();
+    let model = model_columns(options);
+    let mut names: Vec<String> = groups.clone();
+    for name in &model {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    let coded = names
+        .iter()
+        .map(|name| Ok((name.clone(), line_groups(frame, name, &columns.rows)?)))
+        .collect::<Result<Vec<(String, LineGroups)>>>()?;
+    let pick = |wanted: &[String]| -> Vec<&LineGroups> {
+        wanted.iter().filter_map(|n| coded.iter().find(|(c, _)| c == n).map(|(_, g)| g)).collect()
+    };
+    let mut sums = AuditSums::of_lines(&columns, rules.rules.len(), &pick(&groups), &pick(&model));
+    sums.ledger = lines.ledger;
+    sums.paid_nulls = lines.paid_nulls;
+    sums.missing_payment_dates = lines.missing_payment_dates;
+    sums.period_range = lines.period_range;
+    let rule_ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
+    let arrears = arrears_table(frame, &lines.frame, &rule_ids, roles)?;
+    Ok((sums, arrears))
+}
+
+/// The columns of the logit: the groups, then the controls not among them.
+fn model_columns(options: &EntitlementOptions) -> Vec<String> {
+    let mut model = options.groups();
+    for control in &options.controls {
+        if !model.contains(control) {
+            model.push(control.clone());
+        }
+    }
+    model
+}
+
+/// The document from the merged sums of every chunk and the arrears table.
+pub fn audit_document(
+    sums: AuditSums,
+    arrears: DataFrame,
+    rules: &RuleSet,
+    options: &EntitlementOptions,
+) -> EntitlementAudit {
+    let mut warnings = sums.row_warnings();
     if rules.ruleset.illustrative {
         warnings.push(format!(
             "rule set `{}` is illustrative: its amounts are examples, not an entitlement in force",
             rules.ruleset.name
         ));
     }
-
-    let columns = LineColumns::from_frame(&lines.frame)?;
-    // The summary by rule runs beside the coding of the grouping columns.
-    let names: Vec<String> = {
-        let mut names: Vec<String> = Vec::new();
-        for name in groups.iter().chain(&options.controls) {
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
-        names
-    };
-    let (summaries, coded) = rayon::join(
-        || rule_summaries(rules, &columns),
-        || {
-            names
-                .iter()
-                .map(|name| Ok((name.clone(), line_groups(frame, name, &columns.rows)?)))
-                .collect::<Result<Vec<(String, LineGroups)>>>()
-        },
-    );
-    let coded = coded?;
-    let arrears_total = round_cents(columns.shortfall.iter().sum());
-    let workers_with_arrears = {
-        let mut seen = DistinctPairs::new(1, columns.employees.iter().max().map_or(0, |m| *m as usize + 1));
-        let owed = columns.employees.iter().zip(&columns.shortfall).filter(|(_, &s)| s > 0.0);
-        owed.filter(|(&e, _)| seen.insert(0, e)).count() as u64
-    };
-    let pick = |names: &[String]| -> Vec<(&String, &LineGroups)> {
-        names.iter().filter_map(|n| coded.iter().find(|(c, _)| c == n).map(|(c, g)| (c, g))).collect()
-    };
+    let groups = options.groups();
     let rule_ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
+    let lines: u64 = sums.rules.iter().map(|r| r.eligible).sum();
     let (disparity_rows, fit) = rayon::join(
-        || disparities(&columns, &rule_ids, &pick(&groups), options.min_cell),
+        || disparities(&sums, &rule_ids, &groups, options.min_cell),
         || {
-            (options.logit && !columns.rows.is_empty())
-                .then(|| short_paid_logit(&columns, &rule_ids, &pick(&groups), &pick(&options.controls)))
+            (options.logit && lines > 0)
+                .then(|| short_paid_logit(&sums, &rule_ids, &groups, &options.controls, &model_columns(options)))
         },
     );
-    let disparity_rows = disparity_rows?;
     let logit = match fit {
         Some(Ok(report)) => Some(report),
         Some(Err(e)) => {
@@ -251,12 +267,9 @@ pub fn audit_entitlements(
         }
         None => None,
     };
-    let arrears = arrears_table(frame, &lines.frame, &rule_ids, &roles)?;
-    Ok(EntitlementAudit {
+    EntitlementAudit {
         kind: "entitlement_audit".into(),
         version: crate::VERSION.into(),
-        ledger: lines.ledger,
-        warnings,
         ruleset: RuleSetSummary {
             name: rules.ruleset.name.clone(),
             currency: rules.ruleset.currency.clone(),
@@ -264,68 +277,22 @@ pub fn audit_entitlements(
             source: rules.ruleset.source.clone(),
             illustrative: rules.ruleset.illustrative,
         },
-        periods: lines.period_range.map(|(a, b)| (a.to_string(), b.to_string())),
-        rules: summaries,
-        arrears_total,
-        workers_with_arrears,
-        disparities: disparity_rows,
+        periods: sums.period_range.map(|(a, b)| (from_days(a).to_string(), from_days(b).to_string())),
+        rules: sums.rule_summaries(rules),
+        arrears_total: round_cents(sums.shortfall),
+        workers_with_arrears: sums.workers_with_arrears,
+        disparities: disparity_rows.unwrap_or_default(),
         logit,
         min_cell: options.min_cell,
+        warnings,
+        ledger: sums.ledger,
         arrears,
-    })
+    }
 }
 
-/// Sums by rule and status, and workers by rule, in one pass over the lines.
-fn rule_summaries(rules: &RuleSet, lines: &LineColumns) -> Vec<RuleSummary> {
-    let mut out: Vec<RuleSummary> = rules
-        .rules
-        .iter()
-        .map(|r| RuleSummary {
-            id: r.id.clone(),
-            kind: format!("{:?}", r.kind).to_lowercase(),
-            description: r.description.clone(),
-            source: r.source.clone(),
-            paid_columns: r.paid.clone(),
-            eligible: 0,
-            workers: 0,
-            expected_total: 0.0,
-            paid_total: 0.0,
-            shortfall_total: 0.0,
-            status_counts: StatusCounts::default(),
-            not_paid_pct: None,
-            underpaid_pct: None,
-            workers_with_arrears: 0,
-        })
-        .collect();
-    let employees = lines.employees.iter().max().map_or(0, |m| *m as usize + 1);
-    let (mut seen, mut seen_arrears) =
-        (DistinctPairs::new(rules.rules.len(), employees), DistinctPairs::new(rules.rules.len(), employees));
-    for line in 0..lines.rules.len() {
-        let rule = lines.rules[line] as usize;
-        let summary = &mut out[rule];
-        summary.eligible += 1;
-        summary.status_counts.add(lines.status[line], 1);
-        summary.expected_total += lines.expected[line];
-        summary.paid_total += lines.paid[line];
-        summary.shortfall_total += lines.shortfall[line];
-        if seen.insert(rule, lines.employees[line]) {
-            summary.workers += 1;
-        }
-        if lines.shortfall[line] > 0.0 && seen_arrears.insert(rule, lines.employees[line]) {
-            summary.workers_with_arrears += 1;
-        }
-    }
-    for summary in &mut out {
-        summary.expected_total = round_cents(summary.expected_total);
-        summary.paid_total = round_cents(summary.paid_total);
-        summary.shortfall_total = round_cents(summary.shortfall_total);
-        if summary.eligible > 0 {
-            let e = summary.eligible as f64;
-            summary.not_paid_pct = Some(100.0 * summary.status_counts.not_paid as f64 / e);
-            summary.underpaid_pct = Some(100.0 * summary.status_counts.underpaid as f64 / e);
-        }
-    }
-    out
+/// The arrears table ordered by employee, period and rule.
+pub fn sort_arrears(table: DataFrame) -> Result<DataFrame> {
+    Ok(table.sort(["employee_id", "period", "rule"], SortMultipleOptions::default())?)
 }
 
 /// The worker-level arrears table: lines underpaid, not paid or late, with the payroll's own employee id
@@ -353,5 +320,5 @@ fn arrears_table(frame: &DataFrame, lines: &DataFrame, rule_ids: &[String], role
         flagged.column("shortfall")?.clone(),
         Column::new("status".into(), status),
     ])?;
-    Ok(table.sort(["employee_id", "period", "rule"], SortMultipleOptions::default())?)
+    Ok(table)
 }
