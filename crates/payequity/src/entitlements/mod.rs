@@ -41,8 +41,8 @@ mod validate;
 pub use disparity::{DisparityRow, LogitReport};
 pub use engine::STATUSES;
 pub use report::{
-    audit_document, audit_entitlements, columns_needed, load_rules, sort_arrears, EntitlementAudit, EntitlementOptions,
-    RuleSetSummary, RuleSummary, StatusCounts,
+    audit_chunk, audit_document, audit_entitlements, columns_needed, compile_rules, load_rules, sort_arrears,
+    CompiledRules, EntitlementAudit, EntitlementOptions, RuleSetSummary, RuleSummary, StatusCounts,
 };
 pub use rules::{
     Amount, AmountSpec, Cap, CapYear, Combine, DateRange, Effective, HoursSpec, PeriodLength, Rule, RuleKind, RuleSet,

@@ -168,7 +168,6 @@ pub fn audit_entitlements(
     rules: &RuleSet,
     options: &EntitlementOptions,
 ) -> Result<EntitlementAudit> {
-    let file = if options.rules.is_empty() { "rules".to_string() } else { options.rules.join(", ") };
     let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let employee_id = options.columns.employee_id.clone().unwrap_or_else(|| "employee_id".into());
     let period = options.columns.period.clone().unwrap_or_else(|| "period".into());
@@ -180,24 +179,43 @@ pub fn audit_entitlements(
         crate::data::require_column(name, "grouping", &available)?;
     }
     // Every rule is compiled and checked against the schema before any row is processed.
-    let compiler = Compiler::new(frame.schema(), &file);
-    let compiled = rules.rules.iter().map(|r| compiler.compile(r)).collect::<Result<Vec<_>>>()?;
-    let roles = Roles { employee_id: &employee_id, period: &period };
-    let (sums, arrears) = audit_chunk(frame, rules, &compiled, &roles, options, &file)?;
+    let compiled = compile_rules(frame.schema(), rules, options)?;
+    let (sums, arrears) = audit_chunk(frame, rules, &compiled, options)?;
     Ok(audit_document(sums, sort_arrears(arrears)?, rules, options))
 }
 
-/// The audit of one chunk of whole workers, compiled rules given: its mergeable sums and its arrears rows
-/// (unsorted; [`sort_arrears`] orders the table).
-pub(crate) fn audit_chunk(
+/// The rules compiled against a payroll schema (every rule checked before any row is processed).
+#[derive(Debug)]
+pub struct CompiledRules(Vec<CompiledRule>);
+
+fn rules_file(options: &EntitlementOptions) -> String {
+    if options.rules.is_empty() {
+        "rules".to_string()
+    } else {
+        options.rules.join(", ")
+    }
+}
+
+/// Compiles every rule against `schema`.
+pub fn compile_rules(schema: &Schema, rules: &RuleSet, options: &EntitlementOptions) -> Result<CompiledRules> {
+    let file = rules_file(options);
+    let compiler = Compiler::new(schema, &file);
+    Ok(CompiledRules(rules.rules.iter().map(|r| compiler.compile(r)).collect::<Result<Vec<_>>>()?))
+}
+
+/// The audit of one chunk of whole workers (rows in input order): its mergeable sums and its arrears rows
+/// (unsorted; [`sort_arrears`] orders the table). Chunks of different workers add up to the audit of all.
+pub fn audit_chunk(
     frame: &DataFrame,
     rules: &RuleSet,
-    compiled: &[CompiledRule],
-    roles: &Roles,
+    compiled: &CompiledRules,
     options: &EntitlementOptions,
-    file: &str,
 ) -> Result<(AuditSums, DataFrame)> {
-    let lines = audit_lines(frame, rules, compiled, roles, file)?;
+    let file = rules_file(options);
+    let employee_id = options.columns.employee_id.clone().unwrap_or_else(|| "employee_id".into());
+    let period = options.columns.period.clone().unwrap_or_else(|| "period".into());
+    let roles = &Roles { employee_id: &employee_id, period: &period };
+    let lines = audit_lines(frame, rules, &compiled.0, roles, &file)?;
     let columns = LineColumns::from_frame(&lines.frame)?;
     let groups = options.groups();
     let model = model_columns(options);

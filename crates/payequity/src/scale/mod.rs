@@ -6,6 +6,7 @@
 //! Every analysis has the shape `partial(batch) → state`, `merge(state, state)`, `finish(state)`; the
 //! in-memory functions are the same steps over one batch, so the documents agree.
 
+mod audit;
 mod batches;
 pub mod distributed;
 mod equal_value;
@@ -18,6 +19,7 @@ mod transparency;
 mod unit_partial;
 mod units;
 
+pub use audit::audit_source;
 pub use batches::{for_each_batch, load_source, read_batches, Batch, Projection};
 pub use equal_value::{equal_value_finish, equal_value_source, ControlSums, EqualValuePartial, EqualValueStream};
 pub use gap::gap_source;
