@@ -26,6 +26,7 @@ GAP = dict(pay=["base_pay", "overtime_pay"], hours="hours_paid", by=["occupation
 # in the last period).
 TRANSPARENCY = dict(config=str(ROOT / "datasets" / "demo" / "audit.toml"), snapshot_period="2025-12", min_cell=3)
 EQUAL_VALUE = dict(config=str(ROOT / "datasets" / "demo" / "audit.toml"), worker_adjustments=True)
+AUDIT = dict(config=str(ROOT / "datasets" / "demo" / "audit.toml"), min_cell=3)
 OAXACA = dict(outcome="base_pay", log=True, group="gender", group_a="M", group_b="F",
               covariates=["tenure_years", "age"], categorical=["grade"])
 
@@ -60,6 +61,16 @@ def assert_same(a: Any, b: Any, path: str = "") -> None:
         assert a == b, f"{path}: {a!r} vs {b!r}"
 
 
+def assert_same_audit(engine: Any, memory: Any, to_pandas: Any) -> None:
+    """The document to 1e-10, and the engine's arrears DataFrame (sorted) equal to the in-memory table."""
+    expected = memory.to_dict()
+    assert expected["arrears_total"] > 0 and expected["ledger"]["excluded"]["duplicate_key"] >= 1
+    assert_same(engine.to_dict(), expected)
+    keys = ["employee_id", "period", "rule"]
+    arrears = to_pandas(engine.arrears()).sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(arrears, memory.arrears().to_pandas(), check_dtype=False)
+
+
 def test_dask_gives_the_in_memory_documents(payroll: pd.DataFrame) -> None:
     dd = pytest.importorskip("dask.dataframe")
     import dask
@@ -80,6 +91,8 @@ def test_dask_gives_the_in_memory_documents(payroll: pd.DataFrame) -> None:
         expected = pe.equal_value(payroll, **EQUAL_VALUE).to_dict()
         assert expected["classes"] and expected["ledger"]["excluded"]["duplicate_key"] >= 1
         assert_same(pe.dask.equal_value(frame, **EQUAL_VALUE).to_dict(), expected)
+        assert_same_audit(pe.dask.audit_entitlements(frame, **AUDIT), pe.audit_entitlements(payroll, **AUDIT),
+                          lambda arrears: arrears.compute())
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +126,8 @@ def test_spark_gives_the_in_memory_documents(payroll: pd.DataFrame, spark: Any) 
     assert_same(pe.spark.transparency(frame, **TRANSPARENCY).to_dict(), expected)
     expected = pe.equal_value(payroll, **EQUAL_VALUE).to_dict()
     assert_same(pe.spark.equal_value(frame, **EQUAL_VALUE).to_dict(), expected)
+    assert_same_audit(pe.spark.audit_entitlements(frame, **AUDIT), pe.audit_entitlements(payroll, **AUDIT),
+                      lambda arrears: arrears.toPandas())
 
 
 def test_a_spark_frame_missing_a_column_gets_the_file_error(payroll: pd.DataFrame, spark: Any,
@@ -178,6 +193,17 @@ def test_cli_streams_a_directory_to_the_in_memory_document(payroll: pd.DataFrame
     expected = json.loads(in_memory.stdout)
     assert expected["classes"] and expected["job_rate"] == "adjusted"
     assert_same(json.loads(streamed.stdout), expected)
+    # The entitlement audit (workers spilled to partitions), its document and arrears table.
+    args = ["--config", str(ROOT / "datasets" / "demo" / "audit.toml"), "--min-cell", "3", "--format", "json", "-q"]
+    in_memory = run_cli("audit-entitlements", str(ordered_path), "--engine", "memory",
+                        "--arrears-out", str(tmp_path / "memory.csv"), *args)
+    streamed = run_cli("audit-entitlements", str(folder), "--engine", "stream", "--batch-rows", "600",
+                       "--arrears-out", str(tmp_path / "streamed.csv"), *args)
+    assert in_memory.returncode == 0 and streamed.returncode == 0, streamed.stderr
+    expected = json.loads(in_memory.stdout)
+    assert expected["arrears_total"] > 0
+    assert_same(json.loads(streamed.stdout), expected)
+    assert (tmp_path / "streamed.csv").read_text() == (tmp_path / "memory.csv").read_text()
 
 
 def test_cli_refuses_bad_sources_naming_the_file(payroll: pd.DataFrame, tmp_path: Path) -> None:

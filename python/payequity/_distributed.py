@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from payequity import _core
+from payequity._entitlements import EntitlementAudit, entitlement_options_json
 from payequity._equal_value import EqualValueResult, equal_value_options_json
 from payequity._gap import GapResult, gap_options_json
 from payequity._oaxaca import OaxacaResult, oaxaca_options_json
@@ -38,6 +39,9 @@ class Engine(Protocol):
 
     def map_partitions(self, fn: PartitionFn) -> list[bytes]:
         """``fn`` over every partition (a ``pyarrow.Table`` sorted by ``__pe_row``), the states collected."""
+
+    def map_to_frame(self, fn: Callable[[Any], bytes], spark_schema: str, arrow_schema: Any) -> Any:
+        """A lazy engine DataFrame of ``fn`` over every partition (Arrow IPC bytes of rows, ``arrow_schema``)."""
 
     def release(self) -> None:
         """Drop what ``prepare`` cached."""
@@ -152,5 +156,49 @@ def run_equal_value(engine: Engine, keywords: dict[str, Any]) -> EqualValueResul
         if not states:
             states = [_core.equal_value_partial(empty, options_json)]
         return EqualValueResult(_core.equal_value_finish(tree_merge(states, _core.equal_value_merge), options_json))
+    finally:
+        engine.release()
+
+
+ARREARS_SPARK_SCHEMA = ("employee_id string, rule string, period string, expected double, paid double, "
+                        "shortfall double, status string")
+
+
+def arrears_arrow_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([("employee_id", pa.string()), ("rule", pa.string()), ("period", pa.string()),
+                      ("expected", pa.float64()), ("paid", pa.float64()), ("shortfall", pa.float64()),
+                      ("status", pa.string())])
+
+
+class DistributedEntitlementAudit(EntitlementAudit):
+    """The audit document, with the worker-level arrears table as a DataFrame of the engine (lazy, in no
+    particular order: sort it by ``employee_id, period, rule`` for the in-memory order)."""
+
+    def __init__(self, document: str, arrears: Any) -> None:
+        super().__init__(document, b"")
+        self._engine_arrears = arrears
+
+    def arrears(self) -> Any:
+        """Lines underpaid, not paid or late, as a Spark or Dask DataFrame."""
+        return self._engine_arrears
+
+
+def run_audit(engine: Engine, keywords: dict[str, Any]) -> DistributedEntitlementAudit:
+    rules_json, options_json = entitlement_options_json(**keywords)
+    # The rules are read once here; the workers get them as JSON (rule files need not exist there).
+    rules_json = _core.audit_rules(rules_json, options_json)
+    empty = engine.empty_table()
+    _core.audit_check(empty.drop_columns([ROW_COLUMN]), rules_json, options_json)
+    engine.prepare(_core.audit_partition_column(options_json))
+    try:
+        states = engine.map_partitions(lambda table: _core.audit_partial(table, rules_json, options_json))
+        if not states:
+            states = [_core.audit_partial(empty, rules_json, options_json)]
+        document = _core.audit_finish(tree_merge(states, _core.audit_merge), rules_json, options_json)
+        arrears = engine.map_to_frame(lambda table: _core.audit_arrears(table, rules_json, options_json),
+                                      ARREARS_SPARK_SCHEMA, arrears_arrow_schema())
+        return DistributedEntitlementAudit(document, arrears)
     finally:
         engine.release()

@@ -39,6 +39,26 @@ def audit_entitlements(
 
     ``rules`` is a rule file (TOML), a list of them, or a dict of the same shape as the TOML file.
     """
+    keywords = {k: v for k, v in locals().items() if k != "data"}
+    rules_json, options_json = entitlement_options_json(**keywords)
+    document, arrears = _core.audit_entitlements(as_table(data), rules_json, options_json)
+    return EntitlementAudit(document, arrears)
+
+
+def entitlement_options_json(
+    *,
+    rules: RulesArgument | None = None,
+    by: Sequence[str] | None = None,
+    controls: Sequence[str] | None = None,
+    config: str | os.PathLike[str] | None = None,
+    min_cell: int | None = None,
+    logit: bool | None = None,
+    employee_id: str | None = None,
+    period: str | None = None,
+    gender: str | None = None,
+) -> tuple[str, str]:
+    """The rule set (JSON, empty when rule files are named) and the options document of
+    :func:`audit_entitlements` (also used by ``pe.spark`` and ``pe.dask``)."""
     options: dict[str, Any] = json.loads(_core.entitlement_options_from_config(config)) if config else {}
     rules_json = ""
     if isinstance(rules, Mapping):
@@ -60,8 +80,7 @@ def audit_entitlements(
     for key, setting in settings.items():
         if setting is not None:
             options[key] = setting
-    document, arrears = _core.audit_entitlements(as_table(data), rules_json, json.dumps(options))
-    return EntitlementAudit(document, arrears)
+    return rules_json, json.dumps(options)
 
 
 class EntitlementAudit(Document):

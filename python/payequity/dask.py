@@ -16,12 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from payequity import _distributed
+from payequity._distributed import DistributedEntitlementAudit
 from payequity._equal_value import EqualValueResult
 from payequity._gap import GapResult
 from payequity._oaxaca import OaxacaResult
 from payequity._transparency import TransparencyResult
 
-__all__ = ["equal_value", "gap", "oaxaca", "transparency"]
+__all__ = ["audit_entitlements", "equal_value", "gap", "oaxaca", "transparency"]
 
 
 def _number(part: Any, offset: int) -> Any:
@@ -78,6 +79,24 @@ class _DaskEngine:
         states = compute(*[delayed(run)(p) for p in self._prepared.to_delayed()])  # type: ignore[no-untyped-call]
         return [s for s in states if s is not None]
 
+    def map_to_frame(self, fn: Any, spark_schema: str, arrow_schema: Any) -> Any:
+        import io
+
+        import dask.dataframe as dd
+        import pyarrow as pa
+        import pyarrow.ipc  # type: ignore[import-untyped]
+        from dask.delayed import delayed
+
+        def run(part: Any) -> Any:
+            if len(part) == 0:
+                return arrow_schema.empty_table().to_pandas()
+            part = part.sort_values(_distributed.ROW_COLUMN, kind="stable")
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            return pyarrow.ipc.open_file(io.BytesIO(fn(table))).read_all().cast(arrow_schema).to_pandas()
+
+        meta = arrow_schema.empty_table().to_pandas()
+        return dd.from_delayed([delayed(run)(p) for p in self._prepared.to_delayed()], meta=meta)
+
     def release(self) -> None:
         self._prepared = None
 
@@ -100,3 +119,9 @@ def transparency(data: Any, **keywords: Any) -> TransparencyResult:
 def equal_value(data: Any, **keywords: Any) -> EqualValueResult:
     """:func:`payequity.equal_value` on a Dask DataFrame (the same keyword arguments and result)."""
     return _distributed.run_equal_value(_DaskEngine(data), keywords)
+
+
+def audit_entitlements(data: Any, **keywords: Any) -> DistributedEntitlementAudit:
+    """:func:`payequity.audit_entitlements` on a Dask DataFrame (the same keyword arguments and document);
+    ``result.arrears()`` is a Dask DataFrame computed partition by partition."""
+    return _distributed.run_audit(_DaskEngine(data), keywords)

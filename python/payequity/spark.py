@@ -19,12 +19,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from payequity import _distributed
+from payequity._distributed import DistributedEntitlementAudit
 from payequity._equal_value import EqualValueResult
 from payequity._gap import GapResult
 from payequity._oaxaca import OaxacaResult
 from payequity._transparency import TransparencyResult
 
-__all__ = ["equal_value", "gap", "oaxaca", "transparency"]
+__all__ = ["audit_entitlements", "equal_value", "gap", "oaxaca", "transparency"]
 
 _PARTITION_BITS = 33
 
@@ -82,6 +83,25 @@ class _SparkEngine:
         rows = self._prepared.mapInArrow(run, "state binary").collect()
         return [bytes(r["state"]) for r in rows]
 
+    def map_to_frame(self, fn: Any, spark_schema: str, arrow_schema: Any) -> Any:
+        prepared = self._prepared
+
+        def run(batches: Iterator[Any]) -> Iterator[Any]:
+            import io
+
+            import pyarrow as pa
+            import pyarrow.ipc  # type: ignore[import-untyped]
+
+            collected = list(batches)
+            if not collected or sum(b.num_rows for b in collected) == 0:
+                return
+            table = pa.Table.from_batches(collected).sort_by(_distributed.ROW_COLUMN)
+            rows = pyarrow.ipc.open_file(io.BytesIO(fn(table))).read_all().cast(arrow_schema)
+            yield from rows.to_batches()
+
+        # Lazy: computed from the numbered, partitioned rows when the DataFrame is used.
+        return prepared.mapInArrow(run, spark_schema)
+
     def release(self) -> None:
         for frame in self._cached:
             frame.unpersist()
@@ -107,3 +127,9 @@ def transparency(data: Any, **keywords: Any) -> TransparencyResult:
 def equal_value(data: Any, **keywords: Any) -> EqualValueResult:
     """:func:`payequity.equal_value` on a Spark DataFrame (the same keyword arguments and result)."""
     return _distributed.run_equal_value(_SparkEngine(data), keywords)
+
+
+def audit_entitlements(data: Any, **keywords: Any) -> DistributedEntitlementAudit:
+    """:func:`payequity.audit_entitlements` on a Spark DataFrame (the same keyword arguments and document);
+    ``result.arrears()`` is a Spark DataFrame computed on the executors."""
+    return _distributed.run_audit(_SparkEngine(data), keywords)

@@ -7,15 +7,17 @@ use std::process::ExitCode;
 
 use clap::Args;
 use payequity::config::AuditConfig;
-use payequity::data::{table_schema, write_table};
+use payequity::data::write_table;
 use payequity::entitlements::{
     audit_entitlements, columns_needed, entitlement_frame, entitlement_table, load_rules, EntitlementOptions,
 };
 use payequity::report::to_json;
+use payequity::scale::{audit_source, Source};
 use payequity::Result;
 
-use crate::commands::{input_path, read_input};
-use crate::output::{print_csv, spinner, Format};
+use crate::commands::input_path;
+use crate::output::{print_csv, Format};
+use crate::scale_cmd::{open_input, ScaleArgs};
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -55,6 +57,8 @@ pub struct AuditArgs {
     format: Format,
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    scale: ScaleArgs,
 }
 
 pub fn run_audit(args: AuditArgs) -> Result<ExitCode> {
@@ -87,11 +91,17 @@ pub fn run_audit(args: AuditArgs) -> Result<ExitCode> {
     let rules = load_rules(&options.rules)?;
     let input = input_path(&args.payroll, &config)?;
     // The rules are checked against the file's schema before any row is read; then only their columns are read.
-    let columns = if input == "-" { Vec::new() } else { columns_needed(&table_schema(&input)?, &rules, &options)? };
-    let frame = read_input(&input, args.quiet, (columns, Vec::new()))?;
-    let bar = spinner("auditing entitlements", args.quiet);
-    let result = audit_entitlements(&frame, &rules, &options)?;
-    bar.finish_and_clear();
+    let columns = if input == "-" {
+        Vec::new()
+    } else {
+        columns_needed(Source::resolve(&input)?.empty_frame().schema(), &rules, &options)?
+    };
+    let result = open_input(&input, &args.scale, args.quiet, (columns, Vec::new()))?.run(
+        "auditing entitlements",
+        args.quiet,
+        |frame| audit_entitlements(frame, &rules, &options),
+        |source, stream, progress| audit_source(source, &rules, &options, stream, progress),
+    )?;
     match args.format {
         Format::Table => print!("{}", entitlement_table(&result)),
         Format::Json => println!("{}", to_json(&result)?),

@@ -1,4 +1,4 @@
-//! Inputs at any size for `gap`, `oaxaca`, `transparency` and `equal-value`: `--memory-limit` and `--engine`, the choice between reading
+//! Inputs at any size for `gap`, `oaxaca`, `transparency`, `equal-value` and `audit-entitlements`: `--memory-limit` and `--engine`, the choice between reading
 //! the rows into memory and streaming them in batches, and the progress bar of streamed passes
 //! (rows per second, pass k of n) on stderr.
 

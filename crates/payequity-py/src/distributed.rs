@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use payequity::decompose::OaxacaOptions;
+use payequity::entitlements::EntitlementOptions;
 use payequity::equal_value::EqualValueOptions;
 use payequity::gap::GapOptions;
 use payequity::scale::distributed as dist;
@@ -269,6 +270,77 @@ pub fn equal_value_finish(py: Python<'_>, state: &[u8], options_json: &str) -> P
     payequity::report::to_json(&result).map_err(to_py_err)
 }
 
+/// `audit_rules(rules_json, options_json) -> rules_json`: the rule set read once on the driver.
+#[pyfunction]
+pub fn audit_rules(rules_json: &str, options_json: &str) -> PyResult<String> {
+    let options: EntitlementOptions = options_from_json(options_json)?;
+    dist::audit_rules(rules_json, &options).map_err(to_py_err)
+}
+
+/// `audit_check(empty_table, rules_json, options_json)`: the in-memory column and rule errors, raised.
+#[pyfunction]
+pub fn audit_check(data: &Bound<'_, PyAny>, rules_json: &str, options_json: &str) -> PyResult<()> {
+    let options: EntitlementOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    dist::audit_check(&frame, rules_json, &options).map_err(to_py_err)
+}
+
+/// `audit_partition_column(options_json) -> str`: the employee id column to partition rows by.
+#[pyfunction]
+pub fn audit_partition_column(options_json: &str) -> PyResult<String> {
+    let options: EntitlementOptions = options_from_json(options_json)?;
+    Ok(dist::audit_partition_column(&options))
+}
+
+/// `audit_partial(partition, rules_json, options_json) -> bytes`.
+#[pyfunction]
+pub fn audit_partial<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    rules_json: &str,
+    options_json: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let options: EntitlementOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    let state = py.detach(|| dist::audit_partial(&frame, rules_json, &options));
+    bytes(py, state)
+}
+
+/// `audit_arrears(partition, rules_json, options_json) -> bytes`: the partition's arrears rows (Arrow IPC).
+#[pyfunction]
+pub fn audit_arrears<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    rules_json: &str,
+    options_json: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    use payequity::polars::prelude::{IpcWriter, SerWriter};
+    let options: EntitlementOptions = options_from_json(options_json)?;
+    let frame = arrow_import::import_stream(data)?;
+    let table = py.detach(|| {
+        let mut table = dist::audit_arrears(&frame, rules_json, &options)?;
+        let mut buffer = Vec::new();
+        IpcWriter::new(&mut buffer).finish(&mut table)?;
+        Ok::<_, payequity::Error>(buffer)
+    });
+    bytes(py, table)
+}
+
+/// `audit_merge(a, b) -> bytes`.
+#[pyfunction]
+pub fn audit_merge<'py>(py: Python<'py>, a: &[u8], b: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let state = py.detach(|| dist::audit_merge(a, b));
+    bytes(py, state)
+}
+
+/// `audit_finish(state, rules_json, options_json) -> result_json`.
+#[pyfunction]
+pub fn audit_finish(py: Python<'_>, state: &[u8], rules_json: &str, options_json: &str) -> PyResult<String> {
+    let options: EntitlementOptions = options_from_json(options_json)?;
+    let result = py.detach(|| dist::audit_finish(state, rules_json, &options)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
 /// Registers the functions of this file.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gap_partition_column, m)?)?;
@@ -284,6 +356,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(oaxaca_scores, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_scores_merge, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_check_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_check, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_partition_column, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_partial, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_arrears, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_finish, m)?)?;
     m.add_function(wrap_pyfunction!(equal_value_check_columns, m)?)?;
     m.add_function(wrap_pyfunction!(equal_value_partition_column, m)?)?;
     m.add_function(wrap_pyfunction!(equal_value_partial, m)?)?;

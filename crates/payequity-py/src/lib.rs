@@ -259,18 +259,25 @@ fn audit_entitlements(
     let rules =
         if rules_json.is_empty() { load_rules(&options.rules) } else { RuleSet::from_json(rules_json, "rules") }
             .map_err(to_py_err)?;
-    let frame = if let Ok(path) = data.extract::<std::path::PathBuf>() {
+    let result = if let Some(input) = many_files(data) {
         py.detach(|| {
-            let schema = payequity::data::table_schema(&path)?;
-            let columns = columns_needed(&schema, &rules, &options)?;
-            payequity::data::load_table_columns(&path, &columns, &[])
+            let source = Source::resolve(&input)?;
+            payequity::scale::audit_source(&source, &rules, &options, &StreamOptions::default(), &Silent)
         })
-        .map_err(to_py_err)?
     } else {
-        arrow_import::import_stream(data)?
-    };
-    let result =
-        py.detach(|| payequity::entitlements::audit_entitlements(&frame, &rules, &options)).map_err(to_py_err)?;
+        let frame = if let Ok(path) = data.extract::<std::path::PathBuf>() {
+            py.detach(|| {
+                let schema = payequity::data::table_schema(&path)?;
+                let columns = columns_needed(&schema, &rules, &options)?;
+                payequity::data::load_table_columns(&path, &columns, &[])
+            })
+            .map_err(to_py_err)?
+        } else {
+            arrow_import::import_stream(data)?
+        };
+        py.detach(|| payequity::entitlements::audit_entitlements(&frame, &rules, &options))
+    }
+    .map_err(to_py_err)?;
     let mut buffer = Vec::new();
     let mut arrears = result.arrears.clone();
     IpcWriter::new(&mut buffer).finish(&mut arrears).map_err(|e| to_py_err(e.into()))?;

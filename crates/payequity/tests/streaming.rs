@@ -182,7 +182,7 @@ fn streamed_transparency_equals_the_in_memory_document() {
         options.snapshot_period = snapshot.clone();
         let memory = transparency(&frame, &options).unwrap();
         assert!(memory.eu.is_some() && memory.uk.is_some() && memory.logib.is_some());
-        assert!(memory.ledger.excluded.get("duplicate_key").is_some(), "{:?}", memory.ledger);
+        assert!(memory.ledger.excluded.contains_key("duplicate_key"), "{:?}", memory.ledger);
         for batch_rows in [113, 1 << 20] {
             let streamed = transparency_source(&source, &options, &stream(batch_rows), &Silent).unwrap();
             assert_same(&json(&streamed), &json(&memory), 1e-10, &format!("{snapshot:?}/{batch_rows}"));

@@ -26,6 +26,10 @@ use crate::decompose::{
     check_columns, duplicate_key_columns, finish, DuplicateRows, OaxacaOptions, OaxacaResult, Plan, PlanFacts,
     ResidualModels, ScoreGrams,
 };
+use crate::entitlements::{
+    audit_chunk, audit_document, audit_entitlements, compile_rules, load_rules, AuditSums, EntitlementAudit,
+    EntitlementOptions, RuleSet,
+};
 use crate::equal_value::{incumbent_validation, EqualValueOptions, EqualValueResult};
 use crate::gap::{GapOptions, GapResult};
 use crate::transparency::{TransparencyOptions, TransparencyResult};
@@ -177,6 +181,88 @@ pub fn equal_value_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
 /// The equal-value document from the merged state (the scheme and ratings are read on the driver).
 pub fn equal_value_finish_state(state: &[u8], options: &EqualValueOptions) -> Result<EqualValueResult> {
     equal_value_finish(decode_state(StateKind::EqualValue, state)?, options)
+}
+
+/// The rule set of an audit as JSON for the workers: `rules_json` (a rule set as JSON) or the rule files
+/// of `options`, read once on the driver.
+pub fn audit_rules(rules_json: &str, options: &EntitlementOptions) -> Result<String> {
+    let rules =
+        if rules_json.is_empty() { load_rules(&options.rules)? } else { RuleSet::from_json(rules_json, "rules")? };
+    let mut value =
+        serde_json::to_value(&rules).map_err(|e| Error::Invalid(format!("cannot encode the rule set: {e}")))?;
+    drop_nulls(&mut value);
+    Ok(value.to_string())
+}
+
+/// Unset options are left out (rule sets are TOML-shaped: there is no null).
+fn drop_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+fn rule_set(rules_json: &str) -> Result<RuleSet> {
+    RuleSet::from_json(rules_json, "rules")
+}
+
+/// Missing columns and rules that do not fit the schema get the in-memory messages (run on the empty table).
+pub fn audit_check(empty: &DataFrame, rules_json: &str, options: &EntitlementOptions) -> Result<()> {
+    audit_entitlements(empty, &rule_set(rules_json)?, options).map(|_| ())
+}
+
+/// The column audit partitions must be partitioned by: the employee id (caps run per worker).
+pub fn audit_partition_column(options: &EntitlementOptions) -> String {
+    options.columns.employee_id.clone().unwrap_or_else(|| "employee_id".into())
+}
+
+/// The audit of one partition of whole workers (rows sorted by [`ROW_COLUMN`]), errors naming input rows.
+fn audit_partition(
+    frame: &DataFrame,
+    rules_json: &str,
+    options: &EntitlementOptions,
+) -> Result<(AuditSums, DataFrame)> {
+    let rules = rule_set(rules_json)?;
+    let compiled = compile_rules(frame.schema(), &rules, options)?;
+    audit_chunk(frame, &rules, &compiled, options).map_err(|error| match error {
+        Error::InvalidValue { column, row, value, reason } => {
+            let input_row = frame
+                .column(ROW_COLUMN)
+                .ok()
+                .and_then(|c| c.get(row).ok())
+                .and_then(|v| v.extract::<u64>())
+                .map_or(row, |r| r as usize);
+            Error::InvalidValue { column, row: input_row, value, reason }
+        }
+        other => other,
+    })
+}
+
+/// The partial audit state (sums) of one partition of whole workers.
+pub fn audit_partial(frame: &DataFrame, rules_json: &str, options: &EntitlementOptions) -> Result<Vec<u8>> {
+    encode_state(StateKind::Audit, &audit_partition(frame, rules_json, options)?.0)
+}
+
+/// The arrears rows of one partition of whole workers (unsorted).
+pub fn audit_arrears(frame: &DataFrame, rules_json: &str, options: &EntitlementOptions) -> Result<DataFrame> {
+    Ok(audit_partition(frame, rules_json, options)?.1)
+}
+
+/// Merges two partial audit states (of different workers).
+pub fn audit_merge(a: &[u8], b: &[u8]) -> Result<Vec<u8>> {
+    let a: AuditSums = decode_state(StateKind::Audit, a)?;
+    let b: AuditSums = decode_state(StateKind::Audit, b)?;
+    encode_state(StateKind::Audit, &a.merge(b))
+}
+
+/// The audit document from the merged state (its arrears table is left empty: the engine holds it).
+pub fn audit_finish(state: &[u8], rules_json: &str, options: &EntitlementOptions) -> Result<EntitlementAudit> {
+    let sums: AuditSums = decode_state(StateKind::Audit, state)?;
+    Ok(audit_document(sums, DataFrame::empty(), &rule_set(rules_json)?, options))
 }
 
 /// The (employee_id, period) columns whose later rows the engine must flag in [`DUPLICATE_COLUMN`].

@@ -23,6 +23,7 @@ pub enum StateKind {
     Transparency = 6,
     Periods = 7,
     EqualValue = 8,
+    Audit = 9,
 }
 
 /// Encodes a state as versioned bytes.

@@ -202,7 +202,7 @@ pub fn eu_from_units(spells: &Prepared, annual_pay: &Prepared, options: &Transpa
         ByGender { f: shares.0, m: shares.1 }
     };
     let (hourly, total) = indicators(&spells.employees()?, options, Measure::Hourly, receiving)?;
-    let (annual, _) = indicators(&annual_pay, options, Measure::Pay, receiving)?;
+    let (annual, _) = indicators(annual_pay, options, Measure::Pay, receiving)?;
     let headcount = ByGender {
         f: total.overall.n.get("F").copied().flatten().unwrap_or(0),
         m: total.overall.n.get("M").copied().flatten().unwrap_or(0),
