@@ -11,12 +11,13 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use payequity::config::AuditConfig;
 use payequity::report::{
-    audit_steps, gap_summary, generated_at, headline_text, report_options, run_audit, to_json, write_evidence,
+    audit_steps, gap_summary, generated_at, headline_text, report_options, run_audit_with, to_json, write_evidence,
     AuditReport,
 };
 use payequity::{Error, Result};
 
 use crate::output::Format;
+use crate::scale_cmd::ScaleArgs;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -48,6 +49,8 @@ pub struct PrintArgs {
     /// No progress bars.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    scale: ScaleArgs,
 }
 
 /// A progress bar over the steps of an audit (hidden with `--quiet` or when stderr is not a terminal).
@@ -66,7 +69,9 @@ fn steps_bar(steps: usize, quiet: bool) -> ProgressBar {
 }
 
 /// Runs the audit of `config` with progress, writes the pack into `out`, prints the figures.
-fn audit_and_write(config: &AuditConfig, out: &Path, format: Format, quiet: bool) -> Result<AuditReport> {
+fn audit_and_write(config: &AuditConfig, out: &Path, print: &PrintArgs) -> Result<AuditReport> {
+    let (format, quiet) = (print.format, print.quiet);
+    let (stream, in_memory) = print.scale.stream_options()?;
     if format == Format::Csv {
         return Err(Error::Invalid(
             "--format csv: the report has many tables; they are written as CSV (and Parquet) into the output \
@@ -77,7 +82,7 @@ fn audit_and_write(config: &AuditConfig, out: &Path, format: Format, quiet: bool
     let steps = audit_steps(config);
     let bar = steps_bar(steps.len(), quiet);
     let mut started = 0u64;
-    let report = run_audit(config, &mut |step| {
+    let report = run_audit_with(config, &stream, in_memory, &mut |step| {
         bar.set_position(started);
         bar.set_message(step.to_string());
         started += 1;
@@ -160,7 +165,7 @@ fn output_folder(flag: &Option<PathBuf>, config: &AuditConfig, default: &str) ->
 pub fn run_report(args: ReportArgs) -> Result<ExitCode> {
     let config = AuditConfig::from_file(&args.config)?;
     let out = output_folder(&args.out, &config, "payequity-report")?;
-    let report = audit_and_write(&config, &out, args.print.format, args.print.quiet)?;
+    let report = audit_and_write(&config, &out, &args.print)?;
     Ok(if report.breached() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
@@ -182,7 +187,7 @@ pub fn run_demo(args: DemoArgs) -> Result<ExitCode> {
     if args.print.format == Format::Table {
         println!("payequity demo: synthetic health-and-care payroll (datasets/demo)\n");
     }
-    let report = audit_and_write(&config, &out, args.print.format, args.print.quiet)?;
+    let report = audit_and_write(&config, &out, &args.print)?;
     if args.print.format == Format::Table && report.breached() {
         println!("(`payequity report --config datasets/demo/audit.toml` exits 2 on these breaches; the demo exits 0)");
     }

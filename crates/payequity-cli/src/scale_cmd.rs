@@ -1,4 +1,4 @@
-//! Inputs at any size for `gap`, `oaxaca`, `transparency`, `equal-value` and `audit-entitlements`: `--memory-limit` and `--engine`, the choice between reading
+//! Inputs at any size for every analysis and the report: `--memory-limit` and `--engine`, the choice between reading
 //! the rows into memory and streaming them in batches, and the progress bar of streamed passes
 //! (rows per second, pass k of n) on stderr.
 
@@ -26,6 +26,23 @@ pub struct ScaleArgs {
     /// Rows per streamed batch (default: derived from the memory limit).
     #[arg(long, hide = true)]
     batch_rows: Option<usize>,
+}
+
+impl ScaleArgs {
+    /// The memory limit and batch size, and the engine: `Some(true)` in memory, `Some(false)` streamed,
+    /// `None` as the memory limit decides.
+    pub fn stream_options(&self) -> Result<(StreamOptions, Option<bool>)> {
+        let memory_limit = match &self.memory_limit {
+            Some(text) => parse_size(text)?,
+            None => StreamOptions::default().memory_limit,
+        };
+        let engine = match self.engine.as_str() {
+            "memory" => Some(true),
+            "stream" => Some(false),
+            _ => None,
+        };
+        Ok((StreamOptions { memory_limit, batch_rows: self.batch_rows.unwrap_or(0) }, engine))
+    }
 }
 
 /// Where the rows come from.

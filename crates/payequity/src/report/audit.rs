@@ -14,6 +14,7 @@ use crate::decompose::OaxacaResult;
 use crate::entitlements::EntitlementAudit;
 use crate::equal_value::EqualValueResult;
 use crate::gap::GapResult;
+use crate::scale::{for_each_batch, Projection, Silent, Source, StreamOptions};
 use crate::transparency::TransparencyResult;
 use crate::{Error, Result};
 
@@ -188,13 +189,116 @@ pub fn audit_steps(config: &AuditConfig) -> Vec<&'static str> {
     steps
 }
 
+/// Bytes of memory an in-memory report needs per byte of input file (every analysis' working copies).
+const MEMORY_PER_FILE_BYTE: u64 = 24;
+
 /// Runs every analysis `config` configures on its input files. `progress` is called with each step of
-/// [`audit_steps`] as it starts. The config text is echoed into the report.
+/// [`audit_steps`] as it starts. The config text is echoed into the report. Inputs that would not fit the
+/// default memory limit (2 GiB) are streamed ([`run_audit_with`]).
 pub fn run_audit(config: &AuditConfig, progress: &mut dyn FnMut(&str)) -> Result<AuditReport> {
+    run_audit_with(config, &StreamOptions::default(), None, progress)
+}
+
+/// [`run_audit`] within `stream.memory_limit`: in memory when the input fits (or `in_memory` is
+/// `Some(true)`), else every analysis streams its batches (`Some(false)` forces streaming). The input
+/// paths may be files, directories or globs. The document is the same either way.
+pub fn run_audit_with(
+    config: &AuditConfig,
+    stream: &StreamOptions,
+    in_memory: Option<bool>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<AuditReport> {
     let options = report_options(config)?;
     progress("reading the payroll");
-    let (frame, inputs) = read_inputs(config)?;
-    audit_frame(config, &options, &frame, inputs, progress)
+    let paths: Vec<String> = config.input_paths().iter().map(|p| p.display().to_string()).collect();
+    if paths.is_empty() {
+        return Err(Error::Config { file: config.file.clone(), key: "input.path".into(), reason: "missing".into() });
+    }
+    let source = Source::resolve_all(&paths)?;
+    let fits = source.bytes().saturating_mul(MEMORY_PER_FILE_BYTE) <= stream.memory_limit;
+    let plain_files = config.input_paths().iter().all(|p| p.is_file());
+    if in_memory.unwrap_or(fits) && plain_files {
+        let (frame, inputs) = read_inputs(config)?;
+        return audit_rows(config, &options, &ReportRows::Memory(&frame), inputs, progress);
+    }
+    let inputs = source_inputs(&source)?;
+    audit_rows(config, &options, &ReportRows::Stream(&source, stream), inputs, progress)
+}
+
+/// The input files of a streamed source with their sizes, checksums and row counts (one pass over a
+/// single column).
+fn source_inputs(source: &Source) -> Result<Vec<InputFile>> {
+    let mut rows = vec![0u64; source.files.len()];
+    let first = source.column_names().into_iter().take(1).collect::<Vec<_>>();
+    let projection = Projection::new(source, Some(&first));
+    for_each_batch(source, &projection, 1 << 20, |batch| {
+        rows[batch.file] += batch.frame.height() as u64;
+        Ok(())
+    })?;
+    source
+        .files
+        .iter()
+        .zip(rows)
+        .map(|(file, rows)| {
+            let (bytes, sha256) = file_checksum(&file.path)?;
+            let mut name = file.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            for (key, value) in file.hive.iter().rev() {
+                name = format!("{key}={value}/{name}");
+            }
+            Ok(InputFile { path: name, bytes, sha256, rows })
+        })
+        .collect()
+}
+
+/// Where the report's rows come from: a table in memory, or a source streamed in batches.
+#[derive(Debug)]
+pub enum ReportRows<'a> {
+    Memory(&'a DataFrame),
+    Stream(&'a Source, &'a StreamOptions),
+}
+
+impl ReportRows<'_> {
+    fn gap(&self, o: &crate::gap::GapOptions) -> Result<crate::gap::GapResult> {
+        match self {
+            ReportRows::Memory(frame) => crate::gap::gap(frame, o),
+            ReportRows::Stream(source, stream) => crate::scale::gap_source(source, o, stream, &Silent),
+        }
+    }
+
+    fn oaxaca(&self, o: &crate::decompose::OaxacaOptions) -> Result<crate::decompose::OaxacaResult> {
+        match self {
+            ReportRows::Memory(frame) => crate::decompose::oaxaca(frame, o),
+            ReportRows::Stream(source, stream) => crate::scale::oaxaca_source(source, o, stream, &Silent),
+        }
+    }
+
+    fn transparency(
+        &self,
+        o: &crate::transparency::TransparencyOptions,
+    ) -> Result<crate::transparency::TransparencyResult> {
+        match self {
+            ReportRows::Memory(frame) => crate::transparency::transparency(frame, o),
+            ReportRows::Stream(source, stream) => crate::scale::transparency_source(source, o, stream, &Silent),
+        }
+    }
+
+    fn equal_value(&self, o: &crate::equal_value::EqualValueOptions) -> Result<crate::equal_value::EqualValueResult> {
+        match self {
+            ReportRows::Memory(frame) => crate::equal_value::equal_value(frame, o),
+            ReportRows::Stream(source, stream) => crate::scale::equal_value_source(source, o, stream, &Silent),
+        }
+    }
+
+    fn entitlements(
+        &self,
+        rules: &crate::entitlements::RuleSet,
+        o: &crate::entitlements::EntitlementOptions,
+    ) -> Result<crate::entitlements::EntitlementAudit> {
+        match self {
+            ReportRows::Memory(frame) => crate::entitlements::audit_entitlements(frame, rules, o),
+            ReportRows::Stream(source, stream) => crate::scale::audit_source(source, rules, o, stream, &Silent),
+        }
+    }
 }
 
 /// [`run_audit`] on a table already in memory (`inputs` describes where it came from).
@@ -205,15 +309,27 @@ pub fn audit_frame(
     inputs: Vec<InputFile>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<AuditReport> {
+    audit_rows(config, options, &ReportRows::Memory(frame), inputs, progress)
+}
+
+/// Every analysis of `config` on `rows`.
+pub fn audit_rows(
+    config: &AuditConfig,
+    options: &ReportOptions,
+    rows: &ReportRows<'_>,
+    inputs: Vec<InputFile>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<AuditReport> {
+    let frame = rows;
     let mut warnings = Vec::new();
     progress("pay gaps");
     let gap_options = config.gap_options();
-    let gap = crate::gap::gap(frame, &gap_options)?;
+    let gap = frame.gap(&gap_options)?;
     warnings.extend(gap.warnings.iter().map(|w| format!("gap: {w}")));
     let oaxaca = match &config.oaxaca {
         Some(_) => {
             progress("Oaxaca-Blinder decomposition");
-            let r = crate::decompose::oaxaca(frame, &config.oaxaca_options())?;
+            let r = frame.oaxaca(&config.oaxaca_options())?;
             warnings.extend(r.warnings.iter().map(|w| format!("oaxaca: {w}")));
             Some(r)
         }
@@ -222,7 +338,7 @@ pub fn audit_frame(
     let transparency = match &config.transparency {
         Some(_) => {
             progress("pay transparency");
-            let r = crate::transparency::transparency(frame, &config.transparency_options()?)?;
+            let r = frame.transparency(&config.transparency_options()?)?;
             warnings.extend(r.warnings.iter().map(|w| format!("transparency: {w}")));
             Some(r)
         }
@@ -231,7 +347,7 @@ pub fn audit_frame(
     let equal_value = match &config.equal_value {
         Some(_) => {
             progress("equal value");
-            let mut r = crate::equal_value::equal_value(frame, &config.equal_value_options()?)?;
+            let mut r = frame.equal_value(&config.equal_value_options()?)?;
             warnings.extend(r.warnings.iter().map(|w| format!("equal value: {w}")));
             // Worker-level adjustments name employees: only in the annex.
             if r.worker_adjustments.is_some() && !options.worker_annex {
@@ -251,13 +367,13 @@ pub fn audit_frame(
             progress("entitlement audit");
             let audit_options = config.entitlement_options()?;
             let rules = crate::entitlements::load_rules(&audit_options.rules)?;
-            let r = crate::entitlements::audit_entitlements(frame, &rules, &audit_options)?;
+            let r = frame.entitlements(&rules, &audit_options)?;
             warnings.extend(r.warnings.iter().map(|w| format!("entitlements: {w}")));
             Some(r)
         }
         None => None,
     };
-    let rows = frame.height() as u64;
+    let rows: u64 = inputs.iter().map(|i| i.rows).sum();
     let mut report = AuditReport {
         kind: "audit_report".into(),
         version: crate::VERSION.into(),

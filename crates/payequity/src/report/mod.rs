@@ -11,8 +11,8 @@ mod html;
 mod reading;
 
 pub use audit::{
-    audit_frame, audit_steps, breaches, read_inputs, report_options, run_audit, sha256_hex, AuditReport, Breach,
-    FailIf, Headline, InputFile, ReportOptions,
+    audit_frame, audit_rows, audit_steps, breaches, read_inputs, report_options, run_audit, run_audit_with, sha256_hex,
+    AuditReport, Breach, FailIf, Headline, InputFile, ReportOptions, ReportRows,
 };
 pub use charts::{amount_bars, gap_bars, pay_line_chart, quartile_bars, GapBar, JobPoint};
 pub use evidence::{generated_at, report_page, write_evidence, EvidenceFiles};

@@ -137,6 +137,21 @@ impl Source {
         Ok(Source { input: input.into(), files, schema, hive_columns })
     }
 
+    /// Resolves several inputs (each a file, a directory or a glob) as one source: their files in the
+    /// order given, sharing one schema.
+    pub fn resolve_all(inputs: &[String]) -> Result<Source> {
+        let mut sources = inputs.iter().map(|i| Source::resolve(i)).collect::<Result<Vec<_>>>()?;
+        if sources.len() == 1 {
+            return Ok(sources.remove(0));
+        }
+        let files: Vec<SourceFile> = sources.into_iter().flat_map(|s| s.files).collect();
+        if files.is_empty() {
+            return Err(Error::Io { path: inputs.join(", "), reason: "no input file".into() });
+        }
+        let (schema, hive_columns) = shared_schema(&files)?;
+        Ok(Source { input: inputs.join(", "), files, schema, hive_columns })
+    }
+
     /// Column names of the source (file columns, then hive columns).
     pub fn column_names(&self) -> Vec<String> {
         self.schema.iter_names().map(|n| n.to_string()).collect()
