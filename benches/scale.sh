@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Scale benches (benches/RESULTS.md): `payequity gap` and `payequity oaxaca` on directories of Parquet files
-# of 10M, 30M and 100M payroll rows, streamed and (where it fits) in memory; wall time and peak RSS from
+# Scale benches (benches/RESULTS.md): `payequity gap`, `oaxaca`, `transparency`, `equal-value` and
+# `audit-entitlements` (the demo audit's settings) on directories of Parquet files of 10M, 30M and 100M
+# payroll rows, streamed and (where it fits) in memory; wall time and peak RSS from
 # /usr/bin/time -v. Needs the release CLI (cargo build --release -p payequity-cli) and the venv's payequity
 # (make venv; maturin develop) for the data generator.
 #
@@ -11,6 +12,8 @@ BIN=${BIN:-target/release/payequity}
 DATA=${DATA:-/tmp/payequity-scale}
 PY=${PY:-.venv/bin/python}
 SIZES=("${@:-10 30 100}")
+ANALYSES=${ANALYSES:-"gap oaxaca transparency equal-value audit-entitlements"}
+CONFIG=(--config datasets/demo/audit.toml --format json -q)
 GAP=(--pay-column base_pay,overtime_pay --hours-column hours_paid --by grade --format json -q)
 OAXACA=(--outcome base_pay --log --group gender --group-a M --group-b F
         --covariates tenure_years,age,education_years --categorical grade,region --format json -q)
@@ -28,13 +31,22 @@ measure() {  # label, command...
 
 echo "| run | wall time | peak RSS | status |"
 echo "|---|---|---|---|"
+run() {  # analysis, size, engine
+  local analysis=$1 size=$2 engine=$3 dir="$DATA/${2}m"
+  case "$analysis" in
+    gap) measure "gap ${size}M rows, $engine" "$BIN" gap "$dir" --engine "$engine" "${GAP[@]}" ;;
+    oaxaca) measure "oaxaca ${size}M rows, $engine" "$BIN" oaxaca "$dir" --engine "$engine" "${OAXACA[@]}" ;;
+    *) measure "$analysis ${size}M rows, $engine" "$BIN" "$analysis" "$dir" --engine "$engine" "${CONFIG[@]}" ;;
+  esac
+}
+
 for size in ${SIZES[@]}; do
   dir="$DATA/${size}m"
   [ -d "$dir" ] || "$PY" benches/scale_data.py "$dir" "$size" > /dev/null
-  measure "gap ${size}M rows, streamed" "$BIN" gap "$dir" --engine stream "${GAP[@]}"
-  measure "oaxaca ${size}M rows, streamed" "$BIN" oaxaca "$dir" --engine stream "${OAXACA[@]}"
-  if [ "$size" -le 10 ]; then
-    measure "gap ${size}M rows, in memory" "$BIN" gap "$dir" --engine memory "${GAP[@]}"
-    measure "oaxaca ${size}M rows, in memory" "$BIN" oaxaca "$dir" --engine memory "${OAXACA[@]}"
-  fi
+  for analysis in $ANALYSES; do
+    run "$analysis" "$size" stream
+    if [ "$size" -le 10 ]; then
+      run "$analysis" "$size" memory
+    fi
+  done
 done
