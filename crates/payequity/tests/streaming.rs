@@ -341,7 +341,7 @@ fn bad_sources_are_refused_naming_the_file() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 
-    /// Any split of the rows into batches gives the same gap document and the same decomposition.
+    /// Any split of the rows into batches (and of the workers into partitions) gives the same documents.
     #[test]
     fn any_batch_size_gives_the_same_result(batch_rows in 1usize..400) {
         let frame = payroll(40, 6);
@@ -356,6 +356,19 @@ proptest! {
         let o = oaxaca_options(SeMethod::Delta, Vce::Classical);
         let streamed = oaxaca_source(&source, &o, &stream(batch_rows), &Silent).unwrap();
         assert_same(&json(&streamed), &json(&oaxaca(&frame, &o).unwrap()), 1e-10, "oaxaca");
+        // The EU and UK figures (Logib needs 50 employees) and the audit, its workers spread over as many
+        // partitions as the memory limit asks for.
+        let mut t = transparency_options();
+        t.regimes = vec![payequity::transparency::Regime::Eu, payequity::transparency::Regime::Uk];
+        t.snapshot_period = Some("2025-06".into());
+        let streamed = transparency_source(&source, &t, &stream(batch_rows), &Silent).unwrap();
+        assert_same(&json(&streamed), &json(&transparency(&frame, &t).unwrap()), 1e-10, "transparency");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/audit.toml");
+        let a = payequity::config::AuditConfig::from_file(path).unwrap().entitlement_options().unwrap();
+        let rules = load_rules(&a.rules).unwrap();
+        let limit = StreamOptions { memory_limit: 2_000 * batch_rows as u64, batch_rows };
+        let streamed = audit_source(&source, &rules, &a, &limit, &Silent).unwrap();
+        assert_same(&json(&streamed), &json(&audit_entitlements(&frame, &rules, &a).unwrap()), 1e-10, "audit");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
