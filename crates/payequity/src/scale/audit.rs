@@ -47,8 +47,8 @@ fn spill_error(path: &std::path::Path, error: std::io::Error) -> Error {
     }
 }
 
-/// Audit errors name rows of the partition: give the input row instead.
-fn input_row_error(error: Error, chunk: &DataFrame) -> Error {
+/// Audit errors name rows of the partition: give the input row (its `__pe_row`) instead.
+pub(super) fn input_row_error(error: Error, chunk: &DataFrame) -> Error {
     match error {
         Error::InvalidValue { column, row, value, reason } => {
             let input_row = chunk

@@ -14,6 +14,7 @@ use ndarray::Array1;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::audit::input_row_error;
 use super::equal_value::{check_equal_value_columns, equal_value_finish, EqualValuePartial, EqualValueStream};
 use super::oaxaca::OaxacaPartial;
 use super::state::{decode_state, encode_state, StateKind};
@@ -228,18 +229,7 @@ fn audit_partition(
 ) -> Result<(AuditSums, DataFrame)> {
     let rules = rule_set(rules_json)?;
     let compiled = compile_rules(frame.schema(), &rules, options)?;
-    audit_chunk(frame, &rules, &compiled, options).map_err(|error| match error {
-        Error::InvalidValue { column, row, value, reason } => {
-            let input_row = frame
-                .column(ROW_COLUMN)
-                .ok()
-                .and_then(|c| c.get(row).ok())
-                .and_then(|v| v.extract::<u64>())
-                .map_or(row, |r| r as usize);
-            Error::InvalidValue { column, row: input_row, value, reason }
-        }
-        other => other,
-    })
+    audit_chunk(frame, &rules, &compiled, options).map_err(|error| input_row_error(error, frame))
 }
 
 /// The partial audit state (sums) of one partition of whole workers.

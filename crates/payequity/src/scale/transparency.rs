@@ -46,6 +46,8 @@ pub struct TransparencyPlan {
     uk: Option<UkPlan>,
     /// `Some(None)`: Logib reads every row (no period); `Some(Some((column, value)))`: that period's rows.
     logib: Option<Option<(String, String)>>,
+    /// The columns Logib reads (those of the input), with the input row number.
+    logib_columns: Vec<String>,
     periods: Vec<String>,
 }
 
@@ -102,7 +104,14 @@ impl TransparencyPlan {
             let value = options.snapshot_period.clone().or_else(|| periods.last().cloned());
             column.zip(value)
         });
-        Ok(TransparencyPlan { options: options.clone(), eu, uk, logib, periods })
+        Ok(TransparencyPlan {
+            options: options.clone(),
+            eu,
+            uk,
+            logib,
+            logib_columns: logib_columns(options, columns),
+            periods,
+        })
     }
 
     /// An empty state for input with `columns`.
@@ -150,6 +159,34 @@ impl TransparencyPlan {
         };
         transparency_from(eu, uk, logib, options)
     }
+}
+
+/// The columns of the Logib model present in `columns` (role columns, the model's, the pay components),
+/// and the input row number.
+fn logib_columns(options: &TransparencyOptions, columns: &[String]) -> Vec<String> {
+    let c = &options.logib;
+    let role = |explicit: &Option<String>, default: &str| match explicit {
+        Some(name) if !name.is_empty() => name.clone(),
+        _ => default.to_string(),
+    };
+    let mut wanted = vec![
+        role(&options.columns.period, "period"),
+        role(&options.columns.employee_id, "employee_id"),
+        role(&options.columns.fte, "fte"),
+        options.columns.gender.clone(),
+    ];
+    wanted.extend(
+        [&c.education_years, &c.tenure_years, &c.age, &c.skill_level, &c.position, &c.population].map(String::clone),
+    );
+    wanted.extend(options.pay.all());
+    let mut out: Vec<String> = Vec::new();
+    for name in columns {
+        if wanted.contains(name) && !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    out.push(COL_INPUT_ROW.into());
+    out
 }
 
 /// Rows collected from several batches or partitions, sorted by input row, without the row column.
@@ -200,11 +237,11 @@ impl TransparencyStream<'_> {
         match &self.plan.logib {
             Some(Some((column, value))) => {
                 let mask = frame.column(column)?.cast(&DataType::String)?.str()?.equal(value.as_str());
-                let kept = frame.filter(&mask)?;
+                let kept = frame.select(self.plan.logib_columns.iter().map(String::as_str))?.filter(&mask)?;
                 self.logib_elsewhere += (frame.height() - kept.height()) as u64;
                 self.logib.push(kept);
             }
-            Some(None) => self.logib.push(frame.clone()),
+            Some(None) => self.logib.push(frame.select(self.plan.logib_columns.iter().map(String::as_str))?),
             None => {}
         }
         Ok(())
