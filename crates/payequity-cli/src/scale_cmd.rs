@@ -106,9 +106,6 @@ pub fn parse_size(text: &str) -> Result<u64> {
     Ok(bytes as u64)
 }
 
-/// Bytes of memory an in-memory run needs per byte of input file (decoded columns and working copies).
-const MEMORY_PER_FILE_BYTE: u64 = 24;
-
 /// Reads `input` into memory, or resolves it for streaming, as `--engine` and the memory limit decide.
 pub fn open_input(input: &str, args: &ScaleArgs, quiet: bool, columns: (Vec<String>, Vec<String>)) -> Result<Input> {
     let memory_limit = match &args.memory_limit {
@@ -123,7 +120,7 @@ pub fn open_input(input: &str, args: &ScaleArgs, quiet: bool, columns: (Vec<Stri
         return Ok(Input::Memory(read_input(input, quiet, columns)?));
     }
     let source = Source::resolve(input)?;
-    let fits = source.bytes().saturating_mul(MEMORY_PER_FILE_BYTE) <= memory_limit;
+    let fits = stream.fits_in_memory(source.bytes());
     let in_memory = match args.engine.as_str() {
         "memory" => true,
         "stream" => false,

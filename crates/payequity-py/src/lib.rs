@@ -65,18 +65,25 @@ fn table_from(data: &Bound<'_, PyAny>, columns: (Vec<String>, Vec<String>)) -> P
     arrow_import::import_stream(data)
 }
 
-/// A path naming a directory or a glob of payroll files: streamed in batches (same document, bounded memory).
-fn many_files(data: &Bound<'_, PyAny>) -> Option<String> {
+/// A path to stream in batches (same document, bounded memory): a directory or a glob of payroll files, or
+/// a file too large for the default memory budget (2 GiB), as the CLI's `--engine auto` decides.
+fn streamed_input(data: &Bound<'_, PyAny>) -> Option<String> {
     let path = data.extract::<std::path::PathBuf>().ok()?;
     let text = path.to_string_lossy().to_string();
-    (path.is_dir() || (!path.exists() && text.contains(['*', '?', '[']))).then_some(text)
+    if path.is_dir() || (!path.exists() && text.contains(['*', '?', '['])) {
+        return Some(text);
+    }
+    let bytes = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
+    (!StreamOptions::default().fits_in_memory(bytes)).then_some(text)
 }
 
 /// `gap(data, options_json) -> result_json`: the raw gap analysis (see `payequity.gap`).
 #[pyfunction]
 fn gap(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: GapOptions = options_from_json(options_json)?;
-    let result = match many_files(data) {
+    // Long-format rows are pivoted in memory: a single long file is read whole, however large.
+    let long = options.input.format == payequity::data::InputFormat::Long;
+    let result = match streamed_input(data).filter(|p| !(long && std::path::Path::new(p).is_file())) {
         Some(input) => py.detach(|| {
             let source = Source::resolve(&input)?;
             payequity::scale::gap_source(&source, &options, &StreamOptions::default(), &Silent)
@@ -117,7 +124,7 @@ fn gap_table_csv(result_json: &str) -> PyResult<String> {
 fn oaxaca(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: OaxacaOptions = options_from_json(options_json)?;
     options.validate().map_err(to_py_err)?;
-    let result = match many_files(data) {
+    let result = match streamed_input(data) {
         Some(input) => py.detach(|| {
             let source = Source::resolve(&input)?;
             payequity::scale::oaxaca_source(&source, &options, &StreamOptions::default(), &Silent)
@@ -165,7 +172,7 @@ fn csv_text(table: &mut DataFrame) -> PyResult<String> {
 #[pyfunction]
 fn transparency(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: TransparencyOptions = options_from_json(options_json)?;
-    let result = match many_files(data) {
+    let result = match streamed_input(data) {
         Some(input) => py.detach(|| {
             let source = Source::resolve(&input)?;
             payequity::scale::transparency_source(&source, &options, &StreamOptions::default(), &Silent)
@@ -206,7 +213,7 @@ fn transparency_table_csv(result_json: &str) -> PyResult<String> {
 #[pyfunction]
 fn equal_value(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
     let options: EqualValueOptions = options_from_json(options_json)?;
-    let result = match many_files(data) {
+    let result = match streamed_input(data) {
         Some(input) => py.detach(|| {
             let source = Source::resolve(&input)?;
             payequity::scale::equal_value_source(&source, &options, &StreamOptions::default(), &Silent)
@@ -259,7 +266,7 @@ fn audit_entitlements(
     let rules =
         if rules_json.is_empty() { load_rules(&options.rules) } else { RuleSet::from_json(rules_json, "rules") }
             .map_err(to_py_err)?;
-    let result = if let Some(input) = many_files(data) {
+    let result = if let Some(input) = streamed_input(data) {
         py.detach(|| {
             let source = Source::resolve(&input)?;
             payequity::scale::audit_source(&source, &rules, &options, &StreamOptions::default(), &Silent)

@@ -189,9 +189,6 @@ pub fn audit_steps(config: &AuditConfig) -> Vec<&'static str> {
     steps
 }
 
-/// Bytes of memory an in-memory report needs per byte of input file (every analysis' working copies).
-const MEMORY_PER_FILE_BYTE: u64 = 24;
-
 /// Runs every analysis `config` configures on its input files. `progress` is called with each step of
 /// [`audit_steps`] as it starts. The config text is echoed into the report. Inputs that would not fit the
 /// default memory limit (2 GiB) are streamed ([`run_audit_with`]).
@@ -215,7 +212,7 @@ pub fn run_audit_with(
         return Err(Error::Config { file: config.file.clone(), key: "input.path".into(), reason: "missing".into() });
     }
     let source = Source::resolve_all(&paths)?;
-    let fits = source.bytes().saturating_mul(MEMORY_PER_FILE_BYTE) <= stream.memory_limit;
+    let fits = stream.fits_in_memory(source.bytes());
     let plain_files = config.input_paths().iter().all(|p| p.is_file());
     if in_memory.unwrap_or(fits) && plain_files {
         let (frame, inputs) = read_inputs(config)?;

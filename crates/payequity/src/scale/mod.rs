@@ -48,7 +48,15 @@ impl Default for StreamOptions {
     }
 }
 
+/// Bytes of memory an in-memory run needs per byte of input file (decoded columns and working copies).
+pub const MEMORY_PER_FILE_BYTE: u64 = 24;
+
 impl StreamOptions {
+    /// Whether an input of `file_bytes` on disk fits the memory limit in memory (else it is streamed).
+    pub fn fits_in_memory(&self, file_bytes: u64) -> bool {
+        file_bytes.saturating_mul(MEMORY_PER_FILE_BYTE) <= self.memory_limit
+    }
+
     /// Rows per batch: two batches are in memory at once (one read ahead), each column's values and the
     /// analysis' working copies at about 64 bytes per row and column; at most 2²⁰ rows.
     pub fn rows_per_batch(&self, columns: usize) -> usize {
