@@ -141,6 +141,23 @@ def test_a_spark_frame_missing_a_column_gets_the_file_error(payroll: pd.DataFram
         pe.spark.gap(spark.createDataFrame(without), **GAP)
     assert str(from_spark.value) == str(from_file.value)
     assert "hours_paid" in str(from_spark.value)
+    # The per-employee analyses: a missing category column, a rule naming a missing column.
+    for column, run, engine_run in [
+        ("grade", lambda d: pe.transparency(d, **TRANSPARENCY), lambda d: pe.spark.transparency(d, **TRANSPARENCY)),
+        ("hazard_hours", lambda d: pe.audit_entitlements(d, **AUDIT),
+         lambda d: pe.spark.audit_entitlements(d, **AUDIT)),
+    ]:
+        without = payroll.drop(columns=[column])
+        path = tmp_path / f"without-{column}.parquet"
+        without.to_parquet(path)
+        with pytest.raises(pe.PayEquityError) as from_file:
+            run(str(path))
+        with pytest.raises(pe.PayEquityError) as from_spark:
+            engine_run(spark.createDataFrame(without))
+        # The same error and message; a file read in memory lists only the columns it read (the analysis'),
+        # the engine every column of the DataFrame.
+        assert type(from_spark.value) is type(from_file.value) and f"`{column}`" in str(from_file.value)
+        assert str(from_spark.value).split("available")[0] == str(from_file.value).split("available")[0]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
