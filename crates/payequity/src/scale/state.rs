@@ -9,7 +9,7 @@ use crate::{Error, Result};
 
 const MAGIC: &[u8; 4] = b"PEQS";
 /// Bumped whenever a state's layout changes.
-pub const STATE_VERSION: u16 = 1;
+pub const STATE_VERSION: u16 = 2;
 
 /// What a state holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::batches::{for_each_batch, Batch, Projection};
 use super::source::Source;
-use super::unit_partial::{from_ipc_bytes, ipc_bytes, stack, UnitPartial};
+use super::unit_partial::{stack, stack_frames, IpcFrame, UnitPartial};
 use super::units::{UnitStream, COL_INPUT_ROW};
 use super::{Progress, StreamOptions};
 use crate::data::{ColumnMap, Measure};
@@ -142,15 +142,15 @@ impl TransparencyPlan {
             }
             _ => None,
         };
-        let uk = match &partial.uk {
-            Some(bytes) if self.uk.is_some() => {
-                Some(uk_from_rows(&in_input_order(bytes)?, &self.periods, partial.uk_elsewhere, options)?)
+        let uk = match partial.uk {
+            Some(rows) if self.uk.is_some() => {
+                Some(uk_from_rows(&in_input_order(rows.0)?, &self.periods, partial.uk_elsewhere, options)?)
             }
             _ => None,
         };
-        let logib = match (&self.logib, &partial.logib) {
-            (Some(period), Some(bytes)) => Some(logib_with(
-                &in_input_order(bytes)?,
+        let logib = match (&self.logib, partial.logib) {
+            (Some(period), Some(rows)) => Some(logib_with(
+                &in_input_order(rows.0)?,
                 options,
                 period.as_ref().map(|(_, value)| value.as_str()),
                 partial.logib_elsewhere,
@@ -190,8 +190,7 @@ fn logib_columns(options: &TransparencyOptions, columns: &[String]) -> Vec<Strin
 }
 
 /// Rows collected from several batches or partitions, sorted by input row, without the row column.
-fn in_input_order(bytes: &[u8]) -> Result<DataFrame> {
-    let rows = from_ipc_bytes(bytes)?;
+fn in_input_order(rows: DataFrame) -> Result<DataFrame> {
     if rows.column(COL_INPUT_ROW).is_err() {
         return Ok(rows);
     }
@@ -253,14 +252,14 @@ impl TransparencyStream<'_> {
             Some((spells, annual)) => Some((spells.into_partial()?, annual.into_partial()?)),
             None => None,
         };
-        let rows = |frames: &[DataFrame], wanted: bool| -> Result<Option<Vec<u8>>> {
-            wanted.then(|| ipc_bytes(&mut stack(frames)?)).transpose()
+        let rows = |frames: Vec<DataFrame>, wanted: bool| -> Result<Option<IpcFrame>> {
+            wanted.then(|| Ok(IpcFrame(stack(&frames)?))).transpose()
         };
         Ok(TransparencyPartial {
             eu,
-            uk: rows(&self.uk, self.plan.uk.is_some())?,
+            uk: rows(self.uk, self.plan.uk.is_some())?,
             uk_elsewhere: self.uk_elsewhere,
-            logib: rows(&self.logib, self.plan.logib.is_some())?,
+            logib: rows(self.logib, self.plan.logib.is_some())?,
             logib_elsewhere: self.logib_elsewhere,
         })
     }
@@ -272,9 +271,9 @@ impl TransparencyStream<'_> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransparencyPartial {
     eu: Option<(UnitPartial, UnitPartial)>,
-    uk: Option<Vec<u8>>,
+    uk: Option<IpcFrame>,
     uk_elsewhere: u64,
-    logib: Option<Vec<u8>>,
+    logib: Option<IpcFrame>,
     logib_elsewhere: u64,
 }
 
@@ -285,13 +284,9 @@ impl TransparencyPartial {
             (Some((a1, a2)), Some((b1, b2))) => Some((a1.merge(b1)?, a2.merge(b2)?)),
             (a, b) => a.or(b),
         };
-        let rows = |a: Option<Vec<u8>>, b: Option<Vec<u8>>| -> Result<Option<Vec<u8>>> {
+        let rows = |a: Option<IpcFrame>, b: Option<IpcFrame>| -> Result<Option<IpcFrame>> {
             match (a, b) {
-                (Some(a), Some(b)) => {
-                    let frames: Vec<DataFrame> =
-                        [from_ipc_bytes(&a)?, from_ipc_bytes(&b)?].into_iter().filter(|f| f.width() > 0).collect();
-                    Ok(Some(ipc_bytes(&mut stack(&frames)?)?))
-                }
+                (Some(a), Some(b)) => Ok(Some(IpcFrame(stack_frames(vec![a.0, b.0])?))),
                 (a, b) => Ok(a.or(b)),
             }
         };

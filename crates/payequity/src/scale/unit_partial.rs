@@ -25,6 +25,36 @@ pub(super) fn stack(frames: &[DataFrame]) -> Result<DataFrame> {
     Ok(all)
 }
 
+/// A frame inside a state: held as is in the process, serialized as Arrow IPC bytes when the state travels.
+#[derive(Debug, Clone, Default)]
+pub struct IpcFrame(pub DataFrame);
+
+impl PartialEq for IpcFrame {
+    fn eq(&self, other: &IpcFrame) -> bool {
+        self.0.equals_missing(&other.0)
+    }
+}
+
+impl Serialize for IpcFrame {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let bytes = ipc_bytes(&mut self.0.clone()).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_bytes(&bytes)
+    }
+}
+
+impl<'de> Deserialize<'de> for IpcFrame {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<IpcFrame, D::Error> {
+        let bytes: Vec<u8> = Deserialize::deserialize(deserializer)?;
+        from_ipc_bytes(&bytes).map(IpcFrame).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Frames stacked, the empty ones (no columns) left out.
+pub(super) fn stack_frames(frames: Vec<DataFrame>) -> Result<DataFrame> {
+    let frames: Vec<DataFrame> = frames.into_iter().filter(|f| f.width() > 0).collect();
+    stack(&frames)
+}
+
 pub(super) fn ipc_bytes(frame: &mut DataFrame) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     IpcWriter::new(&mut bytes).finish(frame)?;
@@ -53,7 +83,7 @@ pub struct UnitPartial {
     pub(super) components: Vec<String>,
     pub(super) component_sums: Vec<Vec<f64>>,
     /// Arrow IPC bytes of the kept columns of each unit's first row.
-    pub(super) firsts: Vec<u8>,
+    pub(super) firsts: IpcFrame,
     pub(super) measure: Option<Measure>,
     pub(super) has_weight: bool,
     pub(super) has_hours: bool,
@@ -106,12 +136,7 @@ impl UnitPartial {
         let mut hashes = self.employee_hashes;
         hashes.extend(other.employee_hashes);
         hashes.sort_unstable();
-        let mut firsts = stack(
-            &[from_ipc_bytes(&self.firsts)?, from_ipc_bytes(&other.firsts)?]
-                .into_iter()
-                .filter(|f| f.width() > 0)
-                .collect::<Vec<_>>(),
-        )?;
+        let firsts = IpcFrame(stack_frames(vec![self.firsts.0, other.firsts.0])?);
         let cat = |mut a: Vec<f64>, b: Vec<f64>| {
             a.extend(b);
             a
@@ -128,7 +153,7 @@ impl UnitPartial {
             weight: cat(self.weight, other.weight),
             component_sums: self.component_sums.into_iter().zip(other.component_sums).map(|(a, b)| cat(a, b)).collect(),
             components: self.components,
-            firsts: ipc_bytes(&mut firsts)?,
+            firsts,
             measure: self.measure.or(other.measure),
             has_weight: self.has_weight || other.has_weight,
             has_hours: self.has_hours || other.has_hours,
@@ -149,7 +174,7 @@ impl UnitPartial {
     pub fn into_prepared(self, options: &GapOptions) -> Result<Prepared> {
         let mut order: Vec<usize> = (0..self.pay.len()).collect();
         order.sort_by_key(|&i| self.first_row.get(i).copied().unwrap_or(i as u64));
-        let firsts = from_ipc_bytes(&self.firsts)?;
+        let firsts = self.firsts.0;
         let firsts = if firsts.height() > 0 {
             firsts.take(&IdxCa::from_vec("".into(), order.iter().map(|&i| i as IdxSize).collect()))?
         } else {

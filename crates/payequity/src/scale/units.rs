@@ -16,7 +16,7 @@ use polars::prelude::*;
 
 use super::batches::Batch;
 use super::keys::KeyTracker;
-use super::unit_partial::{ipc_bytes, merge_ledger, stack, UnitPartial};
+use super::unit_partial::{merge_ledger, stack, IpcFrame, UnitPartial};
 use crate::data::{
     combined_codes, component_column, prepare, ColumnMap, InputFormat, Ledger, Measure, Prepared, Reason, Unit,
     COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT, FEMALE, MALE,
@@ -343,13 +343,12 @@ impl<'o> UnitStream<'o> {
             self.ledger.exclude(Reason::InconsistentGender, mixed_rows);
         }
         let keep: Vec<bool> = mixed.iter().map(|m| !m).collect();
-        if firsts.height() > 0 {
+        if firsts.height() > 0 && mixed_rows > 0 {
             firsts = firsts.filter(&BooleanChunked::from_slice("".into(), &keep))?;
         }
-        fn pick<T: Copy>(values: &[T], keep: &[bool]) -> Vec<T> {
-            values.iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| *v).collect()
-        }
-        let units = &self.units;
+        // The units of employees with mixed genders leave; otherwise the vectors move as they are.
+        let all = mixed_rows == 0;
+        let units = std::mem::take(&mut self.units);
         Ok(UnitPartial {
             ledger: self.ledger,
             labels: self.labels,
@@ -358,15 +357,15 @@ impl<'o> UnitStream<'o> {
                 hashes.sort_unstable();
                 hashes
             },
-            first_row: pick(&first_row, &keep),
-            gender: pick(&units.gender, &keep),
-            pay: pick(&units.pay, &keep),
-            hours: pick(&units.hours, &keep),
-            rows: pick(&units.rows, &keep),
-            weight: pick(&units.weight, &keep),
+            first_row: kept(first_row, &keep, all),
+            gender: kept(units.gender, &keep, all),
+            pay: kept(units.pay, &keep, all),
+            hours: kept(units.hours, &keep, all),
+            rows: kept(units.rows, &keep, all),
+            weight: kept(units.weight, &keep, all),
             components: self.components,
-            component_sums: units.components.iter().map(|c| pick(c, &keep)).collect(),
-            firsts: ipc_bytes(&mut firsts)?,
+            component_sums: units.components.into_iter().map(|c| kept(c, &keep, all)).collect(),
+            firsts: IpcFrame(firsts),
             measure: self.measure,
             has_weight: self.has_weight,
             has_hours: self.has_hours,
@@ -376,6 +375,14 @@ impl<'o> UnitStream<'o> {
             keep_batch: self.keep_batch,
         })
     }
+}
+
+/// The values whose `keep` flag is set (all of them, moved, when `all`).
+fn kept<T>(values: Vec<T>, keep: &[bool], all: bool) -> Vec<T> {
+    if all {
+        return values;
+    }
+    values.into_iter().zip(keep).filter(|(_, k)| **k).map(|(v, _)| v).collect()
 }
 
 /// Strict-mode rows of a batch error as input rows.
