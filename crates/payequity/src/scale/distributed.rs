@@ -79,7 +79,7 @@ fn user_columns(frame: &DataFrame) -> Vec<String> {
 
 /// Missing or mistyped columns of a transparency input (its empty schema) get the in-memory message.
 pub fn transparency_check_columns(empty: &DataFrame, options: &TransparencyOptions) -> Result<()> {
-    check_transparency_columns(&user_columns(empty), empty, options)
+    check_transparency_columns(&user_columns(empty), empty, options).map(|_| ())
 }
 
 /// The period column whose distinct values the first transparency pass collects (`None`: no such pass).
@@ -153,7 +153,7 @@ pub fn transparency_finish(
 
 /// Missing columns of an equal-value input (its empty schema) get the in-memory message.
 pub fn equal_value_check_columns(empty: &DataFrame, options: &EqualValueOptions) -> Result<()> {
-    check_equal_value_columns(&user_columns(empty), empty, options)
+    check_equal_value_columns(&user_columns(empty), empty, options).map(|_| ())
 }
 
 /// The column equal-value partitions must be partitioned by (the employee id), when the input has one.

@@ -8,18 +8,18 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::batches::{for_each_batch, Batch, Projection};
+use super::batches::Batch;
 use super::source::Source;
 use super::unit_partial::UnitPartial;
 use super::units::UnitStream;
-use super::{Progress, StreamOptions};
+use super::{columns_to_read, stream_pass, Progress, StreamOptions};
 use crate::data::ColumnMap;
 use crate::equal_value::{
     check_controls, check_methods, equal_value_from, equal_value_with, incumbent_validation, incumbents_from,
     load_scheme_and_ratings, score_jobs, with_rate_hours, EqualValueOptions, EqualValueResult, MEANS_ID, MEANS_JOB,
 };
 use crate::gap::GapOptions;
-use crate::{Error, Result};
+use crate::Result;
 
 /// Σ and count of each control's non-null values per (employee id, job), as texts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -161,21 +161,17 @@ pub fn equal_value_finish(partial: EqualValuePartial, options: &EqualValueOption
     equal_value_from(&incumbents, &prepared, &scores, &scheme, warnings, options)
 }
 
-/// Missing columns get the in-memory message (the analysis run on the input's empty schema).
+/// Missing columns get the in-memory message (the analysis run on the input's empty schema); the columns
+/// to read.
 pub(crate) fn check_equal_value_columns(
     available: &[String],
     empty: &DataFrame,
     options: &EqualValueOptions,
-) -> Result<()> {
-    let (required, optional) = options.columns_used();
-    if required.iter().chain(&optional).all(|c| available.contains(c)) {
-        return Ok(());
-    }
-    let (scheme, ratings, warnings) = load_scheme_and_ratings(options)?;
-    match equal_value_with(empty, &scheme, &ratings, warnings, options) {
-        Err(e @ (Error::MissingColumn { .. } | Error::ColumnType { .. })) => Err(e),
-        _ => Ok(()),
-    }
+) -> Result<Vec<String>> {
+    columns_to_read(available, options.columns_used(), || {
+        let (scheme, ratings, warnings) = load_scheme_and_ratings(options)?;
+        equal_value_with(empty, &scheme, &ratings, warnings, options)
+    })
 }
 
 /// Equal value of streamed input: the same document as [`crate::equal_value::equal_value`] on the
@@ -189,17 +185,9 @@ pub fn equal_value_source(
     // The files are read (and refused) before any row, as in memory.
     load_scheme_and_ratings(options)?;
     let available = source.column_names();
-    check_equal_value_columns(&available, &source.empty_frame(), options)?;
-    let (required, optional) = options.columns_used();
-    let wanted: Vec<String> = required.into_iter().chain(optional).filter(|c| available.contains(c)).collect();
+    let wanted = check_equal_value_columns(&available, &source.empty_frame(), options)?;
     let validation = incumbent_validation(options);
     let mut state = EqualValueStream::new(options, &validation, &available)?;
-    progress.start_pass(1, 1, "incumbents");
-    let projection = Projection::new(source, Some(&wanted));
-    for_each_batch(source, &projection, stream.rows_per_batch(wanted.len()), |batch| {
-        state.update(&batch)?;
-        progress.rows(batch.frame.height() as u64);
-        Ok(())
-    })?;
+    stream_pass(source, &wanted, stream, progress, (1, 1, "incumbents"), |batch| state.update(batch))?;
     equal_value_finish(state.into_partial()?, options)
 }

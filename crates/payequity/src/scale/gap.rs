@@ -1,10 +1,9 @@
 //! The raw gap of streamed input: validated units ([`super::UnitStream`]) finished by the in-memory
 //! [`crate::gap::gap_prepared`].
 
-use super::batches::{for_each_batch, Projection};
 use super::source::Source;
 use super::units::UnitStream;
-use super::{Progress, StreamOptions};
+use super::{stream_pass, Progress, StreamOptions};
 use crate::gap::{GapOptions, GapResult};
 use crate::Result;
 
@@ -26,14 +25,7 @@ pub fn gap_source(
     }
     let mut wanted = required;
     wanted.extend(optional);
-    let batch_rows = stream.rows_per_batch(wanted.len());
-    let projection = Projection::new(source, Some(&wanted));
     let mut state = UnitStream::new(options, &available)?;
-    progress.start_pass(1, 1, "units");
-    for_each_batch(source, &projection, batch_rows, |batch| {
-        state.update(&batch)?;
-        progress.rows(batch.frame.height() as u64);
-        Ok(())
-    })?;
+    stream_pass(source, &wanted, stream, progress, (1, 1, "units"), |batch| state.update(batch))?;
     state.finish()
 }

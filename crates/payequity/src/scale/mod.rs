@@ -69,6 +69,42 @@ impl StreamOptions {
     }
 }
 
+/// One pass over `source` reading `columns` (those it has): `each` gets every batch in input order, and
+/// `progress` shows pass `pass` of `passes`, named `what`.
+pub(crate) fn stream_pass(
+    source: &Source,
+    columns: &[String],
+    stream: &StreamOptions,
+    progress: &dyn Progress,
+    (pass, passes, what): (usize, usize, &str),
+    mut each: impl FnMut(&Batch) -> crate::Result<()>,
+) -> crate::Result<()> {
+    progress.start_pass(pass, passes, what);
+    let projection = Projection::new(source, Some(columns));
+    for_each_batch(source, &projection, stream.rows_per_batch(columns.len()), |batch| {
+        each(&batch)?;
+        progress.rows(batch.frame.height() as u64);
+        Ok(())
+    })
+}
+
+/// The columns of `used` (required, optional) the source has; when some are missing, `in_memory` (the
+/// analysis on the source's empty schema) is run first and its missing- or mistyped-column error returned,
+/// so that streamed input gets the in-memory message.
+pub(crate) fn columns_to_read<T>(
+    available: &[String],
+    used: (Vec<String>, Vec<String>),
+    in_memory: impl FnOnce() -> crate::Result<T>,
+) -> crate::Result<Vec<String>> {
+    let (required, optional) = used;
+    if !required.iter().chain(&optional).all(|c| available.contains(c)) {
+        if let Err(e @ (crate::Error::MissingColumn { .. } | crate::Error::ColumnType { .. })) = in_memory() {
+            return Err(e);
+        }
+    }
+    Ok(required.into_iter().chain(optional).filter(|c| available.contains(c)).collect())
+}
+
 /// Progress of a streamed run (the CLI shows a bar; the library's default shows nothing).
 pub trait Progress: Sync {
     /// Pass `pass` of `passes` starts (`what` names it).

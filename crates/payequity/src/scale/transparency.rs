@@ -14,11 +14,11 @@ use std::collections::BTreeSet;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::batches::{for_each_batch, Batch, Projection};
+use super::batches::Batch;
 use super::source::Source;
 use super::unit_partial::{stack, stack_frames, IpcFrame, UnitPartial};
 use super::units::{UnitStream, COL_INPUT_ROW};
-use super::{Progress, StreamOptions};
+use super::{columns_to_read, stream_pass, Progress, StreamOptions};
 use crate::data::{ColumnMap, Measure};
 use crate::gap::GapOptions;
 use crate::transparency::{
@@ -300,20 +300,14 @@ impl TransparencyPartial {
     }
 }
 
-/// Missing or mistyped columns get the in-memory message (run on the source's empty schema).
+/// Missing or mistyped columns get the in-memory message (run on the source's empty schema); the columns to
+/// read.
 pub(crate) fn check_transparency_columns(
     available: &[String],
     empty: &DataFrame,
     options: &TransparencyOptions,
-) -> Result<()> {
-    let (required, optional) = options.columns_used();
-    if required.iter().chain(&optional).all(|c| available.contains(c)) {
-        return Ok(());
-    }
-    match transparency(empty, options) {
-        Err(e @ (Error::MissingColumn { .. } | Error::ColumnType { .. })) => Err(e),
-        _ => Ok(()),
-    }
+) -> Result<Vec<String>> {
+    columns_to_read(available, options.columns_used(), || transparency(empty, options))
 }
 
 /// The transparency report of streamed input: the same document as [`transparency`] on the concatenated
@@ -325,29 +319,18 @@ pub fn transparency_source(
     progress: &dyn Progress,
 ) -> Result<TransparencyResult> {
     let available = source.column_names();
-    check_transparency_columns(&available, &source.empty_frame(), options)?;
-    let (required, optional) = options.columns_used();
-    let wanted: Vec<String> = required.into_iter().chain(optional).filter(|c| available.contains(c)).collect();
+    let wanted = check_transparency_columns(&available, &source.empty_frame(), options)?;
     let period = periods_needed(options, &available);
     let passes = if period.is_some() { 2 } else { 1 };
     let mut periods = BTreeSet::new();
     if let Some(column) = &period {
-        progress.start_pass(1, passes, "pay periods");
-        let projection = Projection::new(source, Some(std::slice::from_ref(column)));
-        for_each_batch(source, &projection, stream.rows_per_batch(1), |batch| {
+        stream_pass(source, std::slice::from_ref(column), stream, progress, (1, passes, "pay periods"), |batch| {
             periods.extend(batch_periods(&batch.frame, column)?);
-            progress.rows(batch.frame.height() as u64);
             Ok(())
         })?;
     }
     let plan = TransparencyPlan::new(options, &available, periods.into_iter().collect())?;
     let mut state = plan.stream(&available)?;
-    progress.start_pass(passes, passes, "figures");
-    let projection = Projection::new(source, Some(&wanted));
-    for_each_batch(source, &projection, stream.rows_per_batch(wanted.len()), |batch| {
-        state.update(&batch)?;
-        progress.rows(batch.frame.height() as u64);
-        Ok(())
-    })?;
+    stream_pass(source, &wanted, stream, progress, (passes, passes, "figures"), |batch| state.update(batch))?;
     plan.finish(state.into_partial()?)
 }
