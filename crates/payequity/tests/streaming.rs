@@ -142,6 +142,54 @@ fn streamed_gap_equals_the_in_memory_document_exactly() {
     }
 }
 
+/// Rows without an employee id are their own units: the streamed gap keeps moments per cell and selects
+/// the medians and every bootstrap replicate's order statistics by radix (several passes), so medians, CIs,
+/// counts and the ledger equal the in-memory ones exactly, means to summation order.
+fn assert_row_gap_matches(frame: &DataFrame, options: &GapOptions, source: &Source, limit: StreamOptions) {
+    let batch_rows = limit.batch_rows;
+    let memory = gap(frame, options).unwrap();
+    let streamed = gap_source(source, options, &limit, &Silent).unwrap();
+    assert_same(&json(&streamed), &json(&memory), 1e-12, "row gap");
+    let exact = |r: &payequity::gap::GapResult| {
+        let mut figures = vec![json(&r.overall.median), json(&r.overall.median_gap_pct)];
+        figures.extend(r.by.iter().map(|g| json(&(&g.figures.median, &g.figures.median_gap_pct))));
+        figures
+    };
+    assert_eq!(exact(&streamed), exact(&memory), "medians and their bootstrap CIs, batch_rows = {batch_rows}");
+}
+
+#[test]
+fn streamed_row_units_select_exact_medians_by_radix() {
+    let mut frame = payroll(1500, 36);
+    frame = frame.drop("employee_id").unwrap();
+    assert!(frame.height() > 50_000);
+    let dir = temp_dir("row-gap");
+    write_parts(&frame, &dir, 4, "parquet");
+    let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+    let mut options = gap_options();
+    options.factors = Some(vec!["occupation".into(), "grade".into()]);
+    options.bootstrap_reps = 200;
+    let memory = gap(&frame, &options).unwrap();
+    assert_eq!(memory.unit, payequity::data::Unit::Row);
+    assert!(memory.ledger.excluded.values().sum::<u64>() >= 1, "{:?}", memory.ledger);
+    assert!(memory.overall.median.len() >= 3, "women, men and the planted X");
+    // A small memory limit makes the selection count the median's interval again before collecting it.
+    for limit in [StreamOptions { memory_limit: 1 << 20, batch_rows: 4099 }, stream(1 << 20)] {
+        assert_row_gap_matches(&frame, &options, &source, limit);
+    }
+    // Pay in whole currency units: heavy ties at the median.
+    let rounded = frame.clone().lazy().with_column(col("base_pay").round(0, RoundMode::HalfToEven)).collect().unwrap();
+    let tied = temp_dir("row-gap-ties");
+    write_parts(&rounded, &tied, 2, "parquet");
+    let mut level = options.clone();
+    level.measure = Some(payequity::data::Measure::Pay);
+    level.columns.pay = vec!["base_pay".into()];
+    let tied_source = Source::resolve(tied.to_str().unwrap()).unwrap();
+    assert_row_gap_matches(&rounded, &level, &tied_source, StreamOptions { memory_limit: 1 << 20, batch_rows: 10_000 });
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&tied);
+}
+
 #[test]
 fn streamed_oaxaca_equals_the_in_memory_document() {
     let frame = payroll(300, 12);
@@ -353,6 +401,13 @@ proptest! {
         let memory = gap(&frame, &options).unwrap();
         let streamed = gap_source(&source, &options, &stream(batch_rows), &Silent).unwrap();
         prop_assert_eq!(json(&streamed), json(&memory));
+        // The same rows without an employee id: row units, medians by radix selection.
+        let rows = frame.drop("employee_id").unwrap();
+        let rows_dir = temp_dir(&format!("prop-rows-{batch_rows}"));
+        write_parts(&rows, &rows_dir, 3, "parquet");
+        let rows_source = Source::resolve(rows_dir.to_str().unwrap()).unwrap();
+        assert_row_gap_matches(&rows, &options, &rows_source, StreamOptions { memory_limit: 1 << 16, batch_rows });
+        let _ = std::fs::remove_dir_all(&rows_dir);
         let o = oaxaca_options(SeMethod::Delta, Vce::Classical);
         let streamed = oaxaca_source(&source, &o, &stream(batch_rows), &Silent).unwrap();
         assert_same(&json(&streamed), &json(&oaxaca(&frame, &o).unwrap()), 1e-10, "oaxaca");

@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::data::{prepare, Prepared, COL_GENDER, COL_WEIGHT};
+use crate::data::{prepare, Ledger, Measure, Prepared, Unit, COL_GENDER, COL_WEIGHT};
 use crate::stats::mix64;
 use crate::{Error, Result, VERSION};
 
@@ -22,6 +22,16 @@ const MAX_BOOTSTRAP_REPS: usize = 100_000;
 /// Rows are validated and ledgered by [`crate::data::prepare`]; with an employee id the unit is the
 /// employee (pay and hours summed over periods, so hourly pay = Σ pay / Σ hours), otherwise the row.
 pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
+    check_options(options)?;
+    let factors = options.factors.clone().unwrap_or_else(|| options.by.clone());
+    let mut keep: Vec<String> = options.by.clone();
+    keep.extend(factors.iter().filter(|f| !options.by.contains(f)).cloned());
+    let prepared = prepare(data, &options.prepare_spec(&keep, false))?;
+    gap_prepared(&prepared, options)
+}
+
+/// The confidence level and the number of bootstrap replicates are in range.
+pub(crate) fn check_options(options: &GapOptions) -> Result<()> {
     if !(options.confidence > 0.0 && options.confidence < 1.0) {
         return Err(Error::Invalid(format!("confidence must be between 0 and 1, got {}", options.confidence)));
     }
@@ -31,11 +41,7 @@ pub fn gap(data: &DataFrame, options: &GapOptions) -> Result<GapResult> {
             options.bootstrap_reps
         )));
     }
-    let factors = options.factors.clone().unwrap_or_else(|| options.by.clone());
-    let mut keep: Vec<String> = options.by.clone();
-    keep.extend(factors.iter().filter(|f| !options.by.contains(f)).cloned());
-    let prepared = prepare(data, &options.prepare_spec(&keep, false))?;
-    gap_prepared(&prepared, options)
+    Ok(())
 }
 
 /// [`gap`] on units already validated by [`crate::data::prepare`] (the row filters, measure and unit of
@@ -48,7 +54,7 @@ pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResu
             return Err(Error::Invalid(format!("internal: column `{column}` was not kept by the preparation")));
         }
     }
-    let mut warnings = prepared.warnings.clone();
+    let warnings = prepared.warnings.clone();
 
     let units = with_measure(prepared, prepared.frame.clone())?;
     let whole = match &prepared.employee_id {
@@ -75,6 +81,44 @@ pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResu
         },
     );
     let by_cells = by_cells?;
+    let factor_cells = if factors.is_empty() || factors == options.by {
+        None
+    } else {
+        Some(cells(&units, &factors, &columns, &labels, options, false)?)
+    };
+    let facts = GapFacts {
+        ledger: prepared.ledger.clone(),
+        warnings,
+        measure: prepared.measure,
+        unit: prepared.unit,
+        weighted,
+    };
+    Ok(publish(facts, GapCells { overall, by: by_cells, factors: factor_cells }, options))
+}
+
+/// What the validation established, published with the figures.
+pub(crate) struct GapFacts {
+    pub ledger: Ledger,
+    pub warnings: Vec<String>,
+    pub measure: Measure,
+    pub unit: Unit,
+    pub weighted: bool,
+}
+
+/// The statistics of every cell: the whole population, the breakdown by `by` (in key order), and the
+/// factor cells when `factors` differ from `by` (means only).
+pub(crate) struct GapCells {
+    pub overall: CellStats,
+    pub by: Vec<(GroupKey, CellStats)>,
+    pub factors: Option<Vec<(GroupKey, CellStats)>>,
+}
+
+/// The gap document from the cells' statistics: figures, suppression, warnings and the factor-weighted
+/// gap (the same for units in memory and for streamed rows).
+pub(crate) fn publish(facts: GapFacts, cells: GapCells, options: &GapOptions) -> GapResult {
+    let GapFacts { ledger, mut warnings, measure, unit, weighted } = facts;
+    let GapCells { overall, by: by_cells, factors: factor_cells } = cells;
+    let factors = options.factors.clone().unwrap_or_else(|| options.by.clone());
     let (n_f, n_m) = overall.counts_fm();
     if n_f == 0 || n_m == 0 {
         warnings.push(format!(
@@ -126,19 +170,18 @@ pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResu
     let (factor_weighted_gap_pct, factor_weighted) = if factors.is_empty() {
         (None, None)
     } else {
-        let factor_cells =
-            if factors == options.by { by_cells } else { cells(&units, &factors, &columns, &labels, options, false)? };
+        let factor_cells = factor_cells.unwrap_or(by_cells);
         let (estimate, detail) = factor_weighted_gap(&factor_cells, &factors, options.confidence);
         (Some(estimate), Some(detail))
     };
 
-    Ok(GapResult {
+    GapResult {
         kind: "gap".into(),
         version: VERSION.into(),
-        ledger: prepared.ledger.clone(),
+        ledger,
         warnings,
-        measure: prepared.measure,
-        unit: prepared.unit,
+        measure,
+        unit,
         weighted,
         by_columns: options.by.clone(),
         min_cell: options.min_cell,
@@ -149,7 +192,7 @@ pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResu
         by,
         factor_weighted_gap_pct,
         factor_weighted,
-    })
+    }
 }
 
 /// Adds the measure column `__y`.
@@ -230,8 +273,7 @@ fn cells(
         .par_iter()
         .zip(groups.par_iter())
         .map(|(rows, group)| {
-            let key = serde_json::to_string(group).unwrap_or_default();
-            let spec = columns.spec(labels, with_medians, options, mix64(options.seed ^ fnv1a(key.as_bytes())));
+            let spec = columns.spec(labels, with_medians, options, cell_seed(options, group));
             match rows {
                 GroupRows::Idx(idx) => CellStats::compute(&spec, idx.iter().map(|&i| i as usize)),
                 GroupRows::Range(first, len) => CellStats::compute(&spec, *first..*first + *len),
@@ -242,6 +284,13 @@ fn cells(
     // Published in key order (nulls first), whatever the order of first appearance.
     cells.sort_by(|a, b| a.0.values().cmp(b.0.values()));
     Ok(cells)
+}
+
+/// The bootstrap seed of a breakdown cell: from the options' seed and the cell's key, so that a cell's
+/// stream does not depend on thread order or on how the rows arrived.
+pub(crate) fn cell_seed(options: &GapOptions, group: &GroupKey) -> u64 {
+    let key = serde_json::to_string(group).unwrap_or_default();
+    mix64(options.seed ^ fnv1a(key.as_bytes()))
 }
 
 /// FNV-1a: a stable hash of a cell's key, so a cell's bootstrap stream does not depend on thread order.

@@ -11,6 +11,7 @@ mod suppression;
 mod table;
 
 pub use cell::{CellStats, GenderStats};
+pub(crate) use compute::{cell_seed, check_options, publish, GapCells, GapFacts};
 pub use compute::{gap, gap_prepared};
 pub use factor_weighted::{factor_weighted_gap, FactorWeighted};
 pub use options::{GapOptions, InputShape};

@@ -13,6 +13,7 @@ mod equal_value;
 mod gap;
 mod keys;
 mod oaxaca;
+mod row_gap;
 mod source;
 mod state;
 mod transparency;

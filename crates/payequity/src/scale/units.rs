@@ -386,7 +386,7 @@ fn kept<T>(values: Vec<T>, keep: &[bool], all: bool) -> Vec<T> {
 }
 
 /// Strict-mode rows of a batch error as input rows.
-fn shift_rows(error: Error, offset: u64) -> Error {
+pub(crate) fn shift_rows(error: Error, offset: u64) -> Error {
     match error {
         Error::Strict { reason, column, count, rows } => {
             Error::Strict { reason, column, count, rows: rows.into_iter().map(|r| r + offset).collect() }

@@ -180,9 +180,26 @@ impl<'a> OrderStatistics<'a> {
 }
 
 fn unweighted_bootstrap(values: &mut [f64], reps: usize, seed: u64) -> Vec<f64> {
-    let n = values.len();
-    let nf = n as f64;
+    let ranks = bootstrap_ranks(values.len(), reps, seed);
     let mut order = OrderStatistics::new(values);
+    ranks
+        .into_iter()
+        .map(|(lower, upper)| match upper {
+            None => order.get(lower),
+            Some(upper) => 0.5 * (order.get(lower) + order.get(upper)),
+        })
+        .collect()
+}
+
+/// The 0-based ranks whose values make each replicate of the unweighted median bootstrap of n values:
+/// the (lower) middle order statistic of the resample, and for even n the next one (the replicate is
+/// their mean). They depend only on n, `reps` and `seed`, so a streamed sample can select these ranks
+/// exactly ([`crate::stats::RankSelection`]) and give the in-memory replicates.
+pub fn bootstrap_ranks(n: usize, reps: usize, seed: u64) -> Vec<(usize, Option<usize>)> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let nf = n as f64;
     let mut rng = Pcg64::seed_from_u64(seed);
     // 1-based rank k of the (lower) middle order statistic of the resample.
     let k = n.div_ceil(2);
@@ -191,14 +208,13 @@ fn unweighted_bootstrap(values: &mut [f64], reps: usize, seed: u64) -> Vec<f64> 
     (0..reps)
         .map(|r| {
             let u_k = beta.sample(&mut rng);
-            let lower = order.get(rank_of(u_k));
             if n % 2 == 1 {
-                lower
+                (rank_of(u_k), None)
             } else {
                 // U₍ₖ₊₁₎ = the minimum of the n − k uniforms above U₍ₖ₎.
                 let v = unit_uniform(mix64(seed ^ mix64(r as u64 + 1)));
                 let u_next = u_k + (1.0 - u_k) * (1.0 - v.powf(1.0 / (n - k) as f64));
-                0.5 * (lower + order.get(rank_of(u_next)))
+                (rank_of(u_k), Some(rank_of(u_next)))
             }
         })
         .collect()
