@@ -29,6 +29,7 @@ pub mod allocator;
 pub mod config;
 pub mod data;
 pub mod decompose;
+pub mod distributional;
 pub mod entitlements;
 pub mod equal_value;
 mod error;

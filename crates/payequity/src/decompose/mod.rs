@@ -11,7 +11,7 @@ mod plan;
 mod result;
 mod run;
 mod scan;
-mod table;
+pub(crate) mod table;
 
 pub use covariance::ScoreGrams;
 pub use kernel::{
@@ -19,11 +19,12 @@ pub use kernel::{
     ScorePass,
 };
 pub use options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Vce, Viewpoint};
-pub use plan::{check_columns, duplicate_key_columns, DuplicateRows, GroupValues, Plan, PlanFacts};
+pub use plan::{check_columns, duplicate_key_columns, DuplicateRows, GroupValues, OutcomeMap, Plan, PlanFacts};
 pub use result::{
     BootstrapInfo, CategoricalInfo, Coefficients, OaxacaResult, Pair, TermMap, ThreefoldResult, ThreefoldTerm,
     TwofoldResult, TwofoldTerm,
 };
+pub(crate) use run::ledger_and_strict;
 pub use run::{bootstrap_moments, finish, oaxaca, oaxaca_plan, ReplicateMoments, ResidualPass};
 pub use scan::{Exclusions, GroupMoments, GroupRows, SLICE_ROWS};
 pub use table::{oaxaca_frame, oaxaca_table};

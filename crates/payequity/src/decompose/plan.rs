@@ -24,6 +24,19 @@ pub(super) enum GroupMatcher {
         a: String,
         b: String,
     },
+    /// Every row is in group A (a single-sample regression, e.g. the RIF regression).
+    All,
+}
+
+/// A map of the (validated, logged) outcome applied before the moments: `(is_group_b, y) ↦ y'`, e.g. each
+/// group's recentered influence function.
+#[derive(Clone)]
+pub struct OutcomeMap(pub std::sync::Arc<dyn Fn(bool, f64) -> f64 + Send + Sync>);
+
+impl std::fmt::Debug for OutcomeMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutcomeMap")
+    }
 }
 
 /// Everything fixed before the pass over the rows.
@@ -45,6 +58,8 @@ pub struct Plan {
     /// A column of 0-based input row numbers (set by distributed engines, whose partitions are not
     /// contiguous runs of rows); without it a slice's rows are numbered from its offset.
     pub(super) row_column: Option<String>,
+    /// Applied to each used row's outcome (after the log) before it enters the moments.
+    pub(super) outcome_map: Option<OutcomeMap>,
 }
 
 /// Which rows repeat an earlier row's (employee_id, period) key (data contract: the key is unique).
@@ -162,17 +177,11 @@ impl PlanFacts {
     pub fn observe(frame: &DataFrame, options: &OaxacaOptions) -> Result<PlanFacts> {
         let mut facts = PlanFacts::empty(frame.schema(), options);
         facts.rows = frame.height() as u64;
-        let column = frame.column(&options.group)?;
-        facts.group = match facts.group {
-            GroupValues::Numeric(_) => {
-                let values = column.cast(&DataType::Float64)?;
-                let unique = values.f64()?.unique()?;
-                GroupValues::Numeric(
-                    unique.iter().flatten().filter(|v| !v.is_nan()).map(|v| (v + 0.0).to_bits()).collect(),
-                )
-            }
-            GroupValues::Text(_) => GroupValues::Text(distinct_text(column)?.into_iter().collect()),
-        };
+        if options.group.is_empty() {
+            facts.group = GroupValues::Text(BTreeSet::new());
+        } else {
+            facts.group = Self::group_values(frame, options, facts.group)?;
+        }
         for (i, c) in options.categorical.iter().enumerate() {
             facts.levels[i] = distinct_text(frame.column(c)?)?.into_iter().collect();
         }
@@ -181,6 +190,21 @@ impl PlanFacts {
             facts.non_null[i] = (column.len() - column.null_count()) as u64;
         }
         Ok(facts)
+    }
+
+    /// The distinct values of the group column.
+    fn group_values(frame: &DataFrame, options: &OaxacaOptions, kind: GroupValues) -> Result<GroupValues> {
+        let column = frame.column(&options.group)?;
+        Ok(match kind {
+            GroupValues::Numeric(_) => {
+                let values = column.cast(&DataType::Float64)?;
+                let unique = values.f64()?.unique()?;
+                GroupValues::Numeric(
+                    unique.iter().flatten().filter(|v| !v.is_nan()).map(|v| (v + 0.0).to_bits()).collect(),
+                )
+            }
+            GroupValues::Text(_) => GroupValues::Text(distinct_text(column)?.into_iter().collect()),
+        })
     }
 
     /// Set unions and sums (associative and commutative).
@@ -248,7 +272,9 @@ pub fn check_columns(frame: &DataFrame, options: &OaxacaOptions) -> Result<()> {
     let available: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     require_column(&options.outcome, "outcome", &available)?;
     require_numeric(frame, &options.outcome, "outcome")?;
-    require_column(&options.group, "group", &available)?;
+    if !options.group.is_empty() {
+        require_column(&options.group, "group", &available)?;
+    }
     for c in &options.covariates {
         require_column(c, "covariate", &available)?;
         require_numeric(frame, c, "covariate").map_err(|e| match e {
@@ -308,7 +334,11 @@ impl Plan {
                 )));
             }
         }
-        let (matcher, labels) = group_matcher(facts, options)?;
+        let (matcher, labels) = if options.group.is_empty() {
+            (GroupMatcher::All, ("all".into(), String::new()))
+        } else {
+            group_matcher(facts, options)?
+        };
         let mut terms = vec!["_cons".to_string()];
         terms.extend(options.covariates.iter().cloned());
         let mut blocks = Vec::new();
@@ -345,7 +375,15 @@ impl Plan {
             weights: options.weights.clone(),
             duplicates,
             row_column: None,
+            outcome_map: None,
         })
+    }
+
+    /// The same plan with every used row's outcome mapped by `map` before the moments (the residual and
+    /// bootstrap passes see the mapped outcome too).
+    pub fn with_outcome_map(mut self, map: OutcomeMap) -> Plan {
+        self.outcome_map = Some(map);
+        self
     }
 
     /// Rows numbered by `column` (0-based input row numbers) instead of their position in the batch.

@@ -58,7 +58,8 @@ pub fn oaxaca_plan(frame: &DataFrame, options: &OaxacaOptions) -> Result<Plan> {
     plan(frame, options)
 }
 
-fn ledger_and_strict(moments: &GroupMoments, strict: bool) -> Result<Ledger> {
+/// The ledger of a pass, or in strict mode the error naming the first reason rows were excluded for.
+pub(crate) fn ledger_and_strict(moments: &GroupMoments, strict: bool) -> Result<Ledger> {
     let mut ledger = Ledger::new(moments.read);
     for (reason, (count, _, _)) in &moments.excluded.by_reason {
         ledger.exclude(*reason, *count);

@@ -159,6 +159,7 @@ impl Plan {
                     })
                     .collect()
             }
+            GroupMatcher::All => vec![0; n],
             GroupMatcher::Text { a, b } => text_values(slice.column(&self.group)?)?
                 .iter()
                 .map(|v| match v {
@@ -221,6 +222,9 @@ impl Plan {
                 }
                 y = y.ln();
             }
+            if let Some(map) = &self.outcome_map {
+                y = (map.0)(group_codes[i] == 1, y);
+            }
             row_x.fill(0.0);
             row_x[0] = 1.0;
             for (j, (values, validity)) in covariate_parts.iter().enumerate() {
@@ -257,6 +261,34 @@ impl Plan {
             used(group_codes[i] == 1, &row_x, y, w, row);
         }
         Ok(excluded)
+    }
+
+    /// The used rows' outcomes and weights of groups A and B (after the log, before any outcome map), in
+    /// row order: the samples a distributional statistic is taken of. Slices in parallel.
+    pub fn group_outcomes(&self, frame: &DataFrame, offset: u64) -> Result<[(Vec<f64>, Vec<f64>); 2]> {
+        let unmapped = Plan { outcome_map: None, ..self.clone() };
+        let starts: Vec<usize> = (0..frame.height()).step_by(SLICE_ROWS).collect();
+        let parts: Vec<[(Vec<f64>, Vec<f64>); 2]> = starts
+            .par_iter()
+            .map(|&start| {
+                let slice = frame.slice(start as i64, SLICE_ROWS);
+                let mut groups: [(Vec<f64>, Vec<f64>); 2] = Default::default();
+                unmapped.visit_rows(&slice, offset + start as u64, |is_b, _, y, w, _| {
+                    let g = &mut groups[usize::from(is_b)];
+                    g.0.push(y);
+                    g.1.push(w);
+                })?;
+                Ok(groups)
+            })
+            .collect::<Result<_>>()?;
+        let mut all: [(Vec<f64>, Vec<f64>); 2] = Default::default();
+        for part in parts {
+            for (target, [y, w]) in all.iter_mut().zip(part.map(|(y, w)| [y, w])) {
+                target.0.extend(y);
+                target.1.extend(w);
+            }
+        }
+        Ok(all)
     }
 
     /// One pass over `frame` (whose first row is input row `offset`): group moments over the full design.

@@ -12,7 +12,7 @@ use crate::stats::Estimate;
 const RULE: &str = "------------------------------------------------------------------------------";
 const JOIN: &str = "-------------+----------------------------------------------------------------";
 
-fn row(out: &mut String, label: &str, e: &Estimate) {
+pub(crate) fn row(out: &mut String, label: &str, e: &Estimate) {
     let name: String = if label.chars().count() > 12 {
         format!("{}~", label.chars().take(11).collect::<String>())
     } else {

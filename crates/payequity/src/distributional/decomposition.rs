@@ -1,0 +1,230 @@
+//! The RIF decomposition (Firpo, Fortin & Lemieux 2018; Stata's `oaxaca_rif`): the Oaxaca-Blinder
+//! decomposition of each group's recentered influence function of a statistic — so the difference is
+//! ν_A − ν_B (the mean RIFs), and every reference, threefold, detailed term, normalization and SE of
+//! `oaxaca` applies. The passes: the used outcomes of each group (the plan's validation), each group's RIF
+//! from its own quantiles, density and bandwidth, then the `oaxaca` moments of the RIF.
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::rif::{DensityAt, RifFunction, Sample};
+use super::statistic::{Bandwidth, Kernel, Statistic};
+use crate::data::Ledger;
+use crate::decompose::{
+    finish, oaxaca_plan, Coefficients, OaxacaOptions, OaxacaResult, OutcomeMap, Pair, Plan, ResidualModels, SeMethod,
+    ThreefoldResult, TwofoldResult,
+};
+use crate::stats::Estimate;
+use crate::{Error, Result, VERSION};
+
+/// Options of the distributional statistics: which statistics, and the density's kernel and bandwidth.
+/// Defaults: `statistic = ["q10", "q50", "q90"]`, `kernel = "gaussian"`, `bandwidth = "silverman"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RifOptions {
+    /// The statistics ν decomposed (or regressed), in order.
+    #[serde(deserialize_with = "statistics")]
+    pub statistic: Vec<Statistic>,
+    pub kernel: Kernel,
+    pub bandwidth: Bandwidth,
+}
+
+impl Default for RifOptions {
+    fn default() -> Self {
+        RifOptions {
+            statistic: vec![Statistic::Quantile(0.1), Statistic::Quantile(0.5), Statistic::Quantile(0.9)],
+            kernel: Kernel::Gaussian,
+            bandwidth: Bandwidth::Silverman,
+        }
+    }
+}
+
+/// One statistic or a list of them (`"q50"`, `["q10", "q90"]`, or `"q10,q50"`).
+fn statistics<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Vec<Statistic>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let names = match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(text) => text.split(',').map(str::to_string).collect(),
+        OneOrMany::Many(names) => names,
+    };
+    names.iter().filter(|n| !n.trim().is_empty()).map(|n| n.parse().map_err(serde::de::Error::custom)).collect()
+}
+
+/// A value per group, and for the reweighted counterfactual (null without reweighting).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupValues<T> {
+    pub a: T,
+    pub b: T,
+    pub counterfactual: Option<T>,
+}
+
+/// The decomposition of one statistic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RifStatisticResult {
+    pub statistic: Statistic,
+    /// The mean RIF per group (Stata's Prediction_1/2): what the terms add up to.
+    pub value: GroupValues<f64>,
+    /// The plain statistic of each group's sample (e.g. the quantile).
+    pub sample: GroupValues<f64>,
+    /// Every quantile, density and bandwidth used (one entry per quantile the statistic needs).
+    pub density: GroupValues<Vec<DensityAt>>,
+    /// value.a − value.b.
+    pub difference: Estimate,
+    pub twofold: TwofoldResult,
+    pub threefold: ThreefoldResult,
+    pub coefficients: Coefficients,
+    /// The reweighted decomposition (`reweight = true`; not computed by this version).
+    pub reweighted: Option<serde_json::Value>,
+}
+
+/// The RIF decomposition document (`kind = "rif"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RifResult {
+    pub kind: String,
+    pub version: String,
+    pub ledger: Ledger,
+    pub warnings: Vec<String>,
+    pub outcome: String,
+    pub log: bool,
+    pub groups: Pair<String>,
+    pub n: Pair<u64>,
+    pub sum_weights: Pair<f64>,
+    pub kernel: Kernel,
+    pub bandwidth: Bandwidth,
+    pub reference: String,
+    pub se_method: String,
+    pub vce: String,
+    pub confidence: f64,
+    pub results: Vec<RifStatisticResult>,
+}
+
+/// The RIF functions of a statistic for groups A and B, each from its own sample.
+pub(crate) fn group_rifs(
+    plan: &Plan,
+    frame: &DataFrame,
+    statistic: Statistic,
+    rif: &RifOptions,
+) -> Result<(RifFunction, RifFunction)> {
+    let [(ya, wa), (yb, wb)] = plan.group_outcomes(frame, 0)?;
+    let of = |y: &[f64], w: &[f64], label: &str| {
+        RifFunction::of(&Sample::new(y, w), statistic, rif.kernel, rif.bandwidth)
+            .map_err(|e| Error::Invalid(format!("group {label}: {e}")))
+    };
+    let (a, b) = rayon::join(|| of(&ya, &wa, &plan.labels.0), || of(&yb, &wb, &plan.labels.1));
+    Ok((a?, b?))
+}
+
+/// The `oaxaca` document of the outcome mapped by each group's RIF.
+fn oaxaca_of_rif(
+    plan: &Plan,
+    frame: &DataFrame,
+    rifs: &Arc<(RifFunction, RifFunction)>,
+    options: &OaxacaOptions,
+) -> Result<OaxacaResult> {
+    let shared = Arc::clone(rifs);
+    let map = OutcomeMap(Arc::new(move |is_b, y| if is_b { shared.1.apply(y) } else { shared.0.apply(y) }));
+    let plan = plan.clone().with_outcome_map(map);
+    let moments = plan.scan(frame, 0)?;
+    let residuals = |kept: &[usize], models: &ResidualModels<'_>| plan.score_grams(frame, 0, kept, models);
+    finish(&plan, moments, None, Some(&residuals), options)
+}
+
+/// The RIF decomposition of every statistic of `rif` between groups A and B of `options.group`.
+///
+/// Each group's RIF comes from its own sample ([`RifFunction::of`]); the decomposition of the mean RIF is
+/// [`crate::decompose::oaxaca`]'s on the RIF, so the RIF decomposition of `mean` is `oaxaca` itself.
+///
+/// ```
+/// use payequity::decompose::{oaxaca, OaxacaOptions};
+/// use payequity::distributional::{rif_decompose, RifOptions};
+/// use payequity::polars::prelude::*;
+/// let frame = df!("g" => ["M", "M", "M", "M", "F", "F", "F", "F"], "x" => [1.0, 2.0, 4.0, 3.0, 0.0, 1.0, 2.0, 2.5],
+///                 "y" => [3.0, 5.5, 9.0, 7.0, 0.5, 1.5, 2.0, 3.0]).unwrap();
+/// let options = OaxacaOptions { outcome: "y".into(), group: "g".into(), group_a: "M".into(),
+///     covariates: vec!["x".into()], ..Default::default() };
+/// let mean = RifOptions { statistic: vec!["mean".parse().unwrap()], ..Default::default() };
+/// let rif = rif_decompose(&frame, &options, &mean).unwrap();
+/// let ob = oaxaca(&frame, &options).unwrap();
+/// assert!((rif.results[0].twofold.explained.estimate.unwrap() - ob.twofold.explained.estimate.unwrap()).abs() < 1e-12);
+/// ```
+pub fn rif_decompose(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptions) -> Result<RifResult> {
+    check(options, rif)?;
+    let plan = oaxaca_plan(frame, options)?;
+    let mut results = Vec::with_capacity(rif.statistic.len());
+    let mut last: Option<OaxacaResult> = None;
+    let mut warnings = Vec::new();
+    for &statistic in &rif.statistic {
+        let rifs = Arc::new(group_rifs(&plan, frame, statistic, rif)?);
+        let document = oaxaca_of_rif(&plan, frame, &rifs, options)?;
+        for warning in &document.warnings {
+            if !warnings.contains(warning) {
+                warnings.push(warning.clone());
+            }
+        }
+        results.push(statistic_result(statistic, &rifs, &document));
+        last = Some(document);
+    }
+    let document = last.ok_or_else(|| Error::Invalid("no statistic to decompose: give --statistic".into()))?;
+    Ok(RifResult {
+        kind: "rif".into(),
+        version: VERSION.into(),
+        ledger: document.ledger,
+        warnings,
+        outcome: document.outcome,
+        log: document.log,
+        groups: document.groups,
+        n: document.n,
+        sum_weights: document.sum_weights,
+        kernel: rif.kernel,
+        bandwidth: rif.bandwidth,
+        reference: options.reference.clone(),
+        se_method: document.se_method,
+        vce: document.vce,
+        confidence: document.confidence,
+        results,
+    })
+}
+
+/// Options the RIF analyses support in this version.
+pub(crate) fn check(options: &OaxacaOptions, rif: &RifOptions) -> Result<()> {
+    if rif.statistic.is_empty() {
+        return Err(Error::Invalid("no statistic given: use e.g. --statistic q10,q50,q90 / statistic=\"q50\"".into()));
+    }
+    if options.se == SeMethod::Bootstrap {
+        return Err(Error::Invalid(
+            "se = \"bootstrap\" is not available for RIF analyses yet (it must recompute q, f(q) and the RIF in \
+             every replicate); use se = \"delta\" with vce = \"classical\" or \"robust\""
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn statistic_result(
+    statistic: Statistic,
+    rifs: &(RifFunction, RifFunction),
+    document: &OaxacaResult,
+) -> RifStatisticResult {
+    let value = |e: &Estimate| e.estimate.unwrap_or(f64::NAN);
+    RifStatisticResult {
+        statistic,
+        value: GroupValues {
+            a: value(&document.mean_prediction.a),
+            b: value(&document.mean_prediction.b),
+            counterfactual: None,
+        },
+        sample: GroupValues { a: rifs.0.value, b: rifs.1.value, counterfactual: None },
+        density: GroupValues { a: rifs.0.density.clone(), b: rifs.1.density.clone(), counterfactual: None },
+        difference: document.difference,
+        twofold: document.twofold.clone(),
+        threefold: document.threefold.clone(),
+        coefficients: document.coefficients.clone(),
+        reweighted: None,
+    }
+}

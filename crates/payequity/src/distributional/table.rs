@@ -1,0 +1,86 @@
+//! Text tables of the RIF decomposition and the RIF regression, laid out like Stata's `oaxaca_rif` and
+//! `rifhdreg` output (coefficient, std. err., z or t, p-value and confidence interval per row).
+
+use std::fmt::Write as _;
+
+use super::decomposition::RifResult;
+use super::regression::RifRegressionResult;
+use crate::decompose::table::row;
+use crate::stats::Estimate;
+
+const RULE: &str = "------------------------------------------------------------------------------";
+
+/// Renders a RIF decomposition: per statistic, the groups' values, the densities used, and the twofold
+/// decomposition (`detail` adds a row per term).
+pub fn rif_table(result: &RifResult, detail: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "RIF decomposition of {} ({} = A vs {} = B; N = {} + {})",
+        result.outcome, result.groups.a, result.groups.b, result.n.a, result.n.b
+    );
+    let bandwidth = serde_json::to_string(&result.bandwidth).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Reference: {}   Std. errors: {} ({})   Kernel: {:?}   Bandwidth: {}",
+        result.reference,
+        result.se_method,
+        result.vce,
+        result.kernel,
+        bandwidth.trim_matches('"')
+    );
+    for s in &result.results {
+        let _ = writeln!(out, "{RULE}");
+        let _ = writeln!(
+            out,
+            "{:>12} | mean RIF A = {:.7}   B = {:.7}   (sample statistic A = {:.7}, B = {:.7})",
+            s.statistic.to_string(),
+            s.value.a,
+            s.value.b,
+            s.sample.a,
+            s.sample.b
+        );
+        for (label, densities) in [("A", &s.density.a), ("B", &s.density.b)] {
+            for d in densities {
+                let _ = writeln!(
+                    out,
+                    "{:>12} | group {label}: q({}) = {:.7}, f(q) = {:.7}, h = {:.7}",
+                    "", d.tau, d.q, d.f, d.bandwidth
+                );
+            }
+        }
+        row(&mut out, "difference", &s.difference);
+        row(&mut out, "explained", &s.twofold.explained);
+        row(&mut out, "unexplained", &s.twofold.unexplained);
+        if detail {
+            for term in &s.twofold.detailed {
+                row(&mut out, &format!("E {}", term.term), &term.explained);
+            }
+            for term in &s.twofold.detailed {
+                row(&mut out, &format!("U {}", term.term), &term.unexplained);
+            }
+        }
+    }
+    let _ = writeln!(out, "{RULE}");
+    out
+}
+
+/// Renders a RIF regression like `rifhdreg`: one row per coefficient.
+pub fn rif_regression_table(result: &RifRegressionResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "RIF regression of {} on {} ({}; N = {}, R² = {:.4})",
+        result.statistic, result.outcome, result.vce, result.n, result.r2
+    );
+    for d in &result.density {
+        let _ = writeln!(out, "q({}) = {:.7}, f(q) = {:.7}, h = {:.7}", d.tau, d.q, d.f, d.bandwidth);
+    }
+    let _ = writeln!(out, "{RULE}");
+    for c in &result.coefficients {
+        let e = Estimate { estimate: c.estimate, se: c.se, ci_low: c.ci_low, ci_high: c.ci_high };
+        row(&mut out, &c.term, &e);
+    }
+    let _ = writeln!(out, "{RULE}");
+    out
+}
