@@ -19,6 +19,7 @@ from payequity._core import (
 from payequity._gap import GapResult, gap
 from payequity._generate import generate
 from payequity._oaxaca import OaxacaResult, oaxaca
+from payequity._rif import RifRegressionResult, RifResult, rif, rif_regression
 from payequity._entitlements import EntitlementAudit, audit_entitlements
 from payequity._equal_value import EqualValueResult, equal_value
 from payequity._report import AuditReport, report
@@ -37,6 +38,10 @@ __all__ = [
     "gap",
     "generate",
     "oaxaca",
+    "rif",
+    "rif_regression",
+    "RifResult",
+    "RifRegressionResult",
     "transparency",
     "equal_value",
     "EqualValueResult",

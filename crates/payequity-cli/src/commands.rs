@@ -40,6 +40,10 @@ enum Command {
     Gap(Box<GapArgs>),
     /// Oaxaca-Blinder decomposition of a mean difference (twofold, threefold, detailed; delta or bootstrap SEs).
     Oaxaca(Box<OaxacaArgs>),
+    /// RIF decomposition of quantiles, variance, Gini... between two groups (Firpo, Fortin & Lemieux 2018).
+    Rif(Box<crate::rif_cmd::RifArgs>),
+    /// RIF regression (unconditional quantile regression; Firpo, Fortin & Lemieux 2009).
+    RifRegression(Box<crate::rif_cmd::RifRegressionArgs>),
     /// Pay transparency: EU Directive 2023/970 Art. 9-10, UK gender pay gap, Swiss Logib (needs --config).
     Transparency(Box<TransparencyArgs>),
     /// Equal pay for work of equal value: job evaluation points, job classes, comparators, cost of closing.
@@ -138,11 +142,11 @@ struct GapArgs {
 }
 
 #[derive(Debug, Args)]
-struct OaxacaArgs {
+pub(crate) struct OaxacaArgs {
     /// Payroll file (.parquet, .arrow/.ipc/.feather, .csv), a directory of them (hive folders such as
     /// year=2025/ become columns), a quoted glob ('payroll/*.parquet'), or - for Arrow IPC on stdin.
     /// Optional when the config names [input] path.
-    input: Option<String>,
+    pub(crate) input: Option<String>,
     /// Outcome column (usually log hourly pay).
     #[arg(long)]
     outcome: Option<String>,
@@ -205,19 +209,19 @@ struct OaxacaArgs {
     confidence: Option<f64>,
     /// Table output: add one row per term under each component.
     #[arg(long)]
-    detail: bool,
+    pub(crate) detail: bool,
     /// Audit config (TOML); flags override its [oaxaca] keys.
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    pub(crate) format: Format,
     /// Fail (exit 1) if any row would be excluded or a categorical level is missing from a group.
     #[arg(long)]
     strict: bool,
     #[arg(long, short)]
-    quiet: bool,
+    pub(crate) quiet: bool,
     #[command(flatten)]
-    scale: ScaleArgs,
+    pub(crate) scale: ScaleArgs,
 }
 
 #[derive(Debug, Args)]
@@ -267,6 +271,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Gap(args) => run_gap(*args),
         Command::Oaxaca(args) => run_oaxaca(*args),
+        Command::Rif(args) => crate::rif_cmd::run_rif(*args),
+        Command::RifRegression(args) => crate::rif_cmd::run_rif_regression(*args),
         Command::Transparency(args) => run_transparency(*args),
         Command::EqualValue(args) => crate::equal_value_cmd::run_equal_value(*args),
         Command::AuditEntitlements(args) => crate::audit_cmd::run_audit(*args),
@@ -382,7 +388,7 @@ fn run_gap(args: GapArgs) -> Result<ExitCode> {
 }
 
 /// Config `[oaxaca]` first, then flags on top.
-fn oaxaca_options(args: &OaxacaArgs, config: Option<&AuditConfig>) -> Result<OaxacaOptions> {
+pub(crate) fn oaxaca_options(args: &OaxacaArgs, config: Option<&AuditConfig>) -> Result<OaxacaOptions> {
     let mut o = config.map(AuditConfig::oaxaca_options).unwrap_or_default();
     let set = |slot: &mut String, value: &Option<String>| {
         if let Some(v) = value {

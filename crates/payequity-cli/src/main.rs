@@ -6,6 +6,7 @@ mod commands;
 mod equal_value_cmd;
 mod output;
 mod report_cmd;
+mod rif_cmd;
 mod scale_cmd;
 
 use std::process::ExitCode;

@@ -10,6 +10,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 use payequity::decompose::{OaxacaOptions, OaxacaResult};
+use payequity::distributional::{RifOptions, RifRegressionResult, RifResult};
 use payequity::equal_value::{EqualValueOptions, EqualValueResult};
 use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
@@ -136,6 +137,75 @@ fn oaxaca(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResu
     }
     .map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// The rows of a RIF analysis, in memory (a directory or glob is read whole: the RIF of a quantile needs each
+/// group's whole sample).
+fn rif_frame(data: &Bound<'_, PyAny>, options: &OaxacaOptions) -> PyResult<DataFrame> {
+    let used: Vec<String> = options.columns_used().into_iter().filter(|c| !c.is_empty()).collect();
+    let path = data.extract::<std::path::PathBuf>().ok();
+    let many =
+        path.as_ref().is_some_and(|p| p.is_dir() || (!p.exists() && p.to_string_lossy().contains(['*', '?', '['])));
+    if let (true, Some(path)) = (many, path) {
+        let text = path.to_string_lossy().to_string();
+        return data
+            .py()
+            .detach(|| {
+                let source = Source::resolve(&text)?;
+                let mut wanted = used.clone();
+                wanted.extend(options.optional_columns().into_iter().filter(|c| source.column_names().contains(c)));
+                payequity::scale::load_source(&source, &payequity::scale::Projection::new(&source, Some(&wanted)))
+            })
+            .map_err(to_py_err);
+    }
+    table_from(data, (used, options.optional_columns()))
+}
+
+/// `rif(data, options_json, rif_json) -> result_json`: the RIF decomposition (see `payequity.rif`).
+#[pyfunction]
+fn rif(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str, rif_json: &str) -> PyResult<String> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    options.validate().map_err(to_py_err)?;
+    let rif: RifOptions = options_from_json(rif_json)?;
+    let frame = rif_frame(data, &options)?;
+    let result = py.detach(|| payequity::distributional::rif_decompose(&frame, &options, &rif)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `rif_regression(data, options_json, rif_json) -> result_json`: the RIF regression (see
+/// `payequity.rif_regression`).
+#[pyfunction]
+fn rif_regression(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str, rif_json: &str) -> PyResult<String> {
+    let mut options: OaxacaOptions = options_from_json(options_json)?;
+    options.group = String::new();
+    options.group_a = "all".into();
+    options.validate().map_err(to_py_err)?;
+    let rif: RifOptions = options_from_json(rif_json)?;
+    let frame = rif_frame(data, &options)?;
+    let result = py.detach(|| payequity::distributional::rif_regression(&frame, &options, &rif)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `rif_options_from_config(path) -> rif_json`: the `[rif]` options of an audit config.
+#[pyfunction]
+fn rif_options_from_config(path: std::path::PathBuf) -> PyResult<String> {
+    let config = payequity::config::AuditConfig::from_file(&path).map_err(to_py_err)?;
+    serde_json::to_string(&config.rif.unwrap_or_default()).map_err(|e| PayEquityError::new_err(e.to_string()))
+}
+
+/// `rif_summary(result_json, detail) -> str`: the same text table as `payequity rif`.
+#[pyfunction]
+#[pyo3(signature = (result_json, detail=false))]
+fn rif_summary(result_json: &str, detail: bool) -> PyResult<String> {
+    let result: RifResult = options_from_json(result_json)?;
+    Ok(payequity::distributional::rif_table(&result, detail))
+}
+
+/// `rif_regression_summary(result_json) -> str`: the same text table as `payequity rif-regression`.
+#[pyfunction]
+fn rif_regression_summary(result_json: &str) -> PyResult<String> {
+    let result: RifRegressionResult = options_from_json(result_json)?;
+    Ok(payequity::distributional::rif_regression_table(&result))
 }
 
 /// `oaxaca_options_from_config(path) -> options_json`: the `[oaxaca]` options of an audit config.
@@ -385,6 +455,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gap_table_csv, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca, m)?)?;
+    m.add_function(wrap_pyfunction!(rif, m)?)?;
+    m.add_function(wrap_pyfunction!(rif_regression, m)?)?;
+    m.add_function(wrap_pyfunction!(rif_options_from_config, m)?)?;
+    m.add_function(wrap_pyfunction!(rif_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(rif_regression_summary, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_summary, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca_table_csv, m)?)?;

@@ -51,6 +51,9 @@ pub struct AuditConfig {
     pub gap: Option<GapOptions>,
     pub transparency: Option<toml::Table>,
     pub oaxaca: Option<OaxacaOptions>,
+    /// `[rif]`: the statistics, kernel and bandwidth of `payequity rif` / `rif-regression` (their
+    /// decomposition options are `[oaxaca]`'s).
+    pub rif: Option<crate::distributional::RifOptions>,
     pub equal_value: Option<toml::Table>,
     pub entitlements: Option<toml::Table>,
     pub report: Option<toml::Table>,

@@ -80,9 +80,11 @@ impl FromStr for Statistic {
                 Statistic::InterquantileRange(low, high)
             }
             s if s.starts_with('q') => Statistic::Quantile(percentile(&s[1..], name)?),
-            _ => return Err(Error::Invalid(format!(
+            _ => {
+                return Err(Error::Invalid(format!(
                 "unknown statistic `{name}`; use mean, var, gini, q10 (any qNN or q:0.255), iqr10_90 or iqratio90_10"
-            ))),
+            )))
+            }
         };
         if let Statistic::InterquantileRange(low, high) | Statistic::InterquantileRatio(low, high) = statistic {
             if low >= high {

@@ -1,0 +1,183 @@
+//! `payequity rif` (the RIF decomposition of quantiles and other statistics) and `payequity rif-regression`
+//! (unconditional quantile regression). `rif` takes every `oaxaca` flag; the statistics, kernel and bandwidth
+//! come from `--statistic`, `--kernel`, `--bandwidth` over the config's `[rif]`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use payequity::config::AuditConfig;
+use payequity::decompose::OaxacaOptions;
+use payequity::distributional::{
+    rif_decompose, rif_regression, rif_regression_table, rif_table, RifOptions, Statistic,
+};
+use payequity::polars::prelude::DataFrame;
+use payequity::report::to_json;
+use payequity::scale::{load_source, Projection};
+use payequity::{Error, Result};
+
+use crate::commands::{input_path, oaxaca_options, parse_enum, OaxacaArgs};
+use crate::output::{print_csv, Format};
+use crate::scale_cmd::{open_input, ScaleArgs};
+
+/// Flags of the distributional statistics.
+#[derive(Debug, Args)]
+pub struct StatisticArgs {
+    /// Statistics (comma-separated): mean, var, gini, q10 (any qNN or q:0.255), iqr10_90, iqratio90_10.
+    #[arg(long, value_delimiter = ',')]
+    statistic: Vec<String>,
+    /// Density kernel at the quantiles.
+    #[arg(long, value_parser = ["gaussian", "epanechnikov", "epan2", "triangular", "biweight"])]
+    kernel: Option<String>,
+    /// Density bandwidth: silverman (Stata's rifvar rule) or a positive number.
+    #[arg(long)]
+    bandwidth: Option<String>,
+}
+
+impl StatisticArgs {
+    /// Config `[rif]` first, then flags on top.
+    fn options(&self, config: Option<&AuditConfig>) -> Result<RifOptions> {
+        let mut options = config.and_then(|c| c.rif.clone()).unwrap_or_default();
+        if !self.statistic.is_empty() {
+            options.statistic = self.statistic.iter().map(|s| s.parse::<Statistic>()).collect::<Result<_>>()?;
+        }
+        if let Some(kernel) = &self.kernel {
+            options.kernel = kernel.parse()?;
+        }
+        if let Some(bandwidth) = &self.bandwidth {
+            options.bandwidth = bandwidth.parse()?;
+        }
+        Ok(options)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RifArgs {
+    #[command(flatten)]
+    oaxaca: OaxacaArgs,
+    #[command(flatten)]
+    statistics: StatisticArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RifRegressionArgs {
+    /// Payroll file, directory or glob; optional when the config names [input] path.
+    input: Option<String>,
+    /// Outcome column.
+    #[arg(long)]
+    outcome: Option<String>,
+    /// Take the natural log of the outcome first.
+    #[arg(long)]
+    log: bool,
+    /// Numeric covariates (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    covariates: Vec<String>,
+    /// Categorical covariates, dummy-encoded (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    categorical: Vec<String>,
+    /// Sampling weights.
+    #[arg(long)]
+    weight_column: Option<String>,
+    /// Coefficient covariance: classical or robust (HC1), as rifhdreg.
+    #[arg(long, value_parser = ["classical", "robust"])]
+    vce: Option<String>,
+    /// Confidence level (default 0.95).
+    #[arg(long)]
+    confidence: Option<f64>,
+    #[command(flatten)]
+    statistics: StatisticArgs,
+    /// Audit config (TOML): [oaxaca] outcome, covariates, weights; [rif] statistic, kernel, bandwidth.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Fail (exit 1) if any row would be excluded.
+    #[arg(long)]
+    strict: bool,
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    scale: ScaleArgs,
+}
+
+/// The rows the RIF analyses read: in memory even when the input is a directory or beyond the memory limit
+/// (the RIF of a quantile needs each group's whole sample; see docs/distributional.md).
+fn load(input: &str, scale: &ScaleArgs, quiet: bool, options: &OaxacaOptions) -> Result<DataFrame> {
+    let mut used: Vec<String> = options.columns_used().into_iter().filter(|c| !c.is_empty()).collect();
+    used.dedup();
+    let columns = (used, options.optional_columns());
+    open_input(input, scale, quiet, columns.clone())?.run(
+        "reading",
+        quiet,
+        |frame| Ok(frame.clone()),
+        |source, _, _| {
+            let mut wanted = columns.0.clone();
+            wanted.extend(columns.1.iter().filter(|c| source.column_names().contains(c)).cloned());
+            load_source(source, &Projection::new(source, Some(&wanted)))
+        },
+    )
+}
+
+pub fn run_rif(args: RifArgs) -> Result<ExitCode> {
+    let config = args.oaxaca.config.as_ref().map(AuditConfig::from_file).transpose()?;
+    let options = oaxaca_options(&args.oaxaca, config.as_ref())?;
+    options.validate()?;
+    let rif = args.statistics.options(config.as_ref())?;
+    let input = input_path(&args.oaxaca.input, &config)?;
+    let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
+    let result = rif_decompose(&frame, &options, &rif)?;
+    match args.oaxaca.format {
+        Format::Table => print!("{}", rif_table(&result, args.oaxaca.detail)),
+        Format::Json => println!("{}", to_json(&result)?),
+        Format::Csv => return Err(Error::Invalid("rif: use --format table or json".into())),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_rif_regression(args: RifRegressionArgs) -> Result<ExitCode> {
+    let config = args.config.as_ref().map(AuditConfig::from_file).transpose()?;
+    let mut options = config.as_ref().map(AuditConfig::oaxaca_options).unwrap_or_default();
+    if let Some(outcome) = &args.outcome {
+        options.outcome.clone_from(outcome);
+    }
+    options.log |= args.log;
+    if !args.covariates.is_empty() {
+        options.covariates.clone_from(&args.covariates);
+    }
+    if !args.categorical.is_empty() {
+        options.categorical.clone_from(&args.categorical);
+    }
+    if args.weight_column.is_some() {
+        options.weights.clone_from(&args.weight_column);
+    }
+    if let Some(vce) = &args.vce {
+        options.vce = parse_enum(vce)?;
+    }
+    if let Some(confidence) = args.confidence {
+        options.confidence = confidence;
+    }
+    options.strict |= args.strict;
+    options.group = String::new();
+    options.group_a = "all".into();
+    let rif = args.statistics.options(config.as_ref())?;
+    let input = input_path(&args.input, &config)?;
+    let frame = load(&input, &args.scale, args.quiet, &options)?;
+    let result = rif_regression(&frame, &options, &rif)?;
+    match args.format {
+        Format::Table => print!("{}", rif_regression_table(&result)),
+        Format::Json => println!("{}", to_json(&result)?),
+        Format::Csv => {
+            use payequity::polars::prelude::*;
+            let c = &result.coefficients;
+            let frame = df!(
+                "term" => c.iter().map(|c| c.term.clone()).collect::<Vec<_>>(),
+                "estimate" => c.iter().map(|c| c.estimate).collect::<Vec<_>>(),
+                "se" => c.iter().map(|c| c.se).collect::<Vec<_>>(),
+                "ci_low" => c.iter().map(|c| c.ci_low).collect::<Vec<_>>(),
+                "ci_high" => c.iter().map(|c| c.ci_high).collect::<Vec<_>>()
+            )?;
+            print_csv(frame)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
