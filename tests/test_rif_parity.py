@@ -210,3 +210,60 @@ def test_a_density_of_zero_at_q_is_an_error() -> None:
     with pytest.raises(pe.PayEquityError, match="larger bandwidth"):
         pe.rif(frame, statistic="q50", kernel="epan2", bandwidth=0.1, outcome="y", group="g", group_a="a",
                covariates=["x"])
+
+
+# --- DFL ------------------------------------------------------------------------------------------------
+
+def dfl_numpy(data: pd.DataFrame, statistic: str, weights: str | None) -> dict[str, float]:
+    """DFL by hand: a weighted binomial GLM of P(B | Z) (statsmodels), psi = exp(-eta) * W_B / W_A on B's rows."""
+    w = data[weights].to_numpy() if weights else np.ones(len(data))
+    is_b = (data.female == 1).to_numpy()
+    z = sm.add_constant(data[COVARIATES].to_numpy())
+    fit = sm.GLM(is_b.astype(float), z, family=sm.families.Binomial(), freq_weights=w).fit(tol=1e-12)
+    eta = z @ fit.params
+    psi = np.exp(-eta[is_b]) * w[is_b].sum() / w[~is_b].sum()
+    y = data.lwage.to_numpy()
+
+    def nu(values: np.ndarray, weights_: np.ndarray) -> float:
+        if statistic == "mean":
+            return float(np.average(values, weights=weights_))
+        if statistic == "gini":
+            share = weights_ / weights_.sum()
+            mu = np.sum(share * values)
+            return float(np.sum(share[:, None] * share[None, :] * np.abs(values[:, None] - values[None, :])) / (2 * mu))
+        return pctile(values, weights_, int(statistic[1:]) / 100)
+
+    va, vb, vc = nu(y[~is_b], w[~is_b]), nu(y[is_b], w[is_b]), nu(y[is_b], w[is_b] * psi)
+    return {"a": va, "b": vb, "counterfactual": vc, "composition": vc - vb, "structure": va - vc}
+
+
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_dfl_matches_a_statsmodels_glm_reweighting(wage1: pd.DataFrame, weights: str | None) -> None:
+    statistics = ["q10", "q50", "q90", "mean", "gini"]
+    result = pe.dfl(wage1, statistic=statistics, outcome="lwage", group="female", group_a=0, group_b=1,
+                    covariates=COVARIATES, weights=weights)
+    for r, name in zip(result.results, statistics):
+        expected = dfl_numpy(wage1, name, weights)
+        got = {"a": r["a"], "b": r["b"], "counterfactual": r["counterfactual"],
+               "composition": r["composition"]["estimate"], "structure": r["structure"]["estimate"]}
+        for key, value in expected.items():
+            assert got[key] == pytest.approx(value, rel=1e-7, abs=1e-9), (name, key)
+    assert result.psi["min"] > 0 and result.psi["trimmed"] == 0
+
+
+def test_dfl_bootstrap_gives_intervals_and_trimming_is_counted(wage1: pd.DataFrame) -> None:
+    result = pe.dfl(wage1, statistic=["q50", "q90"], outcome="lwage", group="female", group_a=0,
+                    covariates=COVARIATES, se="bootstrap", reps=60, seed=3, trim=1.0)
+    assert result["se_method"] == "bootstrap" and result.psi["trimmed"] > 0
+    for r in result.results:
+        for part in ("difference", "composition", "structure"):
+            e = r[part]
+            assert e["se"] > 0 and e["ci_low"] < e["estimate"] < e["ci_high"]
+    assert any("capped" in w for w in result.warnings)
+    assert result.to_polars().height == 6
+
+
+def test_dfl_refuses_a_logit_that_separates_the_groups(wage1: pd.DataFrame) -> None:
+    separated = wage1.assign(marker=wage1.female * 10.0)
+    with pytest.raises(pe.PayEquityError, match="separates the groups"):
+        pe.dfl(separated, statistic="q50", outcome="lwage", group="female", group_a=0, covariates=["marker"])

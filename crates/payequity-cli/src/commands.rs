@@ -42,6 +42,8 @@ enum Command {
     Oaxaca(Box<OaxacaArgs>),
     /// RIF decomposition of quantiles, variance, Gini... between two groups (Firpo, Fortin & Lemieux 2018).
     Rif(Box<crate::rif_cmd::RifArgs>),
+    /// DiNardo-Fortin-Lemieux reweighting: composition and structure at quantiles and other statistics.
+    Dfl(Box<crate::rif_cmd::DflArgs>),
     /// RIF regression (unconditional quantile regression; Firpo, Fortin & Lemieux 2009).
     RifRegression(Box<crate::rif_cmd::RifRegressionArgs>),
     /// Pay transparency: EU Directive 2023/970 Art. 9-10, UK gender pay gap, Swiss Logib (needs --config).
@@ -164,7 +166,7 @@ pub(crate) struct OaxacaArgs {
     group_b: Option<String>,
     /// Numeric covariates (comma-separated).
     #[arg(long, value_delimiter = ',')]
-    covariates: Vec<String>,
+    pub(crate) covariates: Vec<String>,
     /// Categorical covariates, dummy-encoded (comma-separated).
     #[arg(long, value_delimiter = ',')]
     categorical: Vec<String>,
@@ -188,7 +190,7 @@ pub(crate) struct OaxacaArgs {
     viewpoint: Option<String>,
     /// Standard errors.
     #[arg(long, value_parser = ["delta", "bootstrap", "none"])]
-    se: Option<String>,
+    pub(crate) se: Option<String>,
     /// Coefficient covariance of the delta method: classical, or robust (stacked-score sandwich, as suest).
     #[arg(long, value_parser = ["classical", "robust"])]
     vce: Option<String>,
@@ -272,6 +274,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gap(args) => run_gap(*args),
         Command::Oaxaca(args) => run_oaxaca(*args),
         Command::Rif(args) => crate::rif_cmd::run_rif(*args),
+        Command::Dfl(args) => crate::rif_cmd::run_dfl(*args),
         Command::RifRegression(args) => crate::rif_cmd::run_rif_regression(*args),
         Command::Transparency(args) => run_transparency(*args),
         Command::EqualValue(args) => crate::equal_value_cmd::run_equal_value(*args),

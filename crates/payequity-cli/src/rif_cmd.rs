@@ -9,7 +9,7 @@ use clap::Args;
 use payequity::config::AuditConfig;
 use payequity::decompose::OaxacaOptions;
 use payequity::distributional::{
-    rif_decompose, rif_regression, rif_regression_table, rif_table, RifOptions, Statistic,
+    dfl, dfl_table, rif_decompose, rif_regression, rif_regression_table, rif_table, RifOptions, Statistic,
 };
 use payequity::polars::prelude::DataFrame;
 use payequity::report::to_json;
@@ -57,6 +57,25 @@ pub struct RifArgs {
     oaxaca: OaxacaArgs,
     #[command(flatten)]
     statistics: StatisticArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DflArgs {
+    #[command(flatten)]
+    oaxaca: OaxacaArgs,
+    /// Statistics (comma-separated; default q05..q95 in steps of 5, mean, var, gini, iqr10_90, iqr50_90,
+    /// iqr10_50).
+    #[arg(long, value_delimiter = ',')]
+    statistic: Vec<String>,
+    /// Numeric covariates Z of the reweighting logit (same as --covariates).
+    #[arg(long, value_delimiter = ',')]
+    reweight_covariates: Vec<String>,
+    /// Which group gets the other's characteristics: b (default; C = B with A's Z) or a.
+    #[arg(long, value_parser = ["a", "b"])]
+    reweight_group: Option<String>,
+    /// Cap on the reweighting factor psi (capped rows are counted).
+    #[arg(long)]
+    trim: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +197,38 @@ pub fn run_rif_regression(args: RifRegressionArgs) -> Result<ExitCode> {
             )?;
             print_csv(frame)?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_dfl(mut args: DflArgs) -> Result<ExitCode> {
+    if !args.reweight_covariates.is_empty() {
+        args.oaxaca.covariates = std::mem::take(&mut args.reweight_covariates);
+    }
+    let config = args.oaxaca.config.as_ref().map(AuditConfig::from_file).transpose()?;
+    let mut options = oaxaca_options(&args.oaxaca, config.as_ref())?;
+    if args.oaxaca.se.is_none() {
+        // DFL has no delta method: without --se bootstrap the figures are points.
+        options.se = payequity::decompose::SeMethod::None;
+    }
+    options.validate()?;
+    let mut dfl_options = config.as_ref().and_then(|c| c.dfl.clone()).unwrap_or_default();
+    if !args.statistic.is_empty() {
+        dfl_options.statistic = args.statistic.iter().map(|s| s.parse::<Statistic>()).collect::<Result<_>>()?;
+    }
+    if let Some(group) = &args.reweight_group {
+        dfl_options.reweight_group = parse_enum(group)?;
+    }
+    if args.trim.is_some() {
+        dfl_options.trim = args.trim;
+    }
+    let input = input_path(&args.oaxaca.input, &config)?;
+    let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
+    let result = dfl(&frame, &options, &dfl_options)?;
+    match args.oaxaca.format {
+        Format::Table => print!("{}", dfl_table(&result)),
+        Format::Json => println!("{}", to_json(&result)?),
+        Format::Csv => return Err(Error::Invalid("dfl: use --format table or json".into())),
     }
     Ok(ExitCode::SUCCESS)
 }

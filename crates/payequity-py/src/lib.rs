@@ -10,7 +10,7 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 use payequity::decompose::{OaxacaOptions, OaxacaResult};
-use payequity::distributional::{RifOptions, RifRegressionResult, RifResult};
+use payequity::distributional::{DflOptions, DflResult, RifOptions, RifRegressionResult, RifResult};
 use payequity::equal_value::{EqualValueOptions, EqualValueResult};
 use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
@@ -184,6 +184,24 @@ fn rif_regression(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str, r
     let frame = rif_frame(data, &options)?;
     let result = py.detach(|| payequity::distributional::rif_regression(&frame, &options, &rif)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `dfl(data, options_json, dfl_json) -> result_json`: the DFL decomposition (see `payequity.dfl`).
+#[pyfunction]
+fn dfl(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str, dfl_json: &str) -> PyResult<String> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    options.validate().map_err(to_py_err)?;
+    let dfl: DflOptions = options_from_json(dfl_json)?;
+    let frame = rif_frame(data, &options)?;
+    let result = py.detach(|| payequity::distributional::dfl(&frame, &options, &dfl)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `dfl_summary(result_json) -> str`: the same text table as `payequity dfl`.
+#[pyfunction]
+fn dfl_summary(result_json: &str) -> PyResult<String> {
+    let result: DflResult = options_from_json(result_json)?;
+    Ok(payequity::distributional::dfl_table(&result))
 }
 
 /// `rif_options_from_config(path) -> rif_json`: the `[rif]` options of an audit config.
@@ -456,6 +474,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(oaxaca, m)?)?;
     m.add_function(wrap_pyfunction!(rif, m)?)?;
+    m.add_function(wrap_pyfunction!(dfl, m)?)?;
+    m.add_function(wrap_pyfunction!(dfl_summary, m)?)?;
     m.add_function(wrap_pyfunction!(rif_regression, m)?)?;
     m.add_function(wrap_pyfunction!(rif_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(rif_summary, m)?)?;

@@ -54,6 +54,8 @@ pub struct AuditConfig {
     /// `[rif]`: the statistics, kernel and bandwidth of `payequity rif` / `rif-regression` (their
     /// decomposition options are `[oaxaca]`'s).
     pub rif: Option<crate::distributional::RifOptions>,
+    /// `[dfl]`: statistics, reweight group and trimming of `payequity dfl`.
+    pub dfl: Option<crate::distributional::DflOptions>,
     pub equal_value: Option<toml::Table>,
     pub entitlements: Option<toml::Table>,
     pub report: Option<toml::Table>,

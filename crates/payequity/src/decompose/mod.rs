@@ -24,7 +24,7 @@ pub use result::{
     BootstrapInfo, CategoricalInfo, Coefficients, OaxacaResult, Pair, TermMap, ThreefoldResult, ThreefoldTerm,
     TwofoldResult, TwofoldTerm,
 };
-pub(crate) use run::ledger_and_strict;
 pub use run::{bootstrap_moments, finish, oaxaca, oaxaca_plan, ReplicateMoments, ResidualPass};
+pub(crate) use run::{ledger_and_strict, poisson_draw};
 pub use scan::{Exclusions, GroupMoments, GroupRows, SLICE_ROWS};
 pub use table::{oaxaca_frame, oaxaca_table};

@@ -362,7 +362,7 @@ fn document(
 
 /// Replicate weight of 0-based input `row` in replicate `r`: Poisson(1) from a counter-based generator, so
 /// it depends only on (seed, row, r) — not on chunking or threads.
-fn poisson_draw(seed: u64, row: u64, r: u64) -> f64 {
+pub(crate) fn poisson_draw(seed: u64, row: u64, r: u64) -> f64 {
     poisson1(unit_uniform(mix64(mix64(seed ^ 0x6F61_7861_6361) ^ mix64(row.wrapping_mul(0x9E37_79B9) ^ (r << 40) ^ r))))
 }
 

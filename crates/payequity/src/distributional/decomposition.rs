@@ -42,7 +42,9 @@ impl Default for RifOptions {
 }
 
 /// One statistic or a list of them (`"q50"`, `["q10", "q90"]`, or `"q10,q50"`).
-fn statistics<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Vec<Statistic>, D::Error> {
+pub(crate) fn statistics<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Vec<Statistic>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {

@@ -1,16 +1,20 @@
 //! Distributional decompositions (`shared/spec/distributional.md`): the statistics ν and their recentered
 //! influence functions (`statistic.rs`, `rif.rs`), the RIF regression (`regression.rs`) and the RIF
-//! decomposition (`decomposition.rs`), built on the `oaxaca` engine: each group's outcome is mapped by its
+//! decomposition (`decomposition.rs`), the DFL reweighting decomposition (`reweight.rs`, `dfl.rs`), built on the `oaxaca` engine: each group's outcome is mapped by its
 //! RIF and decomposed with every `oaxaca` option.
 
 mod decomposition;
+mod dfl;
 mod regression;
+mod reweight;
 mod rif;
 mod statistic;
 mod table;
 
 pub use decomposition::{rif_decompose, GroupValues, RifOptions, RifResult, RifStatisticResult};
+pub use dfl::{default_dfl_statistics, dfl, DflOptions, DflResult, DflStatistic};
 pub use regression::{rif_regression, RifCoefficient, RifRegressionResult};
+pub use reweight::{reweighting, PsiSummary, ReweightGroup, Reweighting};
 pub use rif::{DensityAt, RifFunction, Sample};
 pub use statistic::{Bandwidth, Kernel, Statistic};
-pub use table::{rif_regression_table, rif_table};
+pub use table::{dfl_table, rif_regression_table, rif_table};

@@ -115,6 +115,34 @@ impl Sample {
         Ok(1.3643 * kernel.delta() * n.powf(-0.2) * scale)
     }
 
+    /// The plain statistic ν of the sample (no density needed); `None` where it is undefined (the Gini of a
+    /// sample with a non-positive mean, a ratio over a zero quantile, an empty sample).
+    pub fn statistic(&self, statistic: Statistic) -> Option<f64> {
+        if self.is_empty() || !(self.total > 0.0) {
+            return None;
+        }
+        let value = match statistic {
+            Statistic::Mean => self.mean(),
+            Statistic::Variance => self.variance(),
+            Statistic::Quantile(tau) => self.quantile(tau),
+            Statistic::InterquantileRange(low, high) => self.quantile(high) - self.quantile(low),
+            Statistic::InterquantileRatio(low, high) => {
+                let q = self.quantile(low);
+                if q == 0.0 {
+                    return None;
+                }
+                self.quantile(high) / q
+            }
+            Statistic::Gini => {
+                if self.mean() <= 0.0 {
+                    return None;
+                }
+                self.gini().0
+            }
+        };
+        value.is_finite().then_some(value)
+    }
+
     /// The mid-rank Gini coefficient G = (2/μ)·Σ (wᵢ/W)·yᵢ·F_mid(yᵢ) − 1, F_mid(y) = P(Y < y) + P(Y = y)/2:
     /// exact for discrete samples, and the weighted mean of the Gini RIF. With the cumulative shares
     /// (distinct values, F(y) = Σ_{yⱼ ≤ y} wⱼ/W, GL(y) = Σ_{yⱼ ≤ y} wⱼ yⱼ/W) the RIF needs.

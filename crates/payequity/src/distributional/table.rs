@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::decomposition::RifResult;
+use super::dfl::DflResult;
 use super::regression::RifRegressionResult;
 use crate::decompose::table::row;
 use crate::stats::Estimate;
@@ -80,6 +81,69 @@ pub fn rif_regression_table(result: &RifRegressionResult) -> String {
     for c in &result.coefficients {
         let e = Estimate { estimate: c.estimate, se: c.se, ci_low: c.ci_low, ci_high: c.ci_high };
         row(&mut out, &c.term, &e);
+    }
+    let _ = writeln!(out, "{RULE}");
+    out
+}
+
+/// Renders a DFL decomposition: one row per statistic with the groups' values, the counterfactual, and the
+/// difference split into composition and structure (SEs with the bootstrap).
+pub fn dfl_table(result: &DflResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "DFL reweighting decomposition of {} ({} = A vs {} = B; N = {} + {}); C = {} reweighted on {}",
+        result.outcome,
+        result.groups.a,
+        result.groups.b,
+        result.n.a,
+        result.n.b,
+        match result.reweight_group {
+            super::reweight::ReweightGroup::B => "B",
+            super::reweight::ReweightGroup::A => "A",
+        },
+        result.reweight_covariates.join(", ")
+    );
+    let p = &result.psi;
+    let _ = writeln!(
+        out,
+        "psi: min {:.4}  p10 {:.4}  p50 {:.4}  p90 {:.4}  max {:.4}  (trimmed {}); SEs: {}",
+        p.min, p.p10, p.p50, p.p90, p.max, p.trimmed, result.se_method
+    );
+    let _ = writeln!(out, "{RULE}");
+    let _ = writeln!(
+        out,
+        "{:>12} | {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "statistic", "A", "B", "C", "difference", "composition", "structure"
+    );
+    let _ = writeln!(out, "{RULE}");
+    let number = |v: Option<f64>| v.map_or(".".to_string(), |v| format!("{v:.5}"));
+    for s in &result.results {
+        let _ = writeln!(
+            out,
+            "{:>12} | {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            s.statistic.to_string(),
+            number(s.a),
+            number(s.b),
+            number(s.counterfactual),
+            number(s.difference.estimate),
+            number(s.composition.estimate),
+            number(s.structure.estimate)
+        );
+        if s.composition.se.is_some() {
+            let se = |e: &Estimate| e.se.map_or(".".to_string(), |v| format!("({v:.5})"));
+            let _ = writeln!(
+                out,
+                "{:>12} | {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+                "",
+                "",
+                "",
+                "",
+                se(&s.difference),
+                se(&s.composition),
+                se(&s.structure)
+            );
+        }
     }
     let _ = writeln!(out, "{RULE}");
     out
