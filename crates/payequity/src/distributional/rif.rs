@@ -118,7 +118,7 @@ impl Sample {
     /// The plain statistic ν of the sample (no density needed); `None` where it is undefined (the Gini of a
     /// sample with a non-positive mean, a ratio over a zero quantile, an empty sample).
     pub fn statistic(&self, statistic: Statistic) -> Option<f64> {
-        if self.is_empty() || !(self.total > 0.0) {
+        if self.is_empty() || self.total.is_nan() || self.total <= 0.0 {
             return None;
         }
         let value = match statistic {
