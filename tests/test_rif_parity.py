@@ -195,7 +195,7 @@ def test_cli_and_python_give_the_same_document(wage1: pd.DataFrame, tmp_path: Pa
     ({"statistic": "q:1.5"}, "between 0 and 1"),
     ({"statistic": "q00"}, "between 0 and 1"),
     ({"statistic": "p50"}, "unknown statistic"),
-    ({"statistic": "q50", "se": "bootstrap"}, "not available for RIF"),
+    ({"statistic": "q50", "se": "bootstrap"}, "not available for the plain RIF"),
 ])
 def test_bad_options_are_refused_naming_the_cause(wage1: pd.DataFrame, keywords: dict[str, Any],
                                                   needle: str) -> None:
@@ -267,3 +267,76 @@ def test_dfl_refuses_a_logit_that_separates_the_groups(wage1: pd.DataFrame) -> N
     separated = wage1.assign(marker=wage1.female * 10.0)
     with pytest.raises(pe.PayEquityError, match="separates the groups"):
         pe.dfl(separated, statistic="q50", outcome="lwage", group="female", group_a=0, covariates=["marker"])
+
+
+# --- quantile profile -----------------------------------------------------------------------------------
+
+def test_the_quantile_profile_is_the_rif_and_dfl_decomposition_at_each_percentile(wage1: pd.DataFrame) -> None:
+    keywords: dict[str, Any] = dict(outcome="lwage", group="female", group_a=0, covariates=COVARIATES)
+    profile = pe.quantile_profile(wage1, percentiles=[10, 50, 90], **keywords)
+    rif = pe.rif(wage1, statistic=["q10", "q50", "q90"], **keywords)
+    for point, r in zip(profile.points, rif.results):
+        assert point["gap"] == r["difference"]
+        assert point["composition"] == r["twofold"]["explained"]
+        assert point["structure"] == r["twofold"]["unexplained"]
+        assert point["a"] == r["sample"]["a"]
+    reweighted = pe.quantile_profile(wage1, method="dfl", percentiles=[25, 75], **keywords)
+    dfl = pe.dfl(wage1, statistic=["q25", "q75"], **keywords)
+    assert [p["composition"]["estimate"] for p in reweighted.points] == \
+        [r["composition"]["estimate"] for r in dfl.results]
+    assert pe.quantile_profile(wage1, **keywords).to_polars()["percentile"].to_list() == \
+        [float(p) for p in range(5, 100, 5)]
+
+
+def test_profile_plot_and_html_section(wage1: pd.DataFrame) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    profile = pe.quantile_profile(wage1, percentiles=[10, 50, 90], outcome="lwage", group="female", group_a=0,
+                                  covariates=COVARIATES)
+    ax = profile.plot()
+    assert len(ax.lines) >= 3
+    page = profile._repr_html_()
+    assert "<svg" in page and "glass ceiling" in page
+
+
+def test_the_demo_report_has_the_quantile_profile_section(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    subprocess.run([str(CLI), "report", "--config", str(ROOT / "datasets" / "demo" / "audit.toml"), "--out",
+                    str(out), "-q"], capture_output=True, text=True)
+    page = (out / "report.html").read_text()
+    assert "the quantile profile" in page
+    profile = json.loads((out / "quantile_profile.json").read_text())
+    assert profile["kind"] == "quantile_profile" and len(profile["points"]) == 19
+    # The demo payroll's planted glass ceiling: the gap at p90 exceeds the gap at p10.
+    gaps = {p["percentile"]: p["gap"]["estimate"] for p in profile["points"]}
+    assert gaps[90.0] > gaps[10.0]
+
+
+# --- reweighted RIF decomposition -----------------------------------------------------------------------
+
+def test_reweighted_rif_decomposition_matches_numpy(wage1: pd.DataFrame) -> None:
+    is_b = (wage1.female == 1).to_numpy()
+    w = np.ones(len(wage1))
+    z = sm.add_constant(wage1[COVARIATES].to_numpy())
+    glm = sm.GLM(is_b.astype(float), z, family=sm.families.Binomial()).fit(tol=1e-12)
+    psi = np.exp(-(z[is_b] @ glm.params)) * is_b.sum() / (~is_b).sum()
+    y = wage1.lwage.to_numpy()
+    ra, rb = rif_values(y[~is_b], w[~is_b], "q90"), rif_values(y[is_b], w[is_b], "q90")
+    rc = rif_values(y[is_b], psi, "q90")
+    xa, xb = z[~is_b], z[is_b]
+    ba, bb, bc = wls(ra, xa, np.ones(len(ra))), wls(rb, xb, np.ones(len(rb))), wls(rc, xb, psi)
+    mean_a, mean_b, mean_c = xa.mean(axis=0), xb.mean(axis=0), np.average(xb, axis=0, weights=psi)
+    expected = {
+        "pure_wage_structure": mean_a @ (ba - bc), "reweighting_error": (mean_a - mean_c) @ bc,
+        "pure_composition": (mean_c - mean_b) @ bb, "specification_error": mean_c @ (bc - bb),
+    }
+    result = pe.rif(wage1, statistic="q90", reweight=True, outcome="lwage", group="female", group_a=0,
+                    covariates=COVARIATES)
+    (r,) = result.results
+    reweighted = r["reweighted"]
+    for key, value in expected.items():
+        assert reweighted[key]["estimate"] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+    assert reweighted["composition"]["estimate"] == pytest.approx(r["value"]["counterfactual"] - r["value"]["b"])
+    assert r["value"]["counterfactual"] == pytest.approx(np.average(rc, weights=psi), rel=1e-6)
+    assert [t["term"] for t in reweighted["detailed"]] == ["_cons", *COVARIATES]

@@ -19,7 +19,7 @@ from payequity._core import (
 from payequity._gap import GapResult, gap
 from payequity._generate import generate
 from payequity._oaxaca import OaxacaResult, oaxaca
-from payequity._dfl import DflResult, dfl
+from payequity._dfl import DflResult, QuantileProfileResult, dfl, quantile_profile
 from payequity._rif import RifRegressionResult, RifResult, rif, rif_regression
 from payequity._entitlements import EntitlementAudit, audit_entitlements
 from payequity._equal_value import EqualValueResult, equal_value
@@ -41,6 +41,8 @@ __all__ = [
     "oaxaca",
     "rif",
     "dfl",
+    "quantile_profile",
+    "QuantileProfileResult",
     "DflResult",
     "rif_regression",
     "RifResult",

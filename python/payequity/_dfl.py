@@ -126,3 +126,97 @@ def _percentile(name: str) -> float:
         return float(name[2:]) * 100
     digits = name[1:]
     return float(f"{digits[:2]}.{digits[2:] or '0'}")
+
+
+def quantile_profile(
+    data: Any,
+    *,
+    method: str | None = None,
+    percentiles: Sequence[float] | None = None,
+    kernel: str | None = None,
+    bandwidth: str | float | None = None,
+    outcome: str | None = None,
+    group: str | None = None,
+    group_a: str | int | float | None = None,
+    group_b: str | int | float | None = None,
+    covariates: Sequence[str] | None = None,
+    categorical: Sequence[str] | None = None,
+    weights: str | None = None,
+    log: bool | None = None,
+    reference: str | None = None,
+    se: str | None = None,
+    vce: str | None = None,
+    reps: int | None = None,
+    seed: int | None = None,
+    confidence: float | None = None,
+    strict: bool | None = None,
+    config: str | None = None,
+) -> QuantileProfileResult:
+    """The gap, its composition part and its structure part at every percentile (default 5, 10, ..., 95).
+
+    ``method="rif"`` (default) runs the RIF decomposition at each quantile (composition = explained,
+    structure = unexplained; delta-method CIs, ``reference`` as in :func:`payequity.oaxaca`);
+    ``method="dfl"`` reweights (CIs with ``se="bootstrap"``). A gap that widens at the top is a glass ceiling,
+    one largest at the bottom a sticky floor. ``.plot()`` draws it.
+    """
+    options = oaxaca_options_json(outcome=outcome, group=group, group_a=group_a, group_b=group_b,
+                                  covariates=covariates, categorical=categorical, weights=weights, log=log,
+                                  reference=reference, se=se, vce=vce, reps=reps, seed=seed, confidence=confidence,
+                                  strict=strict, config=config)
+    profile: dict[str, Any] = {}
+    if method is not None:
+        profile["method"] = method
+    if percentiles is not None:
+        profile["percentiles"] = [float(p) for p in percentiles]
+    if kernel is not None:
+        profile["kernel"] = kernel
+    if bandwidth is not None:
+        profile["bandwidth"] = bandwidth
+    return QuantileProfileResult(_core.quantile_profile(as_table(data), options, json.dumps(profile)))
+
+
+class QuantileProfileResult(Document):
+    """The quantile profile (``kind = "quantile_profile"``); ``_repr_html_`` is the report's section."""
+
+    @property
+    def points(self) -> list[dict[str, Any]]:
+        points: list[dict[str, Any]] = self._data["points"]
+        return points
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per percentile: quantiles of A and B, the gap with its CI, composition and structure."""
+        import polars as pl
+
+        rows = [{"percentile": p["percentile"], "a": p["a"], "b": p["b"], "gap": p["gap"]["estimate"],
+                 "gap_ci_low": p["gap"]["ci_low"], "gap_ci_high": p["gap"]["ci_high"],
+                 "composition": p["composition"]["estimate"], "composition_se": p["composition"]["se"],
+                 "structure": p["structure"]["estimate"], "structure_se": p["structure"]["se"]}
+                for p in self.points]
+        return pl.DataFrame(rows, schema_overrides={k: pl.Float64 for k in rows[0]} if rows else None)
+
+    def summary(self) -> str:
+        """The table printed by ``payequity quantile-profile``."""
+        return str(_core.quantile_profile_summary(self._json))
+
+    def __repr__(self) -> str:
+        return f"<QuantileProfileResult {self._data['method']}: {len(self.points)} percentiles>"
+
+    def plot(self, *, ax: Axes | None = None) -> Axes:
+        """Gap, composition and structure by percentile with CI bands (x: percentile, y: outcome units)."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.5, 3.8))
+        x = [p["percentile"] for p in self.points]
+        for part, color in (("gap", "black"), ("composition", "#4477aa"), ("structure", "#ee6677")):
+            ax.plot(x, [p[part]["estimate"] for p in self.points], marker="o", color=color, label=part)
+            low = [p[part]["ci_low"] for p in self.points]
+            high = [p[part]["ci_high"] for p in self.points]
+            if all(v is not None for v in low + high):
+                ax.fill_between(x, low, high, color=color, alpha=0.15)
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_xlabel("percentile")
+        ax.set_ylabel(("log " if self._data["log"] else "") + self._data["outcome"])
+        ax.set_title(f"Quantile profile: {self._data['groups']['a']} vs {self._data['groups']['b']}")
+        ax.legend()
+        return ax

@@ -23,6 +23,8 @@ def rif_options_json(
     statistic: str | Sequence[str] | None = None,
     kernel: str | None = None,
     bandwidth: str | float | None = None,
+    reweight: bool | None = None,
+    trim: float | None = None,
     config: str | None = None,
 ) -> str:
     """The statistics, kernel and bandwidth as the JSON the Rust core reads (``[rif]`` of ``config`` first)."""
@@ -33,7 +35,14 @@ def rif_options_json(
         options["kernel"] = kernel
     if bandwidth is not None:
         options["bandwidth"] = bandwidth
+    if reweight is not None:
+        options["reweight"] = reweight
+    if trim is not None:
+        options["trim"] = trim
     return json.dumps(options)
+
+
+_RIF_ONLY = ("data", "statistic", "kernel", "bandwidth", "reweight", "trim")
 
 
 def rif(
@@ -42,6 +51,8 @@ def rif(
     statistic: str | Sequence[str] | None = None,
     kernel: str | None = None,
     bandwidth: str | float | None = None,
+    reweight: bool | None = None,
+    trim: float | None = None,
     outcome: str | None = None,
     group: str | None = None,
     group_a: str | int | float | None = None,
@@ -57,6 +68,9 @@ def rif(
     threefold_viewpoint: str | None = None,
     se: str | None = None,
     vce: str | None = None,
+    reps: int | None = None,
+    seed: int | None = None,
+    bootstrap_ci: str | None = None,
     confidence: float | None = None,
     strict: bool | None = None,
     config: str | None = None,
@@ -72,11 +86,17 @@ def rif(
     :func:`payequity.oaxaca` decomposes means, with the same keywords (references, threefold, detailed terms,
     normalization, delta-method SEs with ``vce="classical" | "robust"``); the RIF decomposition of ``"mean"``
     is ``oaxaca`` itself. Every q, f(q) and bandwidth used is in ``result["results"][i]["density"]``.
+
+    ``reweight=True`` adds the reweighted decomposition (``results[i]["reweighted"]``): B reweighted to A's
+    covariates by a logit (``trim`` caps the factor), its own RIF regression, and the four parts pure
+    composition, specification error, pure wage structure and reweighting error, each with detailed terms; with
+    ``se="bootstrap"`` (``reps``, ``seed``) they get bootstrap SEs (the plain part keeps delta SEs).
     """
-    oaxaca_keywords = {k: v for k, v in locals().items() if k not in ("data", "statistic", "kernel", "bandwidth")}
+    oaxaca_keywords = {k: v for k, v in locals().items() if k not in _RIF_ONLY}
     options = oaxaca_options_json(**oaxaca_keywords)
     document = _core.rif(as_table(data), options,
-                         rif_options_json(statistic=statistic, kernel=kernel, bandwidth=bandwidth, config=config))
+                         rif_options_json(statistic=statistic, kernel=kernel, bandwidth=bandwidth, reweight=reweight,
+                                          trim=trim, config=config))
     return RifResult(document)
 
 

@@ -44,6 +44,8 @@ enum Command {
     Rif(Box<crate::rif_cmd::RifArgs>),
     /// DiNardo-Fortin-Lemieux reweighting: composition and structure at quantiles and other statistics.
     Dfl(Box<crate::rif_cmd::DflArgs>),
+    /// Gap, composition and structure at every percentile (glass ceiling or sticky floor), by RIF or DFL.
+    QuantileProfile(Box<crate::rif_cmd::ProfileArgs>),
     /// RIF regression (unconditional quantile regression; Firpo, Fortin & Lemieux 2009).
     RifRegression(Box<crate::rif_cmd::RifRegressionArgs>),
     /// Pay transparency: EU Directive 2023/970 Art. 9-10, UK gender pay gap, Swiss Logib (needs --config).
@@ -274,6 +276,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gap(args) => run_gap(*args),
         Command::Oaxaca(args) => run_oaxaca(*args),
         Command::Rif(args) => crate::rif_cmd::run_rif(*args),
+        Command::QuantileProfile(args) => crate::rif_cmd::run_profile(*args),
         Command::Dfl(args) => crate::rif_cmd::run_dfl(*args),
         Command::RifRegression(args) => crate::rif_cmd::run_rif_regression(*args),
         Command::Transparency(args) => run_transparency(*args),

@@ -9,7 +9,8 @@ use clap::Args;
 use payequity::config::AuditConfig;
 use payequity::decompose::OaxacaOptions;
 use payequity::distributional::{
-    dfl, dfl_table, rif_decompose, rif_regression, rif_regression_table, rif_table, RifOptions, Statistic,
+    dfl, dfl_table, profile_table, quantile_profile, rif_decompose, rif_regression, rif_regression_table, rif_table,
+    RifOptions, Statistic,
 };
 use payequity::polars::prelude::DataFrame;
 use payequity::report::to_json;
@@ -57,6 +58,13 @@ pub struct RifArgs {
     oaxaca: OaxacaArgs,
     #[command(flatten)]
     statistics: StatisticArgs,
+    /// Add the reweighted decomposition: pure composition, specification error, pure wage structure and
+    /// reweighting error (B reweighted to A's covariates by a logit; SEs with --se bootstrap).
+    #[arg(long)]
+    reweight: bool,
+    /// Cap on the reweighting factor psi.
+    #[arg(long)]
+    trim: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +84,24 @@ pub struct DflArgs {
     /// Cap on the reweighting factor psi (capped rows are counted).
     #[arg(long)]
     trim: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    oaxaca: OaxacaArgs,
+    /// rif (default: RIF decomposition at each quantile, delta CIs) or dfl (reweighting; CIs with --se bootstrap).
+    #[arg(long, value_parser = ["rif", "dfl"])]
+    method: Option<String>,
+    /// Percentiles (comma-separated; default 5,10,...,95).
+    #[arg(long, value_delimiter = ',')]
+    percentiles: Vec<f64>,
+    /// Density kernel of the RIF method.
+    #[arg(long, value_parser = ["gaussian", "epanechnikov", "epan2", "triangular", "biweight"])]
+    kernel: Option<String>,
+    /// Density bandwidth of the RIF method: silverman or a positive number.
+    #[arg(long)]
+    bandwidth: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -141,7 +167,11 @@ pub fn run_rif(args: RifArgs) -> Result<ExitCode> {
     let config = args.oaxaca.config.as_ref().map(AuditConfig::from_file).transpose()?;
     let options = oaxaca_options(&args.oaxaca, config.as_ref())?;
     options.validate()?;
-    let rif = args.statistics.options(config.as_ref())?;
+    let mut rif = args.statistics.options(config.as_ref())?;
+    rif.reweight |= args.reweight;
+    if args.trim.is_some() {
+        rif.trim = args.trim;
+    }
     let input = input_path(&args.oaxaca.input, &config)?;
     let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
     let result = rif_decompose(&frame, &options, &rif)?;
@@ -229,6 +259,54 @@ pub fn run_dfl(mut args: DflArgs) -> Result<ExitCode> {
         Format::Table => print!("{}", dfl_table(&result)),
         Format::Json => println!("{}", to_json(&result)?),
         Format::Csv => return Err(Error::Invalid("dfl: use --format table or json".into())),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_profile(args: ProfileArgs) -> Result<ExitCode> {
+    let config = args.oaxaca.config.as_ref().map(AuditConfig::from_file).transpose()?;
+    let options = oaxaca_options(&args.oaxaca, config.as_ref())?;
+    options.validate()?;
+    let mut profile = payequity::distributional::ProfileOptions::default();
+    if let Some(rif) = config.as_ref().and_then(|c| c.rif.as_ref()) {
+        profile.kernel = rif.kernel;
+        profile.bandwidth = rif.bandwidth;
+    }
+    if let Some(method) = &args.method {
+        profile.method = parse_enum(method)?;
+    }
+    if !args.percentiles.is_empty() {
+        profile.percentiles.clone_from(&args.percentiles);
+    }
+    if let Some(kernel) = &args.kernel {
+        profile.kernel = kernel.parse()?;
+    }
+    if let Some(bandwidth) = &args.bandwidth {
+        profile.bandwidth = bandwidth.parse()?;
+    }
+    let input = input_path(&args.oaxaca.input, &config)?;
+    let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
+    let result = quantile_profile(&frame, &options, &profile)?;
+    match args.oaxaca.format {
+        Format::Table => print!("{}", profile_table(&result)),
+        Format::Json => println!("{}", to_json(&result)?),
+        Format::Csv => {
+            use payequity::polars::prelude::*;
+            let p = &result.points;
+            let frame = df!(
+                "percentile" => p.iter().map(|p| p.percentile).collect::<Vec<_>>(),
+                "a" => p.iter().map(|p| p.a).collect::<Vec<_>>(),
+                "b" => p.iter().map(|p| p.b).collect::<Vec<_>>(),
+                "gap" => p.iter().map(|p| p.gap.estimate).collect::<Vec<_>>(),
+                "gap_ci_low" => p.iter().map(|p| p.gap.ci_low).collect::<Vec<_>>(),
+                "gap_ci_high" => p.iter().map(|p| p.gap.ci_high).collect::<Vec<_>>(),
+                "composition" => p.iter().map(|p| p.composition.estimate).collect::<Vec<_>>(),
+                "composition_se" => p.iter().map(|p| p.composition.se).collect::<Vec<_>>(),
+                "structure" => p.iter().map(|p| p.structure.estimate).collect::<Vec<_>>(),
+                "structure_se" => p.iter().map(|p| p.structure.se).collect::<Vec<_>>()
+            )?;
+            print_csv(frame)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,9 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 use payequity::decompose::{OaxacaOptions, OaxacaResult};
-use payequity::distributional::{DflOptions, DflResult, RifOptions, RifRegressionResult, RifResult};
+use payequity::distributional::{
+    DflOptions, DflResult, ProfileOptions, QuantileProfile, RifOptions, RifRegressionResult, RifResult,
+};
 use payequity::equal_value::{EqualValueOptions, EqualValueResult};
 use payequity::gap::{gap_table, GapOptions, GapResult};
 use payequity::polars::prelude::DataFrame;
@@ -195,6 +197,30 @@ fn dfl(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str, dfl_json: &s
     let frame = rif_frame(data, &options)?;
     let result = py.detach(|| payequity::distributional::dfl(&frame, &options, &dfl)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `quantile_profile(data, options_json, profile_json) -> result_json` (see `payequity.quantile_profile`).
+#[pyfunction]
+fn quantile_profile(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    options_json: &str,
+    profile_json: &str,
+) -> PyResult<String> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    options.validate().map_err(to_py_err)?;
+    let profile: ProfileOptions = options_from_json(profile_json)?;
+    let frame = rif_frame(data, &options)?;
+    let result =
+        py.detach(|| payequity::distributional::quantile_profile(&frame, &options, &profile)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `quantile_profile_summary(result_json) -> str`: the same text table as `payequity quantile-profile`.
+#[pyfunction]
+fn quantile_profile_summary(result_json: &str) -> PyResult<String> {
+    let result: QuantileProfile = options_from_json(result_json)?;
+    Ok(payequity::distributional::profile_table(&result))
 }
 
 /// `dfl_summary(result_json) -> str`: the same text table as `payequity dfl`.
@@ -475,6 +501,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(oaxaca, m)?)?;
     m.add_function(wrap_pyfunction!(rif, m)?)?;
     m.add_function(wrap_pyfunction!(dfl, m)?)?;
+    m.add_function(wrap_pyfunction!(quantile_profile, m)?)?;
+    m.add_function(wrap_pyfunction!(quantile_profile_summary, m)?)?;
     m.add_function(wrap_pyfunction!(dfl_summary, m)?)?;
     m.add_function(wrap_pyfunction!(rif_regression, m)?)?;
     m.add_function(wrap_pyfunction!(rif_options_from_config, m)?)?;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::reweighted::{reweighted_decomposition, ReweightedResult};
 use super::rif::{DensityAt, RifFunction, Sample};
 use super::statistic::{Bandwidth, Kernel, Statistic};
 use crate::data::Ledger;
@@ -29,6 +30,10 @@ pub struct RifOptions {
     pub statistic: Vec<Statistic>,
     pub kernel: Kernel,
     pub bandwidth: Bandwidth,
+    /// Add the reweighted decomposition (B reweighted to A's characteristics by a logit on the covariates).
+    pub reweight: bool,
+    /// Cap on the reweighting factor ψ.
+    pub trim: Option<f64>,
 }
 
 impl Default for RifOptions {
@@ -37,6 +42,8 @@ impl Default for RifOptions {
             statistic: vec![Statistic::Quantile(0.1), Statistic::Quantile(0.5), Statistic::Quantile(0.9)],
             kernel: Kernel::Gaussian,
             bandwidth: Bandwidth::Silverman,
+            reweight: false,
+            trim: None,
         }
     }
 }
@@ -81,8 +88,8 @@ pub struct RifStatisticResult {
     pub twofold: TwofoldResult,
     pub threefold: ThreefoldResult,
     pub coefficients: Coefficients,
-    /// The reweighted decomposition (`reweight = true`; not computed by this version).
-    pub reweighted: Option<serde_json::Value>,
+    /// The reweighted decomposition (`reweight = true`).
+    pub reweighted: Option<ReweightedResult>,
 }
 
 /// The RIF decomposition document (`kind = "rif"`).
@@ -157,7 +164,13 @@ fn oaxaca_of_rif(
 /// ```
 pub fn rif_decompose(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptions) -> Result<RifResult> {
     check(options, rif)?;
+    // With `reweight`, `se = "bootstrap"` gives the reweighted parts bootstrap SEs; the plain decomposition
+    // keeps its delta-method SEs.
+    let bootstrap = options.se == SeMethod::Bootstrap;
+    let plain = if bootstrap { OaxacaOptions { se: SeMethod::Delta, ..options.clone() } } else { options.clone() };
+    let options = &plain;
     let plan = oaxaca_plan(frame, options)?;
+    let rows = if rif.reweight { Some(plan.slice_rows(frame, 0)?) } else { None };
     let mut results = Vec::with_capacity(rif.statistic.len());
     let mut last: Option<OaxacaResult> = None;
     let mut warnings = Vec::new();
@@ -169,7 +182,33 @@ pub fn rif_decompose(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOption
                 warnings.push(warning.clone());
             }
         }
-        results.push(statistic_result(statistic, &rifs, &document));
+        let mut result = statistic_result(statistic, &rifs, &document);
+        if let Some((a, b, _)) = &rows {
+            let (reweighted, counterfactual) =
+                reweighted_decomposition(&plan, (a, b), statistic, options, rif, bootstrap)?;
+            let difference = result.difference.estimate.unwrap_or(f64::NAN).abs();
+            for (name, part) in [
+                ("reweighting error", &reweighted.reweighting_error),
+                ("specification error", &reweighted.specification_error),
+            ] {
+                if part.estimate.is_some_and(|v| v.abs() > 0.1 * difference) {
+                    warnings.push(format!(
+                        "{statistic}: the {name} is more than 10% of the difference ({}): {}",
+                        part.estimate.map_or(String::new(), |v| format!("{v:.4}")),
+                        if name == "reweighting error" {
+                            "the reweighting did not balance the covariates; add terms to the logit or trim ψ"
+                        } else {
+                            "the linear RIF model is misspecified; add interactions or nonlinear terms"
+                        }
+                    ));
+                }
+            }
+            result.value.counterfactual = Some(counterfactual.value);
+            result.sample.counterfactual = Some(counterfactual.sample);
+            result.density.counterfactual = Some(counterfactual.density);
+            result.reweighted = Some(reweighted);
+        }
+        results.push(result);
         last = Some(document);
     }
     let document = last.ok_or_else(|| Error::Invalid("no statistic to decompose: give --statistic".into()))?;
@@ -198,12 +237,16 @@ pub(crate) fn check(options: &OaxacaOptions, rif: &RifOptions) -> Result<()> {
     if rif.statistic.is_empty() {
         return Err(Error::Invalid("no statistic given: use e.g. --statistic q10,q50,q90 / statistic=\"q50\"".into()));
     }
-    if options.se == SeMethod::Bootstrap {
+    if options.se == SeMethod::Bootstrap && !rif.reweight {
         return Err(Error::Invalid(
-            "se = \"bootstrap\" is not available for RIF analyses yet (it must recompute q, f(q) and the RIF in \
-             every replicate); use se = \"delta\" with vce = \"classical\" or \"robust\""
+            "se = \"bootstrap\" is not available for the plain RIF decomposition or regression yet (it must \
+             recompute q, f(q) and the RIF in every replicate); use se = \"delta\" with vce = \"classical\" or \
+             \"robust\" (with reweight = true, bootstrap SEs are given to the reweighted parts)"
                 .into(),
         ));
+    }
+    if rif.reweight && options.covariates.is_empty() && options.categorical.is_empty() {
+        return Err(Error::Invalid("reweight needs covariates for the reweighting logit".into()));
     }
     Ok(())
 }

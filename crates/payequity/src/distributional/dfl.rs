@@ -8,11 +8,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::reweight::{reweighting, PsiSummary, ReweightGroup};
+use super::reweighted::replicate_estimate;
 use super::rif::Sample;
 use super::statistic::Statistic;
 use crate::data::Ledger;
 use crate::decompose::{
-    ledger_and_strict, oaxaca_plan, poisson_draw, BootstrapCi, GroupMoments, GroupRows, OaxacaOptions, Pair, SeMethod,
+    ledger_and_strict, oaxaca_plan, poisson_draw, GroupMoments, GroupRows, OaxacaOptions, Pair, SeMethod,
 };
 use crate::stats::{normal_quantile, Estimate, Moments};
 use crate::{Error, Result, VERSION};
@@ -208,7 +209,10 @@ pub fn dfl(frame: &DataFrame, options: &OaxacaOptions, dfl: &DflOptions) -> Resu
             return Estimate::point(value);
         }
         let draws: Vec<f64> = replicates.iter().filter_map(|r| r[s][part]).collect();
-        bootstrap_estimate(value, draws, options.bootstrap_ci, options.confidence, q)
+        match value {
+            Some(v) => replicate_estimate(v, draws, options.bootstrap_ci, options.confidence, q),
+            None => Estimate::point(None),
+        }
     };
     let results = dfl
         .statistic
@@ -262,28 +266,4 @@ fn positive(rows: &GroupRows, weights: &[f64]) -> (GroupRows, Vec<f64>) {
         }
     }
     (out, kept)
-}
-
-/// Estimate ± z·SD of the replicates (`normal`), or their (α/2, 1 − α/2) quantiles (`percentile`).
-fn bootstrap_estimate(value: Option<f64>, mut draws: Vec<f64>, ci: BootstrapCi, confidence: f64, q: f64) -> Estimate {
-    if draws.len() < 2 {
-        return Estimate::point(value);
-    }
-    let n = draws.len() as f64;
-    let mean = draws.iter().sum::<f64>() / n;
-    let se = (draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    match ci {
-        BootstrapCi::Normal => Estimate::symmetric(value, Some(se), q),
-        BootstrapCi::Percentile => {
-            draws.sort_by(f64::total_cmp);
-            let at = |p: f64| draws[((p * (n - 1.0)).round() as usize).min(draws.len() - 1)];
-            let alpha = 1.0 - confidence;
-            Estimate {
-                estimate: value,
-                se: Some(se),
-                ci_low: Some(at(alpha / 2.0)),
-                ci_high: Some(at(1.0 - alpha / 2.0)),
-            }
-        }
-    }
 }

@@ -5,16 +5,20 @@
 
 mod decomposition;
 mod dfl;
+mod profile;
 mod regression;
 mod reweight;
+mod reweighted;
 mod rif;
 mod statistic;
 mod table;
 
 pub use decomposition::{rif_decompose, GroupValues, RifOptions, RifResult, RifStatisticResult};
 pub use dfl::{default_dfl_statistics, dfl, DflOptions, DflResult, DflStatistic};
+pub use profile::{quantile_profile, ProfileMethod, ProfileOptions, ProfilePoint, QuantileProfile};
 pub use regression::{rif_regression, RifCoefficient, RifRegressionResult};
 pub use reweight::{reweighting, PsiSummary, ReweightGroup, Reweighting};
+pub use reweighted::{ReweightedResult, ReweightedTerm};
 pub use rif::{DensityAt, RifFunction, Sample};
 pub use statistic::{Bandwidth, Kernel, Statistic};
-pub use table::{dfl_table, rif_regression_table, rif_table};
+pub use table::{dfl_table, profile_table, rif_regression_table, rif_table};

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::decomposition::RifResult;
 use super::dfl::DflResult;
+use super::profile::{ProfileMethod, QuantileProfile};
 use super::regression::RifRegressionResult;
 use crate::decompose::table::row;
 use crate::stats::Estimate;
@@ -53,6 +54,21 @@ pub fn rif_table(result: &RifResult, detail: bool) -> String {
         row(&mut out, "difference", &s.difference);
         row(&mut out, "explained", &s.twofold.explained);
         row(&mut out, "unexplained", &s.twofold.unexplained);
+        if let Some(r) = &s.reweighted {
+            let _ = writeln!(
+                out,
+                "{:>12} | reweighted (C = B with A's covariates; mean RIF C = {:.7}; SEs: {}):",
+                "",
+                s.value.counterfactual.unwrap_or(f64::NAN),
+                r.se_method
+            );
+            row(&mut out, "composition", &r.composition);
+            row(&mut out, "  pure", &r.pure_composition);
+            row(&mut out, "  spec. error", &r.specification_error);
+            row(&mut out, "structure", &r.wage_structure);
+            row(&mut out, "  pure", &r.pure_wage_structure);
+            row(&mut out, "  rew. error", &r.reweighting_error);
+        }
         if detail {
             for term in &s.twofold.detailed {
                 row(&mut out, &format!("E {}", term.term), &term.explained);
@@ -144,6 +160,47 @@ pub fn dfl_table(result: &DflResult) -> String {
                 se(&s.structure)
             );
         }
+    }
+    let _ = writeln!(out, "{RULE}");
+    out
+}
+
+/// Renders a quantile profile: one row per percentile with the gap, its CI, composition and structure.
+pub fn profile_table(result: &QuantileProfile) -> String {
+    let mut out = String::new();
+    let method = match result.method {
+        ProfileMethod::Rif => "RIF decomposition",
+        ProfileMethod::Dfl => "DFL reweighting",
+    };
+    let _ = writeln!(
+        out,
+        "Quantile profile of {} ({} = A vs {} = B; N = {} + {}); {method}; SEs: {}",
+        result.outcome, result.groups.a, result.groups.b, result.n.a, result.n.b, result.se_method
+    );
+    let _ = writeln!(out, "{RULE}");
+    let _ = writeln!(
+        out,
+        "{:>10} | {:>9} {:>9} {:>9} {:>21} {:>11} {:>9}",
+        "percentile", "A", "B", "gap", "CI", "composition", "structure"
+    );
+    let _ = writeln!(out, "{RULE}");
+    let number = |v: Option<f64>| v.map_or(".".to_string(), |v| format!("{v:.4}"));
+    for p in &result.points {
+        let ci = match (p.gap.ci_low, p.gap.ci_high) {
+            (Some(lo), Some(hi)) => format!("[{lo:.4}, {hi:.4}]"),
+            _ => ".".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{:>10} | {:>9} {:>9} {:>9} {:>21} {:>11} {:>9}",
+            format!("{}", p.percentile),
+            number(p.a),
+            number(p.b),
+            number(p.gap.estimate),
+            ci,
+            number(p.composition.estimate),
+            number(p.structure.estimate)
+        );
     }
     let _ = writeln!(out, "{RULE}");
     out

@@ -101,6 +101,8 @@ pub struct AuditReport {
     pub fail_if: FailIf,
     pub gap: Option<GapResult>,
     pub oaxaca: Option<OaxacaResult>,
+    /// The quantile profile (`[rif]` in the config, with the `[oaxaca]` groups and covariates).
+    pub quantile_profile: Option<crate::distributional::QuantileProfile>,
     pub transparency: Option<TransparencyResult>,
     pub equal_value: Option<EqualValueResult>,
     pub entitlements: Option<EntitlementAudit>,
@@ -176,6 +178,9 @@ pub fn audit_steps(config: &AuditConfig) -> Vec<&'static str> {
     let mut steps = vec!["reading the payroll", "pay gaps"];
     if config.oaxaca.is_some() {
         steps.push("Oaxaca-Blinder decomposition");
+    }
+    if config.rif.is_some() {
+        steps.push("quantile profile");
     }
     if config.transparency.is_some() {
         steps.push("pay transparency");
@@ -269,6 +274,23 @@ impl ReportRows<'_> {
         }
     }
 
+    /// The profile reads the rows into memory (each group's whole sample), also for a streamed report.
+    fn quantile_profile(
+        &self,
+        o: &crate::decompose::OaxacaOptions,
+        p: &crate::distributional::ProfileOptions,
+    ) -> Result<crate::distributional::QuantileProfile> {
+        match self {
+            ReportRows::Memory(frame) => crate::distributional::quantile_profile(frame, o, p),
+            ReportRows::Stream(source, _) => {
+                let mut wanted: Vec<String> = o.columns_used().into_iter().filter(|c| !c.is_empty()).collect();
+                wanted.extend(o.optional_columns().into_iter().filter(|c| source.column_names().contains(c)));
+                let frame = crate::scale::load_source(source, &crate::scale::Projection::new(source, Some(&wanted)))?;
+                crate::distributional::quantile_profile(&frame, o, p)
+            }
+        }
+    }
+
     fn transparency(
         &self,
         o: &crate::transparency::TransparencyOptions,
@@ -332,6 +354,20 @@ pub fn audit_rows(
         }
         None => None,
     };
+    let quantile_profile = match &config.rif {
+        Some(rif) => {
+            progress("quantile profile");
+            let profile = crate::distributional::ProfileOptions {
+                kernel: rif.kernel,
+                bandwidth: rif.bandwidth,
+                ..Default::default()
+            };
+            let r = frame.quantile_profile(&config.oaxaca_options(), &profile)?;
+            warnings.extend(r.warnings.iter().map(|w| format!("quantile profile: {w}")));
+            Some(r)
+        }
+        None => None,
+    };
     let transparency = match &config.transparency {
         Some(_) => {
             progress("pay transparency");
@@ -391,6 +427,7 @@ pub fn audit_rows(
         fail_if: options.fail_if.clone(),
         gap: Some(gap),
         oaxaca,
+        quantile_profile,
         transparency,
         equal_value,
         entitlements,

@@ -32,6 +32,7 @@ fn ledger_frame(report: &AuditReport) -> Result<DataFrame> {
     let ledgers = [
         ("gap", report.gap.as_ref().map(|r| &r.ledger)),
         ("oaxaca", report.oaxaca.as_ref().map(|r| &r.ledger)),
+        ("quantile_profile", report.quantile_profile.as_ref().map(|r| &r.ledger)),
         ("transparency", report.transparency.as_ref().map(|r| &r.ledger)),
         ("equal_value", report.equal_value.as_ref().map(|r| &r.ledger)),
         ("entitlements", report.entitlements.as_ref().map(|r| &r.ledger)),
@@ -147,6 +148,7 @@ pub fn write_evidence(report: &AuditReport, out: &Path, generated_at: &str) -> R
     let analyses = [
         ("gap.json", report.gap.as_ref().map(to_json).transpose()?),
         ("oaxaca.json", report.oaxaca.as_ref().map(to_json).transpose()?),
+        ("quantile_profile.json", report.quantile_profile.as_ref().map(to_json).transpose()?),
         ("transparency.json", report.transparency.as_ref().map(to_json).transpose()?),
         ("equal_value.json", report.equal_value.as_ref().map(to_json).transpose()?),
         ("entitlement_audit.json", report.entitlements.as_ref().map(to_json).transpose()?),

@@ -7,23 +7,26 @@ use serde_json::Value;
 
 use super::audit::AuditReport;
 use super::charts::{amount_bars, gap_bars, pay_line_chart, quartile_bars, GapBar, JobPoint};
+use super::profile_chart::{profile_chart, ProfileLine};
 use super::reading::{headline_text, lookup, money, oaxaca_reading};
 use crate::{Error, Result};
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("style.css", include_str!("templates/style.css")),
     ("macros.html", include_str!("templates/macros.html")),
     ("report.html", include_str!("templates/report.html")),
     ("section.html", include_str!("templates/section.html")),
     ("gap.html", include_str!("templates/gap.html")),
     ("oaxaca.html", include_str!("templates/oaxaca.html")),
+    ("quantile_profile.html", include_str!("templates/quantile_profile.html")),
     ("transparency.html", include_str!("templates/transparency.html")),
     ("equal_value.html", include_str!("templates/equal_value.html")),
     ("entitlement_audit.html", include_str!("templates/entitlement_audit.html")),
 ];
 
 /// The kinds of documents that have a section template.
-pub const SECTION_KINDS: [&str; 5] = ["gap", "oaxaca", "transparency", "equal_value", "entitlement_audit"];
+pub const SECTION_KINDS: [&str; 6] =
+    ["gap", "oaxaca", "quantile_profile", "transparency", "equal_value", "entitlement_audit"];
 
 fn pct(value: Option<f64>) -> String {
     value.filter(|v| v.is_finite()).map_or("–".into(), |v| format!("{v:.1}%"))
@@ -153,6 +156,31 @@ fn charts(kind: &str, doc: &Value) -> serde_json::Map<String, Value> {
                 Value::String(pay_line_chart("Job rates by evaluation points; male pay line dashed", &jobs, line)),
             );
         }
+        "quantile_profile" => {
+            let line = |name: &str, part: &str, colour: &str| ProfileLine {
+                name: name.into(),
+                colour: colour.into(),
+                points: items("points")
+                    .iter()
+                    .filter_map(|p| {
+                        let value = f64_at(p, &format!("{part}.estimate"))?;
+                        let ci = f64_at(p, &format!("{part}.ci_low")).zip(f64_at(p, &format!("{part}.ci_high")));
+                        Some((p.get("percentile")?.as_f64()?, value, ci))
+                    })
+                    .collect(),
+            };
+            let lines = [
+                line("gap", "gap", "#222222"),
+                line("composition", "composition", "#4477aa"),
+                line("structure", "structure", "#ee6677"),
+            ];
+            let unit =
+                if doc.get("log").and_then(Value::as_bool).unwrap_or(false) { "log points" } else { "outcome units" };
+            out.insert(
+                "profile".into(),
+                Value::String(profile_chart("Gap, composition and structure by percentile", unit, &lines)),
+            );
+        }
         "entitlement_audit" => {
             let rules: Vec<(String, f64)> = items("rules")
                 .iter()
@@ -205,6 +233,7 @@ pub fn report_html(report: &AuditReport, generated_at: &str, annex_rows: Option<
     for (key, title) in [
         ("gap", "Gender pay gaps"),
         ("oaxaca", "Explaining the gap: Oaxaca-Blinder decomposition"),
+        ("quantile_profile", "Where in the pay distribution: the quantile profile"),
         ("transparency", "Pay transparency"),
         ("equal_value", "Equal pay for work of equal value"),
         ("entitlements", "Entitlements: hazard pay, overtime and allowances"),
@@ -232,6 +261,7 @@ pub fn report_html(report: &AuditReport, generated_at: &str, annex_rows: Option<
     let ledgers: Vec<TemplateValue> = [
         ("gaps", "gap"),
         ("Oaxaca-Blinder", "oaxaca"),
+        ("quantile profile", "quantile_profile"),
         ("transparency", "transparency"),
         ("equal value", "equal_value"),
         ("entitlements", "entitlements"),

@@ -8,6 +8,7 @@ mod charts;
 mod evidence;
 mod gap_summary;
 mod html;
+mod profile_chart;
 mod reading;
 
 pub use audit::{
@@ -18,6 +19,7 @@ pub use charts::{amount_bars, gap_bars, pay_line_chart, quartile_bars, GapBar, J
 pub use evidence::{generated_at, report_page, write_evidence, EvidenceFiles};
 pub use gap_summary::gap_summary;
 pub use html::{fragment_html, report_html, section_html, SECTION_KINDS};
+pub use profile_chart::{profile_chart, ProfileLine};
 pub use reading::{explained_by_variable, headline_text, lookup, money, oaxaca_reading, summary_markdown};
 
 use serde::Serialize;
