@@ -18,6 +18,7 @@ from payequity._core import (
 )
 from payequity._gap import GapResult, gap
 from payequity._generate import generate
+from payequity._nonlinear import NonlinearResult, nonlinear_decompose
 from payequity._oaxaca import OaxacaResult, oaxaca
 from payequity._dfl import DflResult, QuantileProfileResult, dfl, quantile_profile
 from payequity._rif import RifRegressionResult, RifResult, rif, rif_regression
@@ -41,6 +42,8 @@ __all__ = [
     "oaxaca",
     "rif",
     "dfl",
+    "nonlinear_decompose",
+    "NonlinearResult",
     "quantile_profile",
     "QuantileProfileResult",
     "DflResult",

@@ -44,6 +44,8 @@ enum Command {
     Rif(Box<crate::rif_cmd::RifArgs>),
     /// DiNardo-Fortin-Lemieux reweighting: composition and structure at quantiles and other statistics.
     Dfl(Box<crate::rif_cmd::DflArgs>),
+    /// Fairlie/Yun decomposition of a 0/1 outcome (receives hazard pay, reached a senior grade): logit.
+    Nonlinear(Box<crate::rif_cmd::NonlinearArgs>),
     /// Gap, composition and structure at every percentile (glass ceiling or sticky floor), by RIF or DFL.
     QuantileProfile(Box<crate::rif_cmd::ProfileArgs>),
     /// RIF regression (unconditional quantile regression; Firpo, Fortin & Lemieux 2009).
@@ -276,6 +278,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gap(args) => run_gap(*args),
         Command::Oaxaca(args) => run_oaxaca(*args),
         Command::Rif(args) => crate::rif_cmd::run_rif(*args),
+        Command::Nonlinear(args) => crate::rif_cmd::run_nonlinear(*args),
         Command::QuantileProfile(args) => crate::rif_cmd::run_profile(*args),
         Command::Dfl(args) => crate::rif_cmd::run_dfl(*args),
         Command::RifRegression(args) => crate::rif_cmd::run_rif_regression(*args),

@@ -9,8 +9,8 @@ use clap::Args;
 use payequity::config::AuditConfig;
 use payequity::decompose::OaxacaOptions;
 use payequity::distributional::{
-    dfl, dfl_table, profile_table, quantile_profile, rif_decompose, rif_regression, rif_regression_table, rif_table,
-    RifOptions, Statistic,
+    dfl, dfl_table, nonlinear_decompose, nonlinear_table, profile_table, quantile_profile, rif_decompose,
+    rif_regression, rif_regression_table, rif_table, RifOptions, Statistic,
 };
 use payequity::polars::prelude::DataFrame;
 use payequity::report::to_json;
@@ -84,6 +84,15 @@ pub struct DflArgs {
     /// Cap on the reweighting factor psi (capped rows are counted).
     #[arg(long)]
     trim: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct NonlinearArgs {
+    #[command(flatten)]
+    oaxaca: OaxacaArgs,
+    /// The binary model (logit).
+    #[arg(long, value_parser = ["logit"], default_value = "logit")]
+    model: String,
 }
 
 #[derive(Debug, Args)]
@@ -307,6 +316,22 @@ pub fn run_profile(args: ProfileArgs) -> Result<ExitCode> {
             )?;
             print_csv(frame)?;
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_nonlinear(args: NonlinearArgs) -> Result<ExitCode> {
+    let config = args.oaxaca.config.as_ref().map(AuditConfig::from_file).transpose()?;
+    let options = oaxaca_options(&args.oaxaca, config.as_ref())?;
+    options.validate()?;
+    let input = input_path(&args.oaxaca.input, &config)?;
+    let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
+    let result = nonlinear_decompose(&frame, &options)?;
+    debug_assert_eq!(result.model, args.model);
+    match args.oaxaca.format {
+        Format::Table => print!("{}", nonlinear_table(&result)),
+        Format::Json => println!("{}", to_json(&result)?),
+        Format::Csv => return Err(Error::Invalid("nonlinear: use --format table or json".into())),
     }
     Ok(ExitCode::SUCCESS)
 }

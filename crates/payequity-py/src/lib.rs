@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 
 use payequity::decompose::{OaxacaOptions, OaxacaResult};
 use payequity::distributional::{
-    DflOptions, DflResult, ProfileOptions, QuantileProfile, RifOptions, RifRegressionResult, RifResult,
+    DflOptions, DflResult, NonlinearResult, ProfileOptions, QuantileProfile, RifOptions, RifRegressionResult, RifResult,
 };
 use payequity::equal_value::{EqualValueOptions, EqualValueResult};
 use payequity::gap::{gap_table, GapOptions, GapResult};
@@ -221,6 +221,24 @@ fn quantile_profile(
 fn quantile_profile_summary(result_json: &str) -> PyResult<String> {
     let result: QuantileProfile = options_from_json(result_json)?;
     Ok(payequity::distributional::profile_table(&result))
+}
+
+/// `nonlinear(data, options_json) -> result_json`: the Fairlie/Yun decomposition (see
+/// `payequity.nonlinear_decompose`).
+#[pyfunction]
+fn nonlinear(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
+    let options: OaxacaOptions = options_from_json(options_json)?;
+    options.validate().map_err(to_py_err)?;
+    let frame = rif_frame(data, &options)?;
+    let result = py.detach(|| payequity::distributional::nonlinear_decompose(&frame, &options)).map_err(to_py_err)?;
+    payequity::report::to_json(&result).map_err(to_py_err)
+}
+
+/// `nonlinear_summary(result_json) -> str`: the same text table as `payequity nonlinear`.
+#[pyfunction]
+fn nonlinear_summary(result_json: &str) -> PyResult<String> {
+    let result: NonlinearResult = options_from_json(result_json)?;
+    Ok(payequity::distributional::nonlinear_table(&result))
 }
 
 /// `dfl_summary(result_json) -> str`: the same text table as `payequity dfl`.
@@ -501,6 +519,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(oaxaca, m)?)?;
     m.add_function(wrap_pyfunction!(rif, m)?)?;
     m.add_function(wrap_pyfunction!(dfl, m)?)?;
+    m.add_function(wrap_pyfunction!(nonlinear, m)?)?;
+    m.add_function(wrap_pyfunction!(nonlinear_summary, m)?)?;
     m.add_function(wrap_pyfunction!(quantile_profile, m)?)?;
     m.add_function(wrap_pyfunction!(quantile_profile_summary, m)?)?;
     m.add_function(wrap_pyfunction!(dfl_summary, m)?)?;

@@ -5,6 +5,7 @@
 
 mod decomposition;
 mod dfl;
+mod nonlinear;
 mod profile;
 mod regression;
 mod reweight;
@@ -15,10 +16,11 @@ mod table;
 
 pub use decomposition::{rif_decompose, GroupValues, RifOptions, RifResult, RifStatisticResult};
 pub use dfl::{default_dfl_statistics, dfl, DflOptions, DflResult, DflStatistic};
+pub use nonlinear::{nonlinear_decompose, NonlinearResult, NonlinearTerm};
 pub use profile::{quantile_profile, ProfileMethod, ProfileOptions, ProfilePoint, QuantileProfile};
 pub use regression::{rif_regression, RifCoefficient, RifRegressionResult};
 pub use reweight::{reweighting, PsiSummary, ReweightGroup, Reweighting};
 pub use reweighted::{ReweightedResult, ReweightedTerm};
 pub use rif::{DensityAt, RifFunction, Sample};
 pub use statistic::{Bandwidth, Kernel, Statistic};
-pub use table::{dfl_table, profile_table, rif_regression_table, rif_table};
+pub use table::{dfl_table, nonlinear_table, profile_table, rif_regression_table, rif_table};

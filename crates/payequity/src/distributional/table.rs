@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::decomposition::RifResult;
 use super::dfl::DflResult;
+use super::nonlinear::NonlinearResult;
 use super::profile::{ProfileMethod, QuantileProfile};
 use super::regression::RifRegressionResult;
 use crate::decompose::table::row;
@@ -201,6 +202,34 @@ pub fn profile_table(result: &QuantileProfile) -> String {
             number(p.composition.estimate),
             number(p.structure.estimate)
         );
+    }
+    let _ = writeln!(out, "{RULE}");
+    out
+}
+
+/// Renders a nonlinear (Fairlie/Yun) decomposition: shares of 1s, difference, explained, unexplained and the
+/// detailed terms.
+pub fn nonlinear_table(result: &NonlinearResult) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Nonlinear decomposition ({}) of {} ({} = A vs {} = B; N = {} + {}); reference {}; SEs: {}",
+        result.model,
+        result.outcome,
+        result.groups.a,
+        result.groups.b,
+        result.n.a,
+        result.n.b,
+        result.reference,
+        result.se_method
+    );
+    let _ = writeln!(out, "share of 1s: A = {:.5}, B = {:.5}", result.p.a, result.p.b);
+    let _ = writeln!(out, "{RULE}");
+    row(&mut out, "difference", &result.difference);
+    row(&mut out, "explained", &result.explained);
+    row(&mut out, "unexplained", &result.unexplained);
+    for term in &result.detailed {
+        row(&mut out, &format!("E {}", term.term), &term.explained);
     }
     let _ = writeln!(out, "{RULE}");
     out
