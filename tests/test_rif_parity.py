@@ -397,3 +397,35 @@ def test_nonlinear_bootstrap_gives_every_figure_an_interval(married: pd.DataFram
     terms = [t["explained"] for t in result.detailed if t["term"] != "_cons"]
     for e in (result.explained, result.unexplained, *terms):
         assert e["se"] > 0 and e["ci_low"] < e["ci_high"]
+
+
+# --- grouped detail -------------------------------------------------------------------------------------
+
+def test_grouped_detail_sums_terms_with_the_joint_covariance(wage1: pd.DataFrame) -> None:
+    data = wage1.assign(region=np.where(np.arange(len(wage1)) % 3 == 0, "north",
+                                        np.where(np.arange(len(wage1)) % 3 == 1, "south", "west")))
+    keywords: dict[str, Any] = dict(outcome="lwage", group="female", group_a=0, covariates=COVARIATES,
+                                    categorical=["region"])
+    plain = pe.oaxaca(data, **keywords)
+    everything = pe.oaxaca(data, detail_groups={"all": [*COVARIATES, "region"]}, **keywords)
+    split = pe.oaxaca(data, detail_groups={"experience": ["exper", "tenure"], "school": ["educ"]}, **keywords)
+    (group,) = everything.twofold["groups"]
+    assert group["term"] == "all"
+    # A group of every covariate is the whole explained part, SE included (the constant contributes nothing).
+    for part in ("explained", "unexplained"):
+        if part == "explained":
+            assert group[part]["estimate"] == pytest.approx(plain.twofold[part]["estimate"], rel=1e-12)
+            assert group[part]["se"] == pytest.approx(plain.twofold[part]["se"], rel=1e-10)
+    groups = {g["term"]: g for g in split.twofold["groups"]}
+    assert list(groups) == ["experience", "school", "region"]
+    terms = {t["term"]: t for t in plain.twofold["detailed"]}
+    assert groups["experience"]["explained"]["estimate"] == pytest.approx(
+        terms["exper"]["explained"]["estimate"] + terms["tenure"]["explained"]["estimate"], rel=1e-12)
+    assert groups["school"]["explained"]["se"] == pytest.approx(terms["educ"]["explained"]["se"], rel=1e-12)
+    # Not the sum of the SEs: the joint covariance.
+    summed = terms["exper"]["explained"]["se"] + terms["tenure"]["explained"]["se"]
+    assert groups["experience"]["explained"]["se"] != pytest.approx(summed, rel=1e-6)
+    rif = pe.rif(data, statistic="q50", detail_groups={"experience": ["exper", "tenure"]}, **keywords)
+    assert [g["term"] for g in rif.results[0]["twofold"]["groups"]] == ["experience", "region"]
+    with pytest.raises(pe.PayEquityError, match="not among the covariates"):
+        pe.oaxaca(data, detail_groups={"x": ["nosuch"]}, **keywords)

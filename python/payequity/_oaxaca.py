@@ -27,6 +27,7 @@ def oaxaca(
     covariates: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
     base_levels: Mapping[str, str] | None = None,
+    detail_groups: Mapping[str, Sequence[str]] | None = None,
     normalize: bool | None = None,
     reference: str | None = None,
     weight: float | None = None,
@@ -54,7 +55,9 @@ def oaxaca(
     are excluded as ``other_group``. A numeric group column is matched numerically (``group_a=1`` matches
     ``1.0``). ``covariates`` are numeric, ``categorical`` columns of labels are dummy-encoded (base level
     ``base_levels[col]`` or the first) and, with ``normalize=True`` (default), Yun (2005) normalized so
-    detailed terms do not depend on the base.
+    detailed terms do not depend on the base. ``detail_groups={"demography": ["age", "region"]}`` sums the detailed
+    terms of named groups of covariates (SEs from the joint covariance, as Stata's ``detail(name: vars)``);
+    they are listed in ``twofold["groups"]`` / ``threefold["groups"]`` with the categorical columns not in a group.
 
     Components (Jann 2008): threefold ``E = (xA - xB)'bB``, ``C = xB'(bA - bB)``, ``I = (xA - xB)'(bA - bB)``
     (``threefold_viewpoint="a"`` for A's); twofold ``Q = (xA - xB)'b*``, ``U = xA'(bA - b*) + xB'(b* - bB)``
@@ -82,6 +85,7 @@ def oaxaca_options_json(
     covariates: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
     base_levels: Mapping[str, str] | None = None,
+    detail_groups: Mapping[str, Sequence[str]] | None = None,
     normalize: bool | None = None,
     reference: str | None = None,
     weight: float | None = None,
@@ -109,6 +113,7 @@ def oaxaca_options_json(
         "covariates": list(covariates) if covariates is not None else None,
         "categorical": list(categorical) if categorical is not None else None,
         "base_levels": dict(base_levels) if base_levels is not None else None, "normalize": normalize,
+        "detail_groups": {k: list(v) for k, v in detail_groups.items()} if detail_groups is not None else None,
         "reference": reference, "weight": weight, "weights": weights, "log": log,
         "threefold_viewpoint": threefold_viewpoint, "se": se, "vce": vce, "reps": reps, "seed": seed, "draw": draw,
         "bootstrap_ci": bootstrap_ci, "confidence": confidence, "strict": strict,

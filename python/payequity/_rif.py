@@ -60,6 +60,7 @@ def rif(
     covariates: Sequence[str] | None = None,
     categorical: Sequence[str] | None = None,
     base_levels: Mapping[str, str] | None = None,
+    detail_groups: Mapping[str, Sequence[str]] | None = None,
     normalize: bool | None = None,
     reference: str | None = None,
     weight: float | None = None,

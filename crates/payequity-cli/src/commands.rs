@@ -177,6 +177,10 @@ pub(crate) struct OaxacaArgs {
     /// Base level of a categorical, COLUMN=LEVEL (repeatable; default: the first level).
     #[arg(long = "base")]
     base_levels: Vec<String>,
+    /// Sum detailed terms into a named group, NAME=col1,col2 (repeatable; SEs from the joint covariance, as
+    /// Stata's detail(name: vars)). Categorical columns not in a group are groups of their own.
+    #[arg(long = "detail-group")]
+    detail_groups: Vec<String>,
     /// Keep the dummy coding of the base level instead of Yun (2005) normalization.
     #[arg(long)]
     no_normalize: bool,
@@ -421,6 +425,13 @@ pub(crate) fn oaxaca_options(args: &OaxacaArgs, config: Option<&AuditConfig>) ->
         let (column, level) =
             base.split_once('=').ok_or_else(|| Error::Invalid(format!("--base `{base}`: expected COLUMN=LEVEL")))?;
         o.base_levels.insert(column.trim().into(), level.trim().into());
+    }
+    for group in &args.detail_groups {
+        let (name, members) = group
+            .split_once('=')
+            .ok_or_else(|| Error::Invalid(format!("--detail-group `{group}`: expected NAME=col1,col2")))?;
+        let members: Vec<String> = members.split(',').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+        o.detail_groups.insert(name.trim().to_string(), members);
     }
     if args.no_normalize {
         o.normalize = false;

@@ -64,11 +64,26 @@ pub struct CategoricalBlock {
 pub struct Design {
     pub terms: Vec<String>,
     pub blocks: Vec<CategoricalBlock>,
+    /// Named detail groups: (name, member columns: numeric covariates or categorical columns).
+    pub detail_groups: Vec<(String, Vec<String>)>,
 }
 
 impl Design {
     pub fn k(&self) -> usize {
         self.terms.len()
+    }
+
+    /// The design columns of a detail group's members: a numeric covariate's term, a categorical's levels.
+    pub fn group_columns(&self, members: &[String]) -> Vec<usize> {
+        let mut columns = Vec::new();
+        for member in members {
+            match self.blocks.iter().find(|b| &b.column == member) {
+                Some(block) => columns.extend(block.columns.iter().copied()),
+                None => columns.extend(self.terms.iter().position(|t| t == member)),
+            }
+        }
+        columns.sort_unstable();
+        columns
     }
 
     /// Full-design columns entering the regressions (all but the base levels).
@@ -122,6 +137,8 @@ pub enum Scope {
     Term(usize),
     /// All levels of categorical block `i`.
     Block(usize),
+    /// The terms of named detail group `i`.
+    Group(usize),
 }
 
 /// What the kernel needs besides the moments.
@@ -440,6 +457,7 @@ pub fn decompose(
     let mut scopes: Vec<(Scope, Vec<usize>)> = vec![(Scope::Total, all)];
     scopes.extend((0..k).map(|j| (Scope::Term(j), vec![j])));
     scopes.extend(design.blocks.iter().enumerate().map(|(i, b)| (Scope::Block(i), b.columns.clone())));
+    scopes.extend(design.detail_groups.iter().enumerate().map(|(i, g)| (Scope::Group(i), design.group_columns(&g.1))));
 
     let mut out_labels = Vec::new();
     let mut values = Vec::new();
@@ -476,7 +494,7 @@ mod tests {
     use super::*;
 
     fn simple_design() -> Design {
-        Design { terms: vec!["_cons".into(), "x".into()], blocks: vec![] }
+        Design { terms: vec!["_cons".into(), "x".into()], blocks: vec![], detail_groups: vec![] }
     }
 
     fn options(reference: Reference) -> KernelOptions {

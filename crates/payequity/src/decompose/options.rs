@@ -97,6 +97,10 @@ pub struct OaxacaOptions {
     pub categorical: Vec<String>,
     /// Base (omitted) level per categorical column; default the first level in sort order.
     pub base_levels: BTreeMap<String, String>,
+    /// Named groups of covariates whose detailed terms are summed, with SEs from the joint covariance (as
+    /// Stata's `detail(name: vars)`): `{demography = ["age", "region"]}`. Categorical columns not named in a
+    /// group are groups of their own.
+    pub detail_groups: BTreeMap<String, Vec<String>>,
     /// Yun (2005) normalization of categorical coefficients (detailed terms independent of the base).
     pub normalize: bool,
     /// Reference coefficients of the twofold decomposition: pooled | neumark | cotton | reimers | weight.
@@ -133,6 +137,7 @@ impl Default for OaxacaOptions {
             covariates: Vec::new(),
             categorical: Vec::new(),
             base_levels: BTreeMap::new(),
+            detail_groups: BTreeMap::new(),
             normalize: true,
             reference: "pooled".into(),
             weight: None,
@@ -206,6 +211,22 @@ impl OaxacaOptions {
             }
             if !seen.insert(c) {
                 return Err(Error::Invalid(format!("column `{c}` is listed twice among the covariates")));
+            }
+        }
+        let mut grouped = std::collections::BTreeSet::new();
+        for (name, members) in &self.detail_groups {
+            if members.is_empty() {
+                return Err(Error::Invalid(format!("detail group `{name}` has no columns")));
+            }
+            for member in members {
+                if !self.covariates.contains(member) && !self.categorical.contains(member) {
+                    return Err(Error::Invalid(format!(
+                        "detail group `{name}`: `{member}` is not among the covariates or categorical columns"
+                    )));
+                }
+                if !grouped.insert(member) {
+                    return Err(Error::Invalid(format!("`{member}` is in more than one detail group")));
+                }
             }
         }
         for column in self.base_levels.keys() {

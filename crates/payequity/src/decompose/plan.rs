@@ -364,7 +364,11 @@ impl Plan {
             blocks.push(CategoricalBlock { column: c.clone(), levels: found, columns, base });
         }
         Ok(Plan {
-            design: Design { terms, blocks },
+            design: Design {
+                terms,
+                blocks,
+                detail_groups: options.detail_groups.iter().map(|(n, m)| (n.clone(), m.clone())).collect(),
+            },
             labels,
             outcome: options.outcome.clone(),
             log: options.log,

@@ -131,7 +131,7 @@ fn prune_levels(
         blocks.push(CategoricalBlock { column: block.column.clone(), levels, columns, base });
     }
     let terms = kept.iter().map(|&j| design.terms[j].clone()).collect();
-    Ok((Design { terms, blocks }, kept))
+    Ok((Design { terms, blocks, detail_groups: design.detail_groups.clone() }, kept))
 }
 
 /// From merged group moments (and bootstrap replicates over the same full design) to the document.
@@ -210,6 +210,22 @@ pub fn finish(
         info.successful = successful;
     }
     Ok(result)
+}
+
+/// The grouped detail: named detail groups first, then each categorical column not in one of them.
+fn detail_scopes(design: &Design) -> Vec<(String, Scope)> {
+    let grouped: Vec<&String> = design.detail_groups.iter().flat_map(|g| g.1.iter()).collect();
+    let mut scopes: Vec<(String, Scope)> =
+        design.detail_groups.iter().enumerate().map(|(i, g)| (g.0.clone(), Scope::Group(i))).collect();
+    scopes.extend(
+        design
+            .blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !grouped.contains(&&b.column))
+            .map(|(i, b)| (b.column.clone(), Scope::Block(i))),
+    );
+    scopes
 }
 
 fn bootstrap_estimates(
@@ -299,12 +315,7 @@ fn document(
             unexplained_a: get(Component::UnexplainedA, Scope::Total),
             unexplained_b: get(Component::UnexplainedB, Scope::Total),
             detailed: terms.iter().enumerate().map(|(j, t)| twofold_term(t.clone(), Scope::Term(j))).collect(),
-            groups: design
-                .blocks
-                .iter()
-                .enumerate()
-                .map(|(i, bl)| twofold_term(bl.column.clone(), Scope::Block(i)))
-                .collect(),
+            groups: detail_scopes(design).into_iter().map(|(name, scope)| twofold_term(name, scope)).collect(),
         },
         threefold: ThreefoldResult {
             viewpoint: match options.threefold_viewpoint {
@@ -315,12 +326,7 @@ fn document(
             coefficients: get(Component::Coefficients, Scope::Total),
             interaction: get(Component::Interaction, Scope::Total),
             detailed: terms.iter().enumerate().map(|(j, t)| threefold_term(t.clone(), Scope::Term(j))).collect(),
-            groups: design
-                .blocks
-                .iter()
-                .enumerate()
-                .map(|(i, bl)| threefold_term(bl.column.clone(), Scope::Block(i)))
-                .collect(),
+            groups: detail_scopes(design).into_iter().map(|(name, scope)| threefold_term(name, scope)).collect(),
         },
         coefficients: Coefficients {
             a: term_map(&main.beta_a),
