@@ -14,7 +14,7 @@ use payequity::distributional::{
 };
 use payequity::polars::prelude::DataFrame;
 use payequity::report::to_json;
-use payequity::scale::{load_source, Projection};
+use payequity::scale::{load_source, rif_source, rif_streams, Projection};
 use payequity::{Error, Result};
 
 use crate::commands::{input_path, oaxaca_options, parse_enum, OaxacaArgs};
@@ -182,8 +182,23 @@ pub fn run_rif(args: RifArgs) -> Result<ExitCode> {
         rif.trim = args.trim;
     }
     let input = input_path(&args.oaxaca.input, &config)?;
-    let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
-    let result = rif_decompose(&frame, &options, &rif)?;
+    let columns =
+        (options.columns_used().into_iter().filter(|c| !c.is_empty()).collect::<Vec<_>>(), options.optional_columns());
+    // Streamed on the partial-state engine when it covers the options; else the rows are read whole.
+    let result = open_input(&input, &args.oaxaca.scale, args.oaxaca.quiet, columns)?.run(
+        "decomposing",
+        args.oaxaca.quiet,
+        |frame| rif_decompose(frame, &options, &rif),
+        |source, stream, progress| {
+            if rif_streams(&options, &rif) {
+                rif_source(source, &options, &rif, stream, progress)
+            } else {
+                let mut wanted: Vec<String> = options.columns_used().into_iter().filter(|c| !c.is_empty()).collect();
+                wanted.extend(options.optional_columns().into_iter().filter(|c| source.column_names().contains(c)));
+                rif_decompose(&load_source(source, &Projection::new(source, Some(&wanted)))?, &options, &rif)
+            }
+        },
+    )?;
     match args.oaxaca.format {
         Format::Table => print!("{}", rif_table(&result, args.oaxaca.detail)),
         Format::Json => println!("{}", to_json(&result)?),

@@ -169,6 +169,15 @@ fn rif(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str, rif_json: &s
     let options: OaxacaOptions = options_from_json(options_json)?;
     options.validate().map_err(to_py_err)?;
     let rif: RifOptions = options_from_json(rif_json)?;
+    if let Some(input) = streamed_input(data).filter(|_| payequity::scale::rif_streams(&options, &rif)) {
+        let result = py
+            .detach(|| {
+                let source = Source::resolve(&input)?;
+                payequity::scale::rif_source(&source, &options, &rif, &StreamOptions::default(), &Silent)
+            })
+            .map_err(to_py_err)?;
+        return payequity::report::to_json(&result).map_err(to_py_err);
+    }
     let frame = rif_frame(data, &options)?;
     let result = py.detach(|| payequity::distributional::rif_decompose(&frame, &options, &rif)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)

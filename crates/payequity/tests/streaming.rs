@@ -190,6 +190,35 @@ fn streamed_row_units_select_exact_medians_by_radix() {
     let _ = std::fs::remove_dir_all(&tied);
 }
 
+/// The RIF decomposition on the partial-state engine: quantiles by radix selection, densities and moments in
+/// further passes, equal to the in-memory document (quantiles exactly, estimates to summation order).
+#[test]
+fn streamed_rif_decomposition_equals_the_in_memory_document() {
+    use payequity::distributional::{rif_decompose, RifOptions};
+    let frame = payroll(400, 12);
+    let dir = temp_dir("rif");
+    write_parts(&frame, &dir, 3, "parquet");
+    let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+    let mut options = oaxaca_options(SeMethod::Delta, Vce::Robust);
+    options.categorical = vec!["grade".into()];
+    let statistics = ["q10", "q50", "q90", "mean", "var", "iqr10_90"];
+    let rif = RifOptions { statistic: statistics.iter().map(|s| s.parse().unwrap()).collect(), ..Default::default() };
+    let memory = rif_decompose(&frame, &options, &rif).unwrap();
+    for limit in [StreamOptions { memory_limit: 1 << 20, batch_rows: 333 }, stream(1 << 20)] {
+        let streamed = payequity::scale::rif_source(&source, &options, &rif, &limit, &Silent).unwrap();
+        assert_same(&json(&streamed), &json(&memory), 1e-9, "rif");
+        for (s, m) in streamed.results.iter().zip(&memory.results).filter(|(_, m)| !m.statistic.quantiles().is_empty())
+        {
+            assert_eq!(json(&s.sample), json(&m.sample), "{}: quantiles exactly", m.statistic);
+            assert_eq!(
+                s.density.a.iter().map(|d| d.q).collect::<Vec<_>>(),
+                m.density.a.iter().map(|d| d.q).collect::<Vec<_>>()
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn streamed_oaxaca_equals_the_in_memory_document() {
     let frame = payroll(300, 12);

@@ -129,6 +129,12 @@ pub(crate) fn group_rifs(
     Ok((a?, b?))
 }
 
+/// The outcome map of a pair of group RIFs (group A's for A rows, B's for B rows).
+pub(crate) fn rif_map(rifs: &Arc<(RifFunction, RifFunction)>) -> OutcomeMap {
+    let shared = Arc::clone(rifs);
+    OutcomeMap(Arc::new(move |is_b, y| if is_b { shared.1.apply(y) } else { shared.0.apply(y) }))
+}
+
 /// The `oaxaca` document of the outcome mapped by each group's RIF.
 fn oaxaca_of_rif(
     plan: &Plan,
@@ -136,9 +142,7 @@ fn oaxaca_of_rif(
     rifs: &Arc<(RifFunction, RifFunction)>,
     options: &OaxacaOptions,
 ) -> Result<OaxacaResult> {
-    let shared = Arc::clone(rifs);
-    let map = OutcomeMap(Arc::new(move |is_b, y| if is_b { shared.1.apply(y) } else { shared.0.apply(y) }));
-    let plan = plan.clone().with_outcome_map(map);
+    let plan = plan.clone().with_outcome_map(rif_map(rifs));
     let moments = plan.scan(frame, 0)?;
     let residuals = |kept: &[usize], models: &ResidualModels<'_>| plan.score_grams(frame, 0, kept, models);
     finish(&plan, moments, None, Some(&residuals), options)
@@ -211,6 +215,17 @@ pub fn rif_decompose(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOption
         results.push(result);
         last = Some(document);
     }
+    assemble(last, results, warnings, options, rif)
+}
+
+/// The document from the last statistic's `oaxaca` document (ledger, groups, counts) and every result.
+pub(crate) fn assemble(
+    last: Option<OaxacaResult>,
+    results: Vec<RifStatisticResult>,
+    warnings: Vec<String>,
+    options: &OaxacaOptions,
+    rif: &RifOptions,
+) -> Result<RifResult> {
     let document = last.ok_or_else(|| Error::Invalid("no statistic to decompose: give --statistic".into()))?;
     Ok(RifResult {
         kind: "rif".into(),
@@ -251,7 +266,7 @@ pub(crate) fn check(options: &OaxacaOptions, rif: &RifOptions) -> Result<()> {
     Ok(())
 }
 
-fn statistic_result(
+pub(crate) fn statistic_result(
     statistic: Statistic,
     rifs: &(RifFunction, RifFunction),
     document: &OaxacaResult,

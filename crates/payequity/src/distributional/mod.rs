@@ -14,6 +14,9 @@ mod rif;
 mod statistic;
 mod table;
 
+pub(crate) use decomposition::{
+    assemble as assemble_rif, check as check_rif, rif_map as rif_map_of, statistic_result as statistic_result_of,
+};
 pub use decomposition::{rif_decompose, GroupValues, RifOptions, RifResult, RifStatisticResult};
 pub use dfl::{default_dfl_statistics, dfl, DflOptions, DflResult, DflStatistic};
 pub use nonlinear::{nonlinear_decompose, NonlinearResult, NonlinearTerm};

@@ -279,6 +279,46 @@ impl RifFunction {
         Ok(RifFunction { statistic, value, density, influence })
     }
 
+    /// The RIF from statistics computed elsewhere (a streamed pass): the mean μ, the variance Σw(y − μ)²/Σw,
+    /// and per quantile of `statistic.quantiles()` its (q, f(q), h). Not for the Gini (its RIF needs every
+    /// value).
+    pub fn from_parts(statistic: Statistic, mu: f64, variance: f64, quantiles: &[DensityAt]) -> Result<RifFunction> {
+        let at = |i: usize| -> Result<QuantileInfluence> {
+            let d = quantiles.get(i).ok_or_else(|| Error::Invalid("internal: a quantile is missing".into()))?;
+            if !(d.f > 0.0 && d.f.is_finite()) {
+                return Err(Error::Invalid(format!(
+                    "statistic {statistic}: the density at q = {} (τ = {}) is zero with bandwidth {}: use the gaussian \
+                     kernel or a larger bandwidth",
+                    d.q, d.tau, d.bandwidth
+                )));
+            }
+            Ok(QuantileInfluence { tau: d.tau, q: d.q, f: d.f })
+        };
+        let (value, influence) = match statistic {
+            Statistic::Mean => (mu, Influence::Mean),
+            Statistic::Quantile(_) => {
+                let q = at(0)?;
+                (q.q, Influence::Quantile(q))
+            }
+            Statistic::InterquantileRange(_, _) => {
+                let (a, b) = (at(0)?, at(1)?);
+                (b.q - a.q, Influence::Range(a, b))
+            }
+            Statistic::InterquantileRatio(_, _) => {
+                let (a, b) = (at(0)?, at(1)?);
+                if a.q == 0.0 {
+                    return Err(Error::Invalid(format!("statistic {statistic}: the lower quantile is 0")));
+                }
+                (b.q / a.q, Influence::Ratio(a, b))
+            }
+            Statistic::Variance => (variance, Influence::Variance { mu }),
+            Statistic::Gini => {
+                return Err(Error::Invalid(format!("internal: {statistic} is not built from parts")));
+            }
+        };
+        Ok(RifFunction { statistic, value, density: quantiles.to_vec(), influence })
+    }
+
     /// RIF(y; ν) = ν + IF(y; ν); see the table of `distributional.md`.
     pub fn apply(&self, y: f64) -> f64 {
         match &self.influence {

@@ -13,6 +13,7 @@ mod equal_value;
 mod gap;
 mod keys;
 mod oaxaca;
+mod rif;
 mod row_gap;
 mod source;
 mod state;
@@ -26,6 +27,7 @@ pub use equal_value::{equal_value_finish, equal_value_source, ControlSums, Equal
 pub use gap::gap_source;
 pub use keys::KeyTracker;
 pub use oaxaca::{oaxaca_source, OaxacaPartial};
+pub use rif::{rif_source, rif_streams};
 pub use source::{Source, SourceFile};
 pub use state::{decode_state, encode_state, StateKind, STATE_VERSION};
 pub use transparency::{

@@ -78,7 +78,7 @@ fn wanted_columns(source: &Source, options: &OaxacaOptions) -> Vec<String> {
 }
 
 /// Pass 1: facts of every batch and the later rows of duplicated keys.
-fn facts_pass(
+pub(super) fn facts_pass(
     source: &Source,
     options: &OaxacaOptions,
     batch_rows: usize,
