@@ -71,6 +71,7 @@ def rif(
     vce: str | None = None,
     reps: int | None = None,
     seed: int | None = None,
+    draw: str | None = None,
     bootstrap_ci: str | None = None,
     confidence: float | None = None,
     strict: bool | None = None,
@@ -112,6 +113,10 @@ def rif_regression(
     weights: str | None = None,
     log: bool | None = None,
     vce: str | None = None,
+    se: str | None = None,
+    reps: int | None = None,
+    seed: int | None = None,
+    bootstrap_ci: str | None = None,
     kernel: str | None = None,
     bandwidth: str | float | None = None,
     confidence: float | None = None,
@@ -122,11 +127,13 @@ def rif_regression(
 
     Weighted OLS of RIF(y; v) on the covariates; the coefficients are the effects of a small shift in a
     covariate's distribution on the unconditional statistic ``statistic`` (one name, default ``"q50"``).
-    ``vce="classical"`` (default) or ``"robust"`` (HC1) treat the RIF as known, as ``rifhdreg`` does.
+    ``vce="classical"`` (default) or ``"robust"`` (HC1) treat the RIF as known, as ``rifhdreg`` does;
+    ``se="bootstrap"`` (``reps``, ``seed``) recomputes q, f(q) and the RIF in every replicate.
     """
     options = oaxaca_options_json(
         outcome=outcome, covariates=covariates, categorical=categorical, base_levels=base_levels, weights=weights,
-        log=log, vce=vce, confidence=confidence, strict=strict, config=config, group_a="all",
+        log=log, vce=vce, se=se, reps=reps, seed=seed, bootstrap_ci=bootstrap_ci, confidence=confidence,
+        strict=strict, config=config, group_a="all",
     )
     chosen = statistic if statistic is not None else (None if config else "q50")
     rif_json = rif_options_json(statistic=chosen, kernel=kernel, bandwidth=bandwidth, config=config)

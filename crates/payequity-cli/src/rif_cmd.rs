@@ -135,6 +135,15 @@ pub struct RifRegressionArgs {
     /// Coefficient covariance: classical or robust (HC1), as rifhdreg.
     #[arg(long, value_parser = ["classical", "robust"])]
     vce: Option<String>,
+    /// Standard errors: delta (the --vce covariance) or bootstrap (q, f(q) and the RIF recomputed per replicate).
+    #[arg(long, value_parser = ["delta", "bootstrap"])]
+    se: Option<String>,
+    /// Bootstrap replicates.
+    #[arg(long)]
+    reps: Option<usize>,
+    /// Bootstrap seed.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Confidence level (default 0.95).
     #[arg(long)]
     confidence: Option<f64>,
@@ -228,6 +237,15 @@ pub fn run_rif_regression(args: RifRegressionArgs) -> Result<ExitCode> {
     }
     if let Some(confidence) = args.confidence {
         options.confidence = confidence;
+    }
+    if let Some(se) = &args.se {
+        options.se = parse_enum(se)?;
+    }
+    if let Some(reps) = args.reps {
+        options.reps = reps;
+    }
+    if let Some(seed) = args.seed {
+        options.seed = seed;
     }
     options.strict |= args.strict;
     options.group = String::new();

@@ -14,11 +14,12 @@ use super::rif::{DensityAt, RifFunction, Sample};
 use super::statistic::{Bandwidth, Kernel, Statistic};
 use crate::data::Ledger;
 use crate::decompose::{
-    finish, oaxaca_plan, Coefficients, OaxacaOptions, OaxacaResult, OutcomeMap, Pair, Plan, ResidualModels, SeMethod,
-    ThreefoldResult, TwofoldResult,
+    finish, oaxaca_plan, poisson_draw, BootstrapDraw, Coefficients, GroupRows, OaxacaOptions, OaxacaResult, OutcomeMap,
+    Pair, Plan, ReplicateMoments, ResidualModels, SeMethod, ThreefoldResult, TwofoldResult,
 };
-use crate::stats::Estimate;
+use crate::stats::{Estimate, Moments};
 use crate::{Error, Result, VERSION};
+use rayon::prelude::*;
 
 /// Options of the distributional statistics: which statistics, and the density's kernel and bandwidth.
 /// Defaults: `statistic = ["q10", "q50", "q90"]`, `kernel = "gaussian"`, `bandwidth = "silverman"`.
@@ -129,6 +130,51 @@ pub(crate) fn group_rifs(
     Ok((a?, b?))
 }
 
+/// Replicate moments of the RIF over the full design: in each Poisson-weighted replicate (keyed by seed and
+/// input row, as `oaxaca`'s), each group's RIF is recomputed — its quantiles, density and bandwidth — from the
+/// replicate's sample, so the SEs account for the estimation of q and f(q). Replicates whose RIF cannot be
+/// computed (no rows, a density of zero) are left out, like replicates whose regressions cannot be fitted.
+pub(crate) fn rif_replicates(
+    plan: &Plan,
+    (a, b): (&GroupRows, &GroupRows),
+    statistic: Statistic,
+    rif: &RifOptions,
+    options: &OaxacaOptions,
+) -> ReplicateMoments {
+    let k = plan.design.k();
+    (0..options.reps as u64)
+        .into_par_iter()
+        .filter_map(|r| {
+            let moments = |rows: &GroupRows| -> Option<Moments> {
+                let (used, w, f) = replicate_rif(rows, options.seed, r, statistic, rif)?;
+                let mut m = Moments::new(k);
+                for (&i, &wi) in used.iter().zip(&w) {
+                    m.push(&rows.x[i * k..(i + 1) * k], f.apply(rows.y[i]), wi);
+                }
+                Some(m)
+            };
+            Some((moments(a)?, moments(b)?))
+        })
+        .collect()
+}
+
+/// Bootstrap replicate `r` of a group: the rows with a positive Poisson replicate weight (keyed by seed and
+/// input row), their weights, and the RIF recomputed from that sample (`None` when it cannot be).
+pub(crate) fn replicate_rif(
+    rows: &GroupRows,
+    seed: u64,
+    r: u64,
+    statistic: Statistic,
+    rif: &RifOptions,
+) -> Option<(Vec<usize>, Vec<f64>, RifFunction)> {
+    let draws: Vec<f64> = rows.w.iter().zip(&rows.rows).map(|(w, &row)| w * poisson_draw(seed, row, r)).collect();
+    let used: Vec<usize> = (0..draws.len()).filter(|&i| draws[i] > 0.0).collect();
+    let y: Vec<f64> = used.iter().map(|&i| rows.y[i]).collect();
+    let w: Vec<f64> = used.iter().map(|&i| draws[i]).collect();
+    let f = RifFunction::of(&Sample::new(&y, &w), statistic, rif.kernel, rif.bandwidth).ok()?;
+    Some((used, w, f))
+}
+
 /// The outcome map of a pair of group RIFs (group A's for A rows, B's for B rows).
 pub(crate) fn rif_map(rifs: &Arc<(RifFunction, RifFunction)>) -> OutcomeMap {
     let shared = Arc::clone(rifs);
@@ -168,26 +214,39 @@ fn oaxaca_of_rif(
 /// ```
 pub fn rif_decompose(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptions) -> Result<RifResult> {
     check(options, rif)?;
-    // With `reweight`, `se = "bootstrap"` gives the reweighted parts bootstrap SEs; the plain decomposition
-    // keeps its delta-method SEs.
+    // With `reweight`, `se = "bootstrap"` gives the reweighted parts bootstrap SEs and the plain
+    // decomposition keeps its delta-method SEs; without, the plain decomposition is bootstrapped.
     let bootstrap = options.se == SeMethod::Bootstrap;
-    let plain = if bootstrap { OaxacaOptions { se: SeMethod::Delta, ..options.clone() } } else { options.clone() };
+    let plain_bootstrap = bootstrap && !rif.reweight;
+    let plain = if bootstrap && rif.reweight {
+        OaxacaOptions { se: SeMethod::Delta, ..options.clone() }
+    } else {
+        options.clone()
+    };
     let options = &plain;
     let plan = oaxaca_plan(frame, options)?;
-    let rows = if rif.reweight { Some(plan.slice_rows(frame, 0)?) } else { None };
+    let rows = if rif.reweight || plain_bootstrap { Some(plan.slice_rows(frame, 0)?) } else { None };
     let mut results = Vec::with_capacity(rif.statistic.len());
     let mut last: Option<OaxacaResult> = None;
     let mut warnings = Vec::new();
     for &statistic in &rif.statistic {
         let rifs = Arc::new(group_rifs(&plan, frame, statistic, rif)?);
-        let document = oaxaca_of_rif(&plan, frame, &rifs, options)?;
+        let document = match (&rows, plain_bootstrap) {
+            (Some((a, b, _)), true) => {
+                let replicates = rif_replicates(&plan, (a, b), statistic, rif, options);
+                let mapped = plan.clone().with_outcome_map(rif_map(&rifs));
+                let moments = mapped.scan(frame, 0)?;
+                finish(&mapped, moments, Some(replicates), None, options)?
+            }
+            _ => oaxaca_of_rif(&plan, frame, &rifs, options)?,
+        };
         for warning in &document.warnings {
             if !warnings.contains(warning) {
                 warnings.push(warning.clone());
             }
         }
         let mut result = statistic_result(statistic, &rifs, &document);
-        if let Some((a, b, _)) = &rows {
+        if let (Some((a, b, _)), true) = (&rows, rif.reweight) {
             let (reweighted, counterfactual) =
                 reweighted_decomposition(&plan, (a, b), statistic, options, rif, bootstrap)?;
             let difference = result.difference.estimate.unwrap_or(f64::NAN).abs();
@@ -252,12 +311,9 @@ pub(crate) fn check(options: &OaxacaOptions, rif: &RifOptions) -> Result<()> {
     if rif.statistic.is_empty() {
         return Err(Error::Invalid("no statistic given: use e.g. --statistic q10,q50,q90 / statistic=\"q50\"".into()));
     }
-    if options.se == SeMethod::Bootstrap && !rif.reweight {
+    if options.se == SeMethod::Bootstrap && options.draw == BootstrapDraw::Multinomial {
         return Err(Error::Invalid(
-            "se = \"bootstrap\" is not available for the plain RIF decomposition or regression yet (it must \
-             recompute q, f(q) and the RIF in every replicate); use se = \"delta\" with vce = \"classical\" or \
-             \"robust\" (with reweight = true, bootstrap SEs are given to the reweighted parts)"
-                .into(),
+            "the RIF bootstrap draws Poisson replicate weights: use draw = \"poisson\" (the default)".into(),
         ));
     }
     if rif.reweight && options.covariates.is_empty() && options.categorical.is_empty() {

@@ -1,19 +1,23 @@
 //! RIF regression, the unconditional quantile regression of Firpo, Fortin & Lemieux (2009) (Stata's
 //! `rifhdreg`): weighted OLS of RIF(y; ν) on X over one sample. The coefficients are unconditional partial
-//! effects on ν; SEs are classical or HC1, treating the RIF as known (as `rifhdreg`).
+//! effects on ν; SEs are classical or HC1, treating the RIF as known (as `rifhdreg`), or the bootstrap, which
+//! recomputes q, f(q) and the RIF in every replicate.
 
 use std::sync::Arc;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::decomposition::{check, RifOptions};
+use super::decomposition::{check, replicate_rif, RifOptions};
+use super::reweighted::replicate_estimate;
 use super::rif::{DensityAt, RifFunction, Sample};
 use super::statistic::{Kernel, Statistic};
 use crate::data::Ledger;
 use crate::decompose::{ledger_and_strict, oaxaca_plan, OaxacaOptions, OutcomeMap, ResidualModels, Vce};
-use crate::stats::{ols, t_quantile, Estimate};
+use crate::decompose::{GroupRows, SeMethod};
+use crate::stats::{normal_quantile, ols, t_quantile, Estimate, Moments};
 use crate::{Error, Result, VERSION};
+use rayon::prelude::*;
 
 /// One coefficient of the RIF regression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +81,9 @@ pub fn rif_regression(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptio
     let plan = oaxaca_plan(frame, &single)?;
     let [(y, w), _] = plan.group_outcomes(frame, 0)?;
     let function = Arc::new(RifFunction::of(&Sample::new(&y, &w), statistic, rif.kernel, rif.bandwidth)?);
+    let bootstrap = options.se == SeMethod::Bootstrap;
+    // The replicates need the outcomes before the RIF map.
+    let raw_rows = if bootstrap { Some(plan.slice_rows(frame, 0)?.0) } else { None };
     let shared = Arc::clone(&function);
     let plan = plan.with_outcome_map(OutcomeMap(Arc::new(move |_, y| shared.apply(y))));
     let moments = plan.scan(frame, 0)?;
@@ -89,7 +96,19 @@ pub fn rif_regression(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptio
     let names: Vec<String> = columns.iter().map(|&j| design.terms[j].clone()).collect();
     let sample_moments = moments.a.select(&columns);
     let fit = ols(&sample_moments, &names)?;
+    let replicates: Vec<Vec<f64>> = match &raw_rows {
+        Some(rows) => replicate_coefficients(rows, design.k(), &columns, &names, statistic, rif, options),
+        None => Vec::new(),
+    };
+    if bootstrap && replicates.len() < 2 {
+        return Err(Error::Invalid(format!(
+            "only {} of {} bootstrap replicates of the RIF regression could be computed",
+            replicates.len(),
+            options.reps
+        )));
+    }
     let covariance = match options.vce {
+        _ if bootstrap => fit.covariance.clone(),
         Vce::Classical => fit.covariance.clone(),
         Vce::Robust => {
             let identity: Vec<usize> = (0..design.k()).collect();
@@ -110,11 +129,17 @@ pub fn rif_regression(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptio
         .enumerate()
         .map(|(j, term)| {
             let kept = fit.kept[j];
-            let e = Estimate::symmetric(
-                kept.then(|| fit.coefficients[j]),
-                kept.then(|| covariance[[j, j]].max(0.0).sqrt()),
-                q,
-            );
+            let e = if bootstrap && kept {
+                let draws: Vec<f64> = replicates.iter().map(|c| c[j]).collect();
+                let z = normal_quantile(1.0 - (1.0 - options.confidence) / 2.0);
+                replicate_estimate(fit.coefficients[j], draws, options.bootstrap_ci, options.confidence, z)
+            } else {
+                Estimate::symmetric(
+                    kept.then(|| fit.coefficients[j]),
+                    kept.then(|| covariance[[j, j]].max(0.0).sqrt()),
+                    q,
+                )
+            };
             RifCoefficient { term: term.clone(), estimate: e.estimate, se: e.se, ci_low: e.ci_low, ci_high: e.ci_high }
         })
         .collect();
@@ -133,6 +158,7 @@ pub fn rif_regression(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptio
         r2: fit.r2,
         coefficients,
         vce: match options.vce {
+            _ if bootstrap => "bootstrap".into(),
             Vce::Classical => "classical".into(),
             Vce::Robust => "robust".into(),
         },
@@ -140,4 +166,31 @@ pub fn rif_regression(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptio
         density: function.density.clone(),
         confidence: options.confidence,
     })
+}
+
+/// The coefficients of each Poisson-weighted bootstrap replicate, with q, f(q) and the RIF recomputed from the
+/// replicate's sample (replicates that cannot be computed are left out).
+fn replicate_coefficients(
+    rows: &GroupRows,
+    k: usize,
+    columns: &[usize],
+    names: &[String],
+    statistic: Statistic,
+    rif: &RifOptions,
+    options: &OaxacaOptions,
+) -> Vec<Vec<f64>> {
+    (0..options.reps as u64)
+        .into_par_iter()
+        .filter_map(|r| {
+            let (used, w, f) = replicate_rif(rows, options.seed, r, statistic, rif)?;
+            let mut m = Moments::new(columns.len());
+            let mut x = Vec::with_capacity(columns.len());
+            for (&i, &wi) in used.iter().zip(&w) {
+                x.clear();
+                x.extend(columns.iter().map(|&j| rows.x[i * k + j]));
+                m.push(&x, f.apply(rows.y[i]), wi);
+            }
+            ols(&m, names).ok().map(|fit| fit.coefficients.to_vec())
+        })
+        .collect()
 }

@@ -6,8 +6,9 @@
 //! 3. the kernel density sums Σ K((q − y)/h) at each quantile (a sum: it merges);
 //! 4. per statistic, the `oaxaca` moments of the RIF (and the residual pass for robust SEs).
 //!
-//! Unweighted only (a weighted quantile needs the cumulative weights in value order) and not for the Gini
-//! (its RIF needs every value's rank); those read the rows into memory.
+//! Unweighted only (a weighted quantile needs the cumulative weights in value order), not for the Gini (its
+//! RIF needs every value's rank) and not with bootstrap SEs (each replicate recomputes its quantiles); those
+//! read the rows into memory.
 
 use std::sync::Arc;
 
@@ -27,7 +28,10 @@ use crate::{Error, Result};
 
 /// Whether the streamed RIF plan covers these options (else the rows are read into memory).
 pub fn rif_streams(options: &OaxacaOptions, rif: &RifOptions) -> bool {
-    options.weights.is_none() && !rif.reweight && !rif.statistic.iter().any(|s| matches!(s, Statistic::Gini))
+    options.weights.is_none()
+        && !rif.reweight
+        && options.se != crate::decompose::SeMethod::Bootstrap
+        && !rif.statistic.iter().any(|s| matches!(s, Statistic::Gini))
 }
 
 /// 0-based ranks of the Stata `_pctile` quantile τ of n unweighted values: one rank, or two to average.
