@@ -385,6 +385,23 @@ def test_nonlinear_decomposition_matches_statsmodels_logits(married: pd.DataFram
     np.testing.assert_allclose(shares, linear / linear.sum() * explained, rtol=1e-7, atol=1e-12)
 
 
+def test_nonlinear_probit_matches_statsmodels(married: pd.DataFrame) -> None:
+    from scipy.stats import norm
+
+    a, b = married[married.female == 0], married[married.female == 1]
+    xa, xb = sm.add_constant(a[COVARIATES].to_numpy()), sm.add_constant(b[COVARIATES].to_numpy())
+    fit = sm.Probit(a.married.to_numpy(), xa).fit(disp=0, tol=1e-12)
+    star, cov = fit.params, fit.cov_params()
+    explained = norm.cdf(xa @ star).mean() - norm.cdf(xb @ star).mean()
+    g = (norm.pdf(xa @ star)[:, None] * xa).mean(axis=0) - (norm.pdf(xb @ star)[:, None] * xb).mean(axis=0)
+    result = pe.nonlinear_decompose(married, outcome="married", group="female", group_a=0, group_b=1,
+                                    covariates=COVARIATES, reference="weight", weight=1.0, model="probit")
+    assert result["model"] == "probit"
+    assert result.explained["estimate"] == pytest.approx(explained, rel=1e-8)
+    assert result.explained["se"] == pytest.approx(np.sqrt(g @ cov @ g), rel=1e-6)
+    assert [c[1] for c in result["coefficients"]] == pytest.approx(list(star), rel=1e-7)
+
+
 def test_nonlinear_refuses_a_non_binary_outcome(wage1: pd.DataFrame) -> None:
     with pytest.raises(pe.PayEquityError, match="0/1 outcome"):
         pe.nonlinear_decompose(wage1, outcome="lwage", group="female", group_a=0, covariates=COVARIATES)

@@ -38,19 +38,17 @@ def nonlinear_decompose(
 ) -> NonlinearResult:
     """Fairlie/Yun decomposition of the difference in a 0/1 outcome (e.g. receives hazard pay).
 
-    A logit of ``outcome`` on the covariates gives b*: ``reference="pooled"`` (default; pooled logit with the
+    A logit (``model="probit"``: a probit) of ``outcome`` on the covariates gives b*: ``reference="pooled"`` (default; pooled logit with the
     group indicator, left out of the predictions) or ``reference="weight"`` with ``weight=1`` (group A's
     coefficients) or ``0`` (B's). ``explained = mean_A F(x'b*) - mean_B F(x'b*)``, ``unexplained`` the rest of
     ``p_A - p_B``; detailed terms by Yun's weights. ``se="delta"`` gives the explained part's SE, ``"bootstrap"``
     (``reps``, ``seed``) every figure's. A non-0/1 outcome raises an error naming the row.
     """
-    if model != "logit":
-        raise ValueError(f"model {model!r}: the nonlinear decomposition fits a logit")
     options = oaxaca_options_json(outcome=outcome, group=group, group_a=group_a, group_b=group_b,
                                   covariates=covariates, categorical=categorical, reference=reference,
                                   weight=weight, weights=weights, se=se, reps=reps, seed=seed,
                                   bootstrap_ci=bootstrap_ci, confidence=confidence, strict=strict, config=config)
-    return NonlinearResult(_core.nonlinear(as_table(data), options))
+    return NonlinearResult(_core.nonlinear(as_table(data), options, model))
 
 
 class NonlinearResult(Document):

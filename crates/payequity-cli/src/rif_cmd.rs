@@ -90,8 +90,8 @@ pub struct DflArgs {
 pub struct NonlinearArgs {
     #[command(flatten)]
     oaxaca: OaxacaArgs,
-    /// The binary model (logit).
-    #[arg(long, value_parser = ["logit"], default_value = "logit")]
+    /// The binary model.
+    #[arg(long, value_parser = ["logit", "probit"], default_value = "logit")]
     model: String,
 }
 
@@ -359,8 +359,7 @@ pub fn run_nonlinear(args: NonlinearArgs) -> Result<ExitCode> {
     options.validate()?;
     let input = input_path(&args.oaxaca.input, &config)?;
     let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
-    let result = nonlinear_decompose(&frame, &options)?;
-    debug_assert_eq!(result.model, args.model);
+    let result = nonlinear_decompose(&frame, &options, parse_enum(&args.model)?)?;
     match args.oaxaca.format {
         Format::Table => print!("{}", nonlinear_table(&result)),
         Format::Json => println!("{}", to_json(&result)?),

@@ -235,11 +235,15 @@ fn quantile_profile_summary(result_json: &str) -> PyResult<String> {
 /// `nonlinear(data, options_json) -> result_json`: the Fairlie/Yun decomposition (see
 /// `payequity.nonlinear_decompose`).
 #[pyfunction]
-fn nonlinear(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<String> {
+#[pyo3(signature = (data, options_json, model="logit"))]
+fn nonlinear(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str, model: &str) -> PyResult<String> {
     let options: OaxacaOptions = options_from_json(options_json)?;
+    let model: payequity::distributional::BinaryModel =
+        options_from_json(&serde_json::to_string(model).map_err(|e| PayEquityError::new_err(e.to_string()))?)?;
     options.validate().map_err(to_py_err)?;
     let frame = rif_frame(data, &options)?;
-    let result = py.detach(|| payequity::distributional::nonlinear_decompose(&frame, &options)).map_err(to_py_err)?;
+    let result =
+        py.detach(|| payequity::distributional::nonlinear_decompose(&frame, &options, model)).map_err(to_py_err)?;
     payequity::report::to_json(&result).map_err(to_py_err)
 }
 

@@ -19,7 +19,7 @@ pub(crate) use decomposition::{
 };
 pub use decomposition::{rif_decompose, GroupValues, RifOptions, RifResult, RifStatisticResult};
 pub use dfl::{default_dfl_statistics, dfl, DflOptions, DflResult, DflStatistic};
-pub use nonlinear::{nonlinear_decompose, NonlinearResult, NonlinearTerm};
+pub use nonlinear::{nonlinear_decompose, BinaryModel, NonlinearResult, NonlinearTerm};
 pub use profile::{quantile_profile, ProfileMethod, ProfileOptions, ProfilePoint, QuantileProfile};
 pub use regression::{rif_regression, RifCoefficient, RifRegressionResult};
 pub use reweight::{reweighting, PsiSummary, ReweightGroup, Reweighting};

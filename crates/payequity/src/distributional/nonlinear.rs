@@ -7,7 +7,7 @@
 //! unexplained = (p_A − p_B) − explained
 //! ```
 //!
-//! with β* by `reference`: `weight` 1 (β_A) or 0 (β_B), or `pooled` (a logit on A ∪ B with the group
+//! (F the logistic CDF for the logit, Φ for the probit) with β* by `reference`: `weight` 1 (β_A) or 0 (β_B), or `pooled` (a logit on A ∪ B with the group
 //! indicator, whose coefficient is left out of the predictions, as Stata's `fairlie, pooled()`). Detailed terms
 //! by Yun's deterministic weights: term k's share of the explained part is (x̄_Ak − x̄_Bk)β*_k / Σ_j (x̄_Aj −
 //! x̄_Bj)β*_j, of the unexplained part [x̄_Ak(β_Ak − β*_k) + x̄_Bk(β*_k − β_Bk)] / Σ_j [same]. SEs: the delta
@@ -21,7 +21,7 @@ use crate::data::Ledger;
 use crate::decompose::{
     ledger_and_strict, oaxaca_plan, poisson_draw, GroupMoments, GroupRows, OaxacaOptions, Pair, Plan, SeMethod,
 };
-use crate::stats::{logit, normal_quantile, Estimate, LogitCells, Moments};
+use crate::stats::{logit, normal_quantile, probit, Estimate, LogitCells, Moments};
 use crate::{Error, Result, VERSION};
 use polars::prelude::DataFrame;
 
@@ -61,8 +61,30 @@ pub struct NonlinearResult {
     pub confidence: f64,
 }
 
-fn sigmoid(eta: f64) -> f64 {
-    1.0 / (1.0 + (-eta).exp())
+/// The binary-outcome model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BinaryModel {
+    #[default]
+    Logit,
+    Probit,
+}
+
+impl BinaryModel {
+    /// F(η) and its density f(η).
+    fn link(&self, eta: f64) -> (f64, f64) {
+        match self {
+            BinaryModel::Logit => {
+                let p = 1.0 / (1.0 + (-eta).exp());
+                (p, p * (1.0 - p))
+            }
+            BinaryModel::Probit => {
+                let normal = statrs::distribution::Normal::standard();
+                use statrs::distribution::{Continuous, ContinuousCDF};
+                (normal.cdf(eta), normal.pdf(eta))
+            }
+        }
+    }
 }
 
 /// Which coefficients are β*.
@@ -79,7 +101,8 @@ struct Fit {
     covariance: Option<Vec<Vec<f64>>>,
 }
 
-fn fit_logit(
+fn fit_model(
+    model: BinaryModel,
     groups: &[(&GroupRows, &[f64], Option<f64>)],
     k: usize,
     columns: &[usize],
@@ -103,6 +126,12 @@ fn fit_logit(
     let mut labels = names.to_vec();
     if indicator {
         labels.push("group".into());
+    }
+    if model == BinaryModel::Probit {
+        let fit = probit(&cells).map_err(|e| Error::Invalid(format!("outcome {e}")))?;
+        let p = columns.len();
+        let covariance = with_cov.then(|| fit.covariance.iter().take(p).map(|row| row[..p].to_vec()).collect());
+        return Ok(Fit { beta: fit.coefficients[..p].to_vec(), covariance });
     }
     let fit = logit(&cells, &labels).map_err(|e| {
         let message = e.to_string();
@@ -130,7 +159,7 @@ fn information_inverse(cells: &LogitCells, beta: &[f64], p: usize) -> Option<Vec
     let mut information = nalgebra::DMatrix::<f64>::zeros(k, k);
     for (i, (&trials, _)) in cells.trials.iter().zip(&cells.successes).enumerate() {
         let x = &cells.design[i * k..(i + 1) * k];
-        let mu = sigmoid(x.iter().zip(beta).map(|(a, b)| a * b).sum());
+        let mu = BinaryModel::Logit.link(x.iter().zip(beta).map(|(a, b)| a * b).sum()).0;
         let w = trials * mu * (1.0 - mu);
         for a in 0..k {
             for b in 0..k {
@@ -154,6 +183,7 @@ struct Parts {
 
 fn parts(
     plan: &Plan,
+    model: BinaryModel,
     (a, b): (&GroupRows, &GroupRows),
     (wa, wb): (&[f64], &[f64]),
     reference: Reference,
@@ -162,12 +192,14 @@ fn parts(
     let k = plan.design.k();
     let columns = plan.design.regression_columns();
     let names: Vec<String> = columns.iter().map(|&j| plan.design.terms[j].clone()).collect();
-    let fit_a = fit_logit(&[(a, wa, None)], k, &columns, &names, false)?;
-    let fit_b = fit_logit(&[(b, wb, None)], k, &columns, &names, false)?;
+    let fit_a = fit_model(model, &[(a, wa, None)], k, &columns, &names, false)?;
+    let fit_b = fit_model(model, &[(b, wb, None)], k, &columns, &names, false)?;
     let star = match reference {
-        Reference::A => fit_logit(&[(a, wa, None)], k, &columns, &names, with_cov)?,
-        Reference::B => fit_logit(&[(b, wb, None)], k, &columns, &names, with_cov)?,
-        Reference::Pooled => fit_logit(&[(a, wa, Some(0.0)), (b, wb, Some(1.0))], k, &columns, &names, with_cov)?,
+        Reference::A => fit_model(model, &[(a, wa, None)], k, &columns, &names, with_cov)?,
+        Reference::B => fit_model(model, &[(b, wb, None)], k, &columns, &names, with_cov)?,
+        Reference::Pooled => {
+            fit_model(model, &[(a, wa, Some(0.0)), (b, wb, Some(1.0))], k, &columns, &names, with_cov)?
+        }
     };
     let p = columns.len();
     // Weighted means of F(x'β*) and of its gradient f(x'β*)·x per group, and covariate means.
@@ -176,10 +208,10 @@ fn parts(
         for (i, &wi) in w.iter().enumerate() {
             let x: Vec<f64> = columns.iter().map(|&j| rows.x[i * k + j]).collect();
             let eta: f64 = x.iter().zip(&star.beta).map(|(a, b)| a * b).sum();
-            let f = sigmoid(eta);
+            let (f, density) = model.link(eta);
             mean_f += wi * f;
             for j in 0..p {
-                gradient[j] += wi * f * (1.0 - f) * x[j];
+                gradient[j] += wi * density * x[j];
                 x_mean[j] += wi * x[j];
             }
             total += wi;
@@ -216,7 +248,7 @@ fn parts(
 
 /// The Fairlie/Yun decomposition of the 0/1 `options.outcome` between groups A and B (`options.reference`:
 /// `pooled`, or `weight` with `weight` 1 or 0; `se`: delta (explained part), bootstrap or none).
-pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions) -> Result<NonlinearResult> {
+pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions, model: BinaryModel) -> Result<NonlinearResult> {
     if options.log {
         return Err(Error::Invalid("the nonlinear decomposition takes a 0/1 outcome: drop log".into()));
     }
@@ -248,7 +280,7 @@ pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions) -> Result
     let counted = GroupMoments { read: frame.height() as u64, a: Moments::new(k), b: Moments::new(k), excluded };
     let ledger = ledger_and_strict(&counted, options.strict)?;
     let delta = options.se == SeMethod::Delta;
-    let point = parts(&plan, (&a, &b), (&a.w, &b.w), reference, delta)?;
+    let point = parts(&plan, model, (&a, &b), (&a.w, &b.w), reference, delta)?;
     let bootstrap = options.se == SeMethod::Bootstrap;
     let replicates: Vec<Parts> = if bootstrap {
         (0..options.reps as u64)
@@ -257,7 +289,7 @@ pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions) -> Result
                 let draw = |rows: &GroupRows| -> Vec<f64> {
                     rows.w.iter().zip(&rows.rows).map(|(w, &row)| w * poisson_draw(options.seed, row, r)).collect()
                 };
-                parts(&plan, (&a, &b), (&draw(&a), &draw(&b)), reference, false).ok()
+                parts(&plan, model, (&a, &b), (&draw(&a), &draw(&b)), reference, false).ok()
             })
             .collect()
     } else {
@@ -306,7 +338,10 @@ pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions) -> Result
         version: VERSION.into(),
         ledger,
         warnings,
-        model: "logit".into(),
+        model: match model {
+            BinaryModel::Logit => "logit".into(),
+            BinaryModel::Probit => "probit".into(),
+        },
         outcome: options.outcome.clone(),
         groups: Pair { a: plan.labels.0.clone(), b: plan.labels.1.clone() },
         n: Pair { a: a.y.len() as u64, b: b.y.len() as u64 },
