@@ -480,3 +480,27 @@ def test_rif_bootstrap_recomputes_the_quantile_and_density_in_every_replicate(wa
     for b, c in zip(boot.coefficients, classical.coefficients):
         assert b["estimate"] == c["estimate"]
         assert 0.4 < b["se"] / c["se"] < 2.5, b["term"]
+
+
+def test_r_conventions_are_switchable(wage1: pd.DataFrame) -> None:
+    # R's (and numpy's) default quantile, type 7, and R's bw.nrd0 bandwidth, against numpy.
+    def rif_r(y: np.ndarray, tau: float) -> np.ndarray:
+        q = np.quantile(y, tau)
+        iqr = np.subtract(*np.quantile(y, [0.75, 0.25]))
+        h = 0.9 * min(y.std(ddof=1), iqr / 1.34) * len(y) ** -0.2
+        f = kernel((q - y) / h, "gaussian").sum() / (h * len(y))
+        return q + (tau - (y < q)) / f
+
+    expected = []
+    for g in (0, 1):
+        y = wage1[wage1.female == g].lwage.to_numpy()
+        expected.append((float(np.quantile(y, 0.9)), float(rif_r(y, 0.9).mean())))
+    result = pe.rif(wage1, statistic="q90", quantile_method="r7", bandwidth="nrd0", outcome="lwage", group="female",
+                    group_a=0, covariates=COVARIATES)
+    (r,) = result.results
+    assert r["sample"]["a"] == pytest.approx(expected[0][0], rel=1e-12)
+    assert r["sample"]["b"] == pytest.approx(expected[1][0], rel=1e-12)
+    assert r["value"]["a"] == pytest.approx(expected[0][1], rel=1e-10)
+    assert r["value"]["b"] == pytest.approx(expected[1][1], rel=1e-10)
+    stata = pe.rif(wage1, statistic="q90", outcome="lwage", group="female", group_a=0, covariates=COVARIATES)
+    assert stata.results[0]["density"]["a"][0]["bandwidth"] != r["density"]["a"][0]["bandwidth"]

@@ -23,6 +23,7 @@ def rif_options_json(
     statistic: str | Sequence[str] | None = None,
     kernel: str | None = None,
     bandwidth: str | float | None = None,
+    quantile_method: str | None = None,
     reweight: bool | None = None,
     trim: float | None = None,
     config: str | None = None,
@@ -35,6 +36,8 @@ def rif_options_json(
         options["kernel"] = kernel
     if bandwidth is not None:
         options["bandwidth"] = bandwidth
+    if quantile_method is not None:
+        options["quantile_method"] = quantile_method
     if reweight is not None:
         options["reweight"] = reweight
     if trim is not None:
@@ -42,7 +45,7 @@ def rif_options_json(
     return json.dumps(options)
 
 
-_RIF_ONLY = ("data", "statistic", "kernel", "bandwidth", "reweight", "trim")
+_RIF_ONLY = ("data", "statistic", "kernel", "bandwidth", "quantile_method", "reweight", "trim")
 
 
 def rif(
@@ -51,6 +54,7 @@ def rif(
     statistic: str | Sequence[str] | None = None,
     kernel: str | None = None,
     bandwidth: str | float | None = None,
+    quantile_method: str | None = None,
     reweight: bool | None = None,
     trim: float | None = None,
     outcome: str | None = None,
@@ -84,8 +88,9 @@ def rif(
     recentered influence function RIF(y; v) = v + IF(y; v) is computed from its own sample: quantiles by Stata's
     ``_pctile`` rule, the density at q by an exact weighted kernel estimate (``kernel="gaussian"`` default,
     ``"epanechnikov"`` (Stata's), ``"epan2"``, ``"triangular"``, ``"biweight"``) with the bandwidth of Stata's
-    ``rifvar`` (``bandwidth="silverman"``) or a fixed number. The mean RIFs are then decomposed exactly as
-    :func:`payequity.oaxaca` decomposes means, with the same keywords (references, threefold, detailed terms,
+    ``rifvar`` (``bandwidth="silverman"``), R's ``bw.nrd0`` (``"nrd0"``) or a fixed number;
+    ``quantile_method="r7"`` reads quantiles as R's ``quantile()`` and numpy do. The mean RIFs are then
+    decomposed exactly as :func:`payequity.oaxaca` decomposes means, with the same keywords (references, threefold, detailed terms,
     normalization, delta-method SEs with ``vce="classical" | "robust"``); the RIF decomposition of ``"mean"``
     is ``oaxaca`` itself. Every q, f(q) and bandwidth used is in ``result["results"][i]["density"]``.
 
@@ -97,8 +102,9 @@ def rif(
     oaxaca_keywords = {k: v for k, v in locals().items() if k not in _RIF_ONLY}
     options = oaxaca_options_json(**oaxaca_keywords)
     document = _core.rif(as_table(data), options,
-                         rif_options_json(statistic=statistic, kernel=kernel, bandwidth=bandwidth, reweight=reweight,
-                                          trim=trim, config=config))
+                         rif_options_json(statistic=statistic, kernel=kernel, bandwidth=bandwidth,
+                                          quantile_method=quantile_method, reweight=reweight, trim=trim,
+                                          config=config))
     return RifResult(document)
 
 
@@ -119,6 +125,7 @@ def rif_regression(
     bootstrap_ci: str | None = None,
     kernel: str | None = None,
     bandwidth: str | float | None = None,
+    quantile_method: str | None = None,
     confidence: float | None = None,
     strict: bool | None = None,
     config: str | None = None,
@@ -136,7 +143,8 @@ def rif_regression(
         strict=strict, config=config, group_a="all",
     )
     chosen = statistic if statistic is not None else (None if config else "q50")
-    rif_json = rif_options_json(statistic=chosen, kernel=kernel, bandwidth=bandwidth, config=config)
+    rif_json = rif_options_json(statistic=chosen, kernel=kernel, bandwidth=bandwidth,
+                                quantile_method=quantile_method, config=config)
     return RifRegressionResult(_core.rif_regression(as_table(data), options, rif_json))
 
 

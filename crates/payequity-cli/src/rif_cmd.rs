@@ -30,9 +30,12 @@ pub struct StatisticArgs {
     /// Density kernel at the quantiles.
     #[arg(long, value_parser = ["gaussian", "epanechnikov", "epan2", "triangular", "biweight"])]
     kernel: Option<String>,
-    /// Density bandwidth: silverman (Stata's rifvar rule) or a positive number.
+    /// Density bandwidth: silverman (Stata's rifvar rule), nrd0 (R's bw.nrd0) or a positive number.
     #[arg(long)]
     bandwidth: Option<String>,
+    /// Quantile rule: stata (_pctile, default) or r7 (R's and numpy's default).
+    #[arg(long, value_parser = ["stata", "r7"])]
+    quantile_method: Option<String>,
 }
 
 impl StatisticArgs {
@@ -47,6 +50,9 @@ impl StatisticArgs {
         }
         if let Some(bandwidth) = &self.bandwidth {
             options.bandwidth = bandwidth.parse()?;
+        }
+        if let Some(method) = &self.quantile_method {
+            options.quantile_method = parse_enum(method)?;
         }
         Ok(options)
     }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::reweighted::{reweighted_decomposition, ReweightedResult};
 use super::rif::{DensityAt, RifFunction, Sample};
-use super::statistic::{Bandwidth, Kernel, Statistic};
+use super::statistic::{Bandwidth, Kernel, QuantileMethod, Statistic};
 use crate::data::Ledger;
 use crate::decompose::{
     finish, oaxaca_plan, poisson_draw, BootstrapDraw, Coefficients, GroupRows, OaxacaOptions, OaxacaResult, OutcomeMap,
@@ -31,10 +31,21 @@ pub struct RifOptions {
     pub statistic: Vec<Statistic>,
     pub kernel: Kernel,
     pub bandwidth: Bandwidth,
+    /// How quantiles are read: `stata` (`_pctile`, default) or `r7` (R's and numpy's default).
+    pub quantile_method: QuantileMethod,
     /// Add the reweighted decomposition (B reweighted to A's characteristics by a logit on the covariates).
     pub reweight: bool,
     /// Cap on the reweighting factor ψ.
     pub trim: Option<f64>,
+}
+
+impl RifOptions {
+    /// The RIF of `statistic` over the sample (`values`, `weights`) with these options' quantile rule, kernel
+    /// and bandwidth.
+    pub fn function(&self, values: &[f64], weights: &[f64], statistic: Statistic) -> Result<RifFunction> {
+        let sample = Sample::new(values, weights).with_quantile_method(self.quantile_method);
+        RifFunction::of(&sample, statistic, self.kernel, self.bandwidth)
+    }
 }
 
 impl Default for RifOptions {
@@ -43,6 +54,7 @@ impl Default for RifOptions {
             statistic: vec![Statistic::Quantile(0.1), Statistic::Quantile(0.5), Statistic::Quantile(0.9)],
             kernel: Kernel::Gaussian,
             bandwidth: Bandwidth::Silverman,
+            quantile_method: QuantileMethod::Stata,
             reweight: false,
             trim: None,
         }
@@ -123,8 +135,7 @@ pub(crate) fn group_rifs(
 ) -> Result<(RifFunction, RifFunction)> {
     let [(ya, wa), (yb, wb)] = plan.group_outcomes(frame, 0)?;
     let of = |y: &[f64], w: &[f64], label: &str| {
-        RifFunction::of(&Sample::new(y, w), statistic, rif.kernel, rif.bandwidth)
-            .map_err(|e| Error::Invalid(format!("group {label}: {e}")))
+        rif.function(y, w, statistic).map_err(|e| Error::Invalid(format!("group {label}: {e}")))
     };
     let (a, b) = rayon::join(|| of(&ya, &wa, &plan.labels.0), || of(&yb, &wb, &plan.labels.1));
     Ok((a?, b?))
@@ -171,7 +182,7 @@ pub(crate) fn replicate_rif(
     let used: Vec<usize> = (0..draws.len()).filter(|&i| draws[i] > 0.0).collect();
     let y: Vec<f64> = used.iter().map(|&i| rows.y[i]).collect();
     let w: Vec<f64> = used.iter().map(|&i| draws[i]).collect();
-    let f = RifFunction::of(&Sample::new(&y, &w), statistic, rif.kernel, rif.bandwidth).ok()?;
+    let f = rif.function(&y, &w, statistic).ok()?;
     Some((used, w, f))
 }
 

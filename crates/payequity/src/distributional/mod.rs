@@ -25,5 +25,5 @@ pub use regression::{rif_regression, RifCoefficient, RifRegressionResult};
 pub use reweight::{reweighting, PsiSummary, ReweightGroup, Reweighting};
 pub use reweighted::{ReweightedResult, ReweightedTerm};
 pub use rif::{DensityAt, RifFunction, Sample};
-pub use statistic::{Bandwidth, Kernel, Statistic};
+pub use statistic::{Bandwidth, Kernel, QuantileMethod, Statistic};
 pub use table::{dfl_table, nonlinear_table, profile_table, rif_regression_table, rif_table};

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decomposition::{check, replicate_rif, RifOptions};
 use super::reweighted::replicate_estimate;
-use super::rif::{DensityAt, RifFunction, Sample};
+use super::rif::DensityAt;
 use super::statistic::{Kernel, Statistic};
 use crate::data::Ledger;
 use crate::decompose::{ledger_and_strict, oaxaca_plan, OaxacaOptions, OutcomeMap, ResidualModels, Vce};
@@ -80,7 +80,7 @@ pub fn rif_regression(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptio
     let single = OaxacaOptions { group: String::new(), group_a: "all".into(), group_b: None, ..options.clone() };
     let plan = oaxaca_plan(frame, &single)?;
     let [(y, w), _] = plan.group_outcomes(frame, 0)?;
-    let function = Arc::new(RifFunction::of(&Sample::new(&y, &w), statistic, rif.kernel, rif.bandwidth)?);
+    let function = Arc::new(rif.function(&y, &w, statistic)?);
     let bootstrap = options.se == SeMethod::Bootstrap;
     // The replicates need the outcomes before the RIF map.
     let raw_rows = if bootstrap { Some(plan.slice_rows(frame, 0)?.0) } else { None };

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decomposition::RifOptions;
 use super::reweight::{reweighting, PsiSummary, ReweightGroup};
-use super::rif::{DensityAt, RifFunction, Sample};
+use super::rif::{DensityAt, RifFunction};
 use super::statistic::Statistic;
 use crate::decompose::{poisson_draw, BootstrapCi, GroupRows, OaxacaOptions, Plan};
 use crate::stats::{normal_quantile, ols, Estimate, Moments};
@@ -85,8 +85,7 @@ fn parts(
     let reweighted = reweighting(plan, a, b, (wa, wb), ReweightGroup::B, rif.trim)?;
     let wc: Vec<f64> = wb.iter().zip(&reweighted.psi).map(|(w, p)| w * p).collect();
     let of = |y: &[f64], w: &[f64], label: &str| {
-        RifFunction::of(&Sample::new(y, w), statistic, rif.kernel, rif.bandwidth)
-            .map_err(|e| Error::Invalid(format!("{label}: {e}")))
+        rif.function(y, w, statistic).map_err(|e| Error::Invalid(format!("{label}: {e}")))
     };
     let (rif_a, rif_b, rif_c) =
         (of(&a.y, wa, "group A")?, of(&b.y, wb, "group B")?, of(&b.y, &wc, "the reweighted counterfactual")?);

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::statistic::{Bandwidth, Kernel, Statistic};
+use super::statistic::{Bandwidth, Kernel, QuantileMethod, Statistic};
 use crate::{Error, Result};
 
 /// A group's weighted values, sorted.
@@ -15,6 +15,7 @@ pub struct Sample {
     values: Vec<f64>,
     weights: Vec<f64>,
     total: f64,
+    method: QuantileMethod,
 }
 
 impl Sample {
@@ -24,7 +25,37 @@ impl Sample {
         pairs.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         let (values, weights): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
         let total = weights.iter().sum();
-        Sample { values, weights, total }
+        Sample { values, weights, total, method: QuantileMethod::Stata }
+    }
+
+    /// The same sample with quantiles read by `method`.
+    pub fn with_quantile_method(mut self, method: QuantileMethod) -> Sample {
+        self.method = method;
+        self
+    }
+
+    /// R's type-7 quantile: linear interpolation at h = (N − 1)τ of the expanded sample (weights as
+    /// frequencies; N = Σw).
+    fn quantile_r7(&self, tau: f64) -> f64 {
+        let h = (self.total - 1.0).max(0.0) * tau;
+        let (lower, fraction) = (h.floor(), h - h.floor());
+        // The value at 0-based expanded position j: the first value whose cumulative weight exceeds j.
+        let at = |j: f64| -> f64 {
+            let mut cumulative = 0.0;
+            for (&y, &w) in self.values.iter().zip(&self.weights) {
+                cumulative += w;
+                if cumulative > j {
+                    return y;
+                }
+            }
+            self.values.last().copied().unwrap_or(f64::NAN)
+        };
+        let low = at(lower);
+        if fraction == 0.0 {
+            low
+        } else {
+            low + fraction * (at(lower + 1.0) - low)
+        }
     }
 
     /// Number of rows.
@@ -59,6 +90,9 @@ impl Sample {
     /// assert_eq!(s.quantile(0.3), 2.0);
     /// ```
     pub fn quantile(&self, tau: f64) -> f64 {
+        if self.method == QuantileMethod::R7 {
+            return self.quantile_r7(tau);
+        }
         let target = tau * self.total;
         let tolerance = 1e-12 * self.total;
         let mut cumulative = 0.0;
@@ -101,7 +135,11 @@ impl Sample {
             return Err(Error::Invalid("a density needs at least two rows in each group".into()));
         }
         let s = (self.variance() * n / (n - 1.0)).sqrt();
-        let spread = (self.quantile(0.75) - self.quantile(0.25)) / 1.349;
+        let (factor, divisor, iqr) = match bandwidth {
+            Bandwidth::Nrd0 => (0.9, 1.34, self.quantile_r7(0.75) - self.quantile_r7(0.25)),
+            _ => (1.3643 * kernel.delta(), 1.349, self.quantile(0.75) - self.quantile(0.25)),
+        };
+        let spread = iqr / divisor;
         let scale = match (s > 0.0, spread > 0.0) {
             (true, true) => s.min(spread),
             (true, false) => s,
@@ -112,7 +150,7 @@ impl Sample {
                 ))
             }
         };
-        Ok(1.3643 * kernel.delta() * n.powf(-0.2) * scale)
+        Ok(factor * n.powf(-0.2) * scale)
     }
 
     /// The plain statistic ν of the sample (no density needed); `None` where it is undefined (the Gini of a

@@ -212,12 +212,26 @@ impl FromStr for Kernel {
     }
 }
 
-/// The density bandwidth h: the rule of thumb (`"silverman"`) or a fixed positive number.
+/// How a quantile is read off a sample: Stata's `_pctile` (default) or R's default `quantile(type = 7)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuantileMethod {
+    /// P_i = τ exactly: the mean of y_i and y_{i+1}; else y_i for the smallest P_i > τ.
+    #[default]
+    Stata,
+    /// Linear interpolation at h = (N − 1)τ between order statistics ⌊h⌋ and ⌊h⌋ + 1 (0-based; weights count
+    /// as frequencies), as R's `quantile()` and numpy's default.
+    R7,
+}
+
+/// The density bandwidth h: a rule of thumb or a fixed positive number.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub enum Bandwidth {
     /// h = 1.3643·δ_K·n^(−1/5)·min(s, IQR/1.349), as Stata's `rifvar`.
     #[default]
     Silverman,
+    /// R's `bw.nrd0`: h = 0.9·min(s, IQR/1.34)·n^(−1/5), IQR by R's type-7 quantiles.
+    Nrd0,
     Fixed(f64),
 }
 
@@ -229,9 +243,12 @@ impl FromStr for Bandwidth {
         if text.eq_ignore_ascii_case("silverman") {
             return Ok(Bandwidth::Silverman);
         }
+        if text.eq_ignore_ascii_case("nrd0") {
+            return Ok(Bandwidth::Nrd0);
+        }
         match text.parse::<f64>() {
             Ok(h) if h.is_finite() && h > 0.0 => Ok(Bandwidth::Fixed(h)),
-            _ => Err(Error::Invalid(format!("bandwidth `{text}`: use \"silverman\" or a positive number"))),
+            _ => Err(Error::Invalid(format!("bandwidth `{text}`: use \"silverman\", \"nrd0\" or a positive number"))),
         }
     }
 }
@@ -240,6 +257,7 @@ impl Serialize for Bandwidth {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         match self {
             Bandwidth::Silverman => serializer.serialize_str("silverman"),
+            Bandwidth::Nrd0 => serializer.serialize_str("nrd0"),
             Bandwidth::Fixed(h) => serializer.serialize_f64(*h),
         }
     }

@@ -29,6 +29,8 @@ use crate::{Error, Result};
 /// Whether the streamed RIF plan covers these options (else the rows are read into memory).
 pub fn rif_streams(options: &OaxacaOptions, rif: &RifOptions) -> bool {
     options.weights.is_none()
+        && rif.quantile_method == crate::distributional::QuantileMethod::Stata
+        && rif.bandwidth != crate::distributional::Bandwidth::Nrd0
         && !rif.reweight
         && options.se != crate::decompose::SeMethod::Bootstrap
         && !rif.statistic.iter().any(|s| matches!(s, Statistic::Gini))
