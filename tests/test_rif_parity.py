@@ -504,3 +504,18 @@ def test_r_conventions_are_switchable(wage1: pd.DataFrame) -> None:
     assert r["value"]["b"] == pytest.approx(expected[1][1], rel=1e-10)
     stata = pe.rif(wage1, statistic="q90", outcome="lwage", group="female", group_a=0, covariates=COVARIATES)
     assert stata.results[0]["density"]["a"][0]["bandwidth"] != r["density"]["a"][0]["bandwidth"]
+
+
+def test_reweighting_group_a_splits_the_other_way(wage1: pd.DataFrame) -> None:
+    keywords: dict[str, Any] = dict(statistic="q50", reweight=True, outcome="lwage", group="female", group_a=0,
+                                    covariates=COVARIATES)
+    r = pe.rif(wage1, reweight_group="a", **keywords).results[0]
+    rw = r["reweighted"]
+    value = r["value"]
+    # C = A with B's covariates: composition = nu_A - nu_C, structure = nu_C - nu_B, each pure + error.
+    assert rw["composition"]["estimate"] == pytest.approx(value["a"] - value["counterfactual"], rel=1e-9)
+    assert rw["wage_structure"]["estimate"] == pytest.approx(value["counterfactual"] - value["b"], rel=1e-9)
+    assert rw["pure_composition"]["estimate"] + rw["specification_error"]["estimate"] == \
+        pytest.approx(rw["composition"]["estimate"], rel=1e-9)
+    b = pe.rif(wage1, **keywords).results[0]
+    assert b["value"]["counterfactual"] != pytest.approx(value["counterfactual"], rel=1e-3)

@@ -25,6 +25,7 @@ def rif_options_json(
     bandwidth: str | float | None = None,
     quantile_method: str | None = None,
     reweight: bool | None = None,
+    reweight_group: str | None = None,
     trim: float | None = None,
     config: str | None = None,
 ) -> str:
@@ -40,12 +41,14 @@ def rif_options_json(
         options["quantile_method"] = quantile_method
     if reweight is not None:
         options["reweight"] = reweight
+    if reweight_group is not None:
+        options["reweight_group"] = reweight_group
     if trim is not None:
         options["trim"] = trim
     return json.dumps(options)
 
 
-_RIF_ONLY = ("data", "statistic", "kernel", "bandwidth", "quantile_method", "reweight", "trim")
+_RIF_ONLY = ("data", "statistic", "kernel", "bandwidth", "quantile_method", "reweight", "reweight_group", "trim")
 
 
 def rif(
@@ -56,6 +59,7 @@ def rif(
     bandwidth: str | float | None = None,
     quantile_method: str | None = None,
     reweight: bool | None = None,
+    reweight_group: str | None = None,
     trim: float | None = None,
     outcome: str | None = None,
     group: str | None = None,
@@ -95,16 +99,17 @@ def rif(
     is ``oaxaca`` itself. Every q, f(q) and bandwidth used is in ``result["results"][i]["density"]``.
 
     ``reweight=True`` adds the reweighted decomposition (``results[i]["reweighted"]``): B reweighted to A's
-    covariates by a logit (``trim`` caps the factor), its own RIF regression, and the four parts pure
-    composition, specification error, pure wage structure and reweighting error, each with detailed terms; with
-    ``se="bootstrap"`` (``reps``, ``seed``) they get bootstrap SEs (the plain part keeps delta SEs).
+    covariates by a logit (``reweight_group="a"`` reweights A to B's instead; ``trim`` caps the factor), its
+    own RIF regression, and the four parts pure composition, specification error, pure wage structure and
+    reweighting error, each with detailed terms; with ``se="bootstrap"`` (``reps``, ``seed``) they get
+    bootstrap SEs (the plain part keeps delta SEs).
     """
     oaxaca_keywords = {k: v for k, v in locals().items() if k not in _RIF_ONLY}
     options = oaxaca_options_json(**oaxaca_keywords)
     document = _core.rif(as_table(data), options,
                          rif_options_json(statistic=statistic, kernel=kernel, bandwidth=bandwidth,
-                                          quantile_method=quantile_method, reweight=reweight, trim=trim,
-                                          config=config))
+                                          quantile_method=quantile_method, reweight=reweight,
+                                          reweight_group=reweight_group, trim=trim, config=config))
     return RifResult(document)
 
 

@@ -71,6 +71,9 @@ pub struct RifArgs {
     /// Cap on the reweighting factor psi.
     #[arg(long)]
     trim: Option<f64>,
+    /// With --reweight: which group gets the other's covariates, b (default; Stata's wgt(0)) or a.
+    #[arg(long, value_parser = ["a", "b"])]
+    reweight_group: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +198,9 @@ pub fn run_rif(args: RifArgs) -> Result<ExitCode> {
     rif.reweight |= args.reweight;
     if args.trim.is_some() {
         rif.trim = args.trim;
+    }
+    if let Some(group) = &args.reweight_group {
+        rif.reweight_group = parse_enum(group)?;
     }
     let input = input_path(&args.oaxaca.input, &config)?;
     let columns =

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::reweight::ReweightGroup;
 use super::reweighted::{reweighted_decomposition, ReweightedResult};
 use super::rif::{DensityAt, RifFunction, Sample};
 use super::statistic::{Bandwidth, Kernel, QuantileMethod, Statistic};
@@ -37,6 +38,8 @@ pub struct RifOptions {
     pub reweight: bool,
     /// Cap on the reweighting factor ψ.
     pub trim: Option<f64>,
+    /// Which group is reweighted to the other's characteristics (`b`, default, as Stata's `wgt(0)`).
+    pub reweight_group: ReweightGroup,
 }
 
 impl RifOptions {
@@ -57,6 +60,7 @@ impl Default for RifOptions {
             quantile_method: QuantileMethod::Stata,
             reweight: false,
             trim: None,
+            reweight_group: ReweightGroup::B,
         }
     }
 }

@@ -7,7 +7,9 @@
 //! composition    ν_C − ν_B = pure  (X̄_C − X̄_B)β_B  + specification error  X̄_C(β_C − β_B)
 //! ```
 //!
-//! each with detailed terms. A large reweighting error says the reweighting failed to balance X; a large
+//! each with detailed terms (`reweight_group = "a"`: C = A with B's characteristics, structure ν_C − ν_B =
+//! X̄_B(β_C − β_B) + (X̄_C − X̄_B)β_C and composition ν_A − ν_C = (X̄_A − X̄_C)β_A + X̄_C(β_A − β_C)). A large
+//! reweighting error says the reweighting failed to balance X; a large
 //! specification error that the linear RIF model is misspecified. Standard errors by the bootstrap (the logit,
 //! the RIFs and the regressions recomputed in every Poisson-weighted replicate).
 
@@ -82,26 +84,42 @@ fn parts(
     statistic: Statistic,
     rif: &RifOptions,
 ) -> Result<(Parts, PsiSummary, Counterfactual)> {
-    let reweighted = reweighting(plan, a, b, (wa, wb), ReweightGroup::B, rif.trim)?;
-    let wc: Vec<f64> = wb.iter().zip(&reweighted.psi).map(|(w, p)| w * p).collect();
+    let group = rif.reweight_group;
+    let reweighted = reweighting(plan, a, b, (wa, wb), group, rif.trim)?;
+    // C is the reweighted group's rows with weights w·ψ.
+    let (c_rows, c_base) = match group {
+        ReweightGroup::B => (b, wb),
+        ReweightGroup::A => (a, wa),
+    };
+    let wc: Vec<f64> = c_base.iter().zip(&reweighted.psi).map(|(w, p)| w * p).collect();
     let of = |y: &[f64], w: &[f64], label: &str| {
         rif.function(y, w, statistic).map_err(|e| Error::Invalid(format!("{label}: {e}")))
     };
     let (rif_a, rif_b, rif_c) =
-        (of(&a.y, wa, "group A")?, of(&b.y, wb, "group B")?, of(&b.y, &wc, "the reweighted counterfactual")?);
+        (of(&a.y, wa, "group A")?, of(&b.y, wb, "group B")?, of(&c_rows.y, &wc, "the reweighted counterfactual")?);
     let k = plan.design.k();
     let columns = plan.design.regression_columns();
     let names: Vec<String> = columns.iter().map(|&j| plan.design.terms[j].clone()).collect();
     let moments = [
         rif_moments(a, k, &columns, &rif_a, wa),
         rif_moments(b, k, &columns, &rif_b, wb),
-        rif_moments(b, k, &columns, &rif_c, &wc),
+        rif_moments(c_rows, k, &columns, &rif_c, &wc),
     ];
     let fits = moments.iter().map(|m| ols(m, &names)).collect::<Result<Vec<_>>>()?;
     let (ba, bb, bc) = (&fits[0].coefficients, &fits[1].coefficients, &fits[2].coefficients);
     let (xa, xb, xc) = (moments[0].mean_x(), moments[1].mean_x(), moments[2].mean_x());
+    // [pure wage structure, reweighting error, pure composition, specification error] per term.
     let detailed: Vec<[f64; 4]> = (0..columns.len())
-        .map(|j| [xa[j] * (ba[j] - bc[j]), (xa[j] - xc[j]) * bc[j], (xc[j] - xb[j]) * bb[j], xc[j] * (bc[j] - bb[j])])
+        .map(|j| match group {
+            // C = B with A's X: structure ν_A − ν_C, composition ν_C − ν_B.
+            ReweightGroup::B => {
+                [xa[j] * (ba[j] - bc[j]), (xa[j] - xc[j]) * bc[j], (xc[j] - xb[j]) * bb[j], xc[j] * (bc[j] - bb[j])]
+            }
+            // C = A with B's X: structure ν_C − ν_B, composition ν_A − ν_C.
+            ReweightGroup::A => {
+                [xb[j] * (bc[j] - bb[j]), (xc[j] - xb[j]) * bc[j], (xa[j] - xc[j]) * ba[j], xc[j] * (ba[j] - bc[j])]
+            }
+        })
         .collect();
     let sum = |part: usize| detailed.iter().map(|d| d[part]).sum::<f64>();
     let (pws, rwe, pc, spe) = (sum(0), sum(1), sum(2), sum(3));
