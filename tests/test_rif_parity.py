@@ -519,3 +519,19 @@ def test_reweighting_group_a_splits_the_other_way(wage1: pd.DataFrame) -> None:
         pytest.approx(rw["composition"]["estimate"], rel=1e-9)
     b = pe.rif(wage1, **keywords).results[0]
     assert b["value"]["counterfactual"] != pytest.approx(value["counterfactual"], rel=1e-3)
+
+
+def test_sequential_dfl_splits_the_composition_effect(wage1: pd.DataFrame) -> None:
+    keywords: dict[str, Any] = dict(statistic=["q50", "q90", "mean"], outcome="lwage", group="female", group_a=0,
+                                    covariates=COVARIATES)
+    result = pe.dfl(wage1, sequential=["educ"], **keywords)
+    for r in result.results:
+        total = r["composition_first"]["estimate"] + r["composition_rest"]["estimate"]
+        assert total == pytest.approx(r["composition"]["estimate"], rel=1e-9, abs=1e-12)
+    # The first stage alone is DFL on educ: its counterfactual is the one-covariate reweighting's.
+    alone = pe.dfl(wage1, **{**keywords, "covariates": ["educ"]})
+    for r, s in zip(result.results, alone.results):
+        assert r["composition_first"]["estimate"] == pytest.approx(s["composition"]["estimate"], rel=1e-9)
+    # Reweighting on every covariate first leaves nothing for the rest.
+    everything = pe.dfl(wage1, sequential=COVARIATES, **keywords)
+    assert all(abs(r["composition_rest"]["estimate"]) < 1e-12 for r in everything.results)

@@ -23,6 +23,7 @@ def dfl(
     statistic: str | Sequence[str] | None = None,
     reweight_group: str | None = None,
     trim: float | None = None,
+    sequential: Sequence[str] | None = None,
     outcome: str | None = None,
     group: str | None = None,
     group_a: str | int | float | None = None,
@@ -47,7 +48,8 @@ def dfl(
     (default q05..q95 in steps of 5, mean, var, gini, iqr10_90, iqr50_90, iqr10_50): difference
     ``v_A - v_B`` = composition ``v_C - v_B`` + structure ``v_A - v_C``. ``se="bootstrap"`` (``reps``,
     ``seed``) refits the logit in every Poisson-weighted replicate; ``trim`` caps psi. The distribution of psi
-    is in ``result["psi"]``.
+    is in ``result["psi"]``. ``sequential=["grade"]`` reweights on those covariates first and splits the
+    composition effect into ``composition_first`` (their part) and ``composition_rest`` (the others' given them).
     """
     options = oaxaca_options_json(outcome=outcome, group=group, group_a=group_a, group_b=group_b,
                                   covariates=covariates, categorical=categorical, weights=weights, log=log,
@@ -60,6 +62,8 @@ def dfl(
         dfl_options["reweight_group"] = reweight_group
     if trim is not None:
         dfl_options["trim"] = trim
+    if sequential is not None:
+        dfl_options["sequential"] = list(sequential)
     return DflResult(_core.dfl(as_table(data), options, json.dumps(dfl_options)))
 
 

@@ -93,6 +93,10 @@ pub struct DflArgs {
     /// Cap on the reweighting factor psi (capped rows are counted).
     #[arg(long)]
     trim: Option<f64>,
+    /// Sequential DFL: reweight on these covariates first (comma-separated), splitting the composition
+    /// effect into their part and the rest's.
+    #[arg(long, value_delimiter = ',')]
+    sequential: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -305,6 +309,9 @@ pub fn run_dfl(mut args: DflArgs) -> Result<ExitCode> {
     }
     if args.trim.is_some() {
         dfl_options.trim = args.trim;
+    }
+    if !args.sequential.is_empty() {
+        dfl_options.sequential.clone_from(&args.sequential);
     }
     let input = input_path(&args.oaxaca.input, &config)?;
     let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;

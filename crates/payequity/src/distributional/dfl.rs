@@ -43,11 +43,19 @@ pub struct DflOptions {
     pub reweight_group: ReweightGroup,
     /// Cap on ψ (rows above it are capped and counted in `psi.trimmed`).
     pub trim: Option<f64>,
+    /// Sequential DFL: the covariates Z1 of a first reweighting (a subset of the covariates); the
+    /// composition effect then splits into the part of Z1 (ν_C1 − ν_B) and of the rest given Z1 (ν_C − ν_C1).
+    pub sequential: Vec<String>,
 }
 
 impl Default for DflOptions {
     fn default() -> Self {
-        DflOptions { statistic: default_dfl_statistics(), reweight_group: ReweightGroup::B, trim: None }
+        DflOptions {
+            statistic: default_dfl_statistics(),
+            reweight_group: ReweightGroup::B,
+            trim: None,
+            sequential: Vec::new(),
+        }
     }
 }
 
@@ -61,6 +69,9 @@ pub struct DflStatistic {
     pub difference: Estimate,
     pub composition: Estimate,
     pub structure: Estimate,
+    /// Sequential DFL: the composition part of Z1 (ν_C1 − ν_B), and of the other covariates given Z1.
+    pub composition_first: Option<Estimate>,
+    pub composition_rest: Option<Estimate>,
 }
 
 /// The DFL document (`kind = "dfl"`).
@@ -88,7 +99,7 @@ pub struct DflResult {
 }
 
 /// (difference, composition, structure) and the three values of each statistic, for one set of weights.
-type Parts = Vec<[Option<f64>; 6]>;
+type Parts = Vec<[Option<f64>; 8]>;
 
 fn parts(
     plan: &crate::decompose::Plan,
@@ -111,6 +122,18 @@ fn parts(
             Sample::new(&a.y, &w)
         }
     };
+    // Sequential: B reweighted to A's distribution of Z1 only.
+    let sample_c1 = if options.sequential.is_empty() {
+        None
+    } else {
+        let design = &plan.design;
+        let first: Vec<usize> = std::iter::once(0).chain(design.group_columns(&options.sequential)).collect();
+        let regression = design.regression_columns();
+        let columns: Vec<usize> = first.into_iter().filter(|c| regression.contains(c)).collect();
+        let first = super::reweight::reweighting_on(plan, &columns, a, b, weights, ReweightGroup::B, options.trim)?;
+        let w: Vec<f64> = wb.iter().zip(&first.psi).map(|(w, p)| w * p).collect();
+        Some(Sample::new(&b.y, &w))
+    };
     let rows = options
         .statistic
         .iter()
@@ -121,7 +144,8 @@ fn parts(
                 ReweightGroup::B => (minus(vc, vb), minus(va, vc)),
                 ReweightGroup::A => (minus(va, vc), minus(vc, vb)),
             };
-            [minus(va, vb), composition, structure, va, vb, vc]
+            let vc1 = sample_c1.as_ref().and_then(|c1| c1.statistic(s));
+            [minus(va, vb), composition, structure, va, vb, vc, minus(vc1, vb), minus(vc, vc1)]
         })
         .collect();
     Ok((rows, reweighted.summary))
@@ -137,6 +161,16 @@ pub fn dfl(frame: &DataFrame, options: &OaxacaOptions, dfl: &DflOptions) -> Resu
         return Err(Error::Invalid(
             "DFL needs the covariates Z of the reweighting logit: give --covariates / --categorical".into(),
         ));
+    }
+    for column in &dfl.sequential {
+        if !options.covariates.contains(column) && !options.categorical.contains(column) {
+            return Err(Error::Invalid(format!(
+                "sequential DFL: `{column}` is not among the covariates or categorical columns of the logit"
+            )));
+        }
+    }
+    if !dfl.sequential.is_empty() && dfl.reweight_group == ReweightGroup::A {
+        return Err(Error::Invalid("sequential DFL reweights group B: use reweight_group = \"b\"".into()));
     }
     if let Some(trim) = dfl.trim {
         if !(trim > 0.0 && trim.is_finite()) {
@@ -226,6 +260,8 @@ pub fn dfl(frame: &DataFrame, options: &OaxacaOptions, dfl: &DflOptions) -> Resu
             difference: estimate(s, 0),
             composition: estimate(s, 1),
             structure: estimate(s, 2),
+            composition_first: (!dfl.sequential.is_empty()).then(|| estimate(s, 6)),
+            composition_rest: (!dfl.sequential.is_empty()).then(|| estimate(s, 7)),
         })
         .collect();
     let mut reweight_covariates = options.covariates.clone();

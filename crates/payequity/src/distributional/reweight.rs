@@ -54,19 +54,32 @@ pub fn reweighting(
     plan: &Plan,
     a: &GroupRows,
     b: &GroupRows,
+    weights: (&[f64], &[f64]),
+    group: ReweightGroup,
+    trim: Option<f64>,
+) -> Result<Reweighting> {
+    reweighting_on(plan, &plan.design.regression_columns(), a, b, weights, group, trim)
+}
+
+/// [`reweighting`] with the logit on the design `columns` only (the constant and a subset of the covariates:
+/// the first stage of a sequential decomposition).
+pub fn reweighting_on(
+    plan: &Plan,
+    columns: &[usize],
+    a: &GroupRows,
+    b: &GroupRows,
     (wa, wb): (&[f64], &[f64]),
     group: ReweightGroup,
     trim: Option<f64>,
 ) -> Result<Reweighting> {
     let k = plan.design.k();
-    let columns = plan.design.regression_columns();
     let names: Vec<String> = columns.iter().map(|&j| plan.design.terms[j].clone()).collect();
     let mut cells = LogitCells::new(columns.len());
     let mut row = Vec::with_capacity(columns.len());
     for (rows, weights, is_b) in [(a, wa, 0.0), (b, wb, 1.0)] {
         for (i, &w) in weights.iter().enumerate() {
             row.clear();
-            logit_row(rows, i, k, &columns, &mut row);
+            logit_row(rows, i, k, columns, &mut row);
             cells.push(&row, w, w * is_b);
         }
     }
@@ -91,7 +104,7 @@ pub fn reweighting(
     let mut psi = Vec::with_capacity(weights.len());
     for i in 0..weights.len() {
         row.clear();
-        logit_row(rows, i, k, &columns, &mut row);
+        logit_row(rows, i, k, columns, &mut row);
         // log odds of B: η = z'β; P(A|Z)/P(B|Z) = exp(−η).
         let eta: f64 = row.iter().zip(&beta).map(|(x, b)| x * b).sum();
         let factor = match group {
