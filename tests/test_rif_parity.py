@@ -296,6 +296,9 @@ def test_profile_plot_and_html_section(wage1: pd.DataFrame) -> None:
                                   covariates=COVARIATES)
     ax = profile.plot()
     assert len(ax.lines) >= 3
+    dfl_ax = pe.dfl(wage1, statistic=["q10", "q50", "q90", "mean"], outcome="lwage", group="female", group_a=0,
+                    covariates=COVARIATES).plot()
+    assert [len(line.get_xdata()) for line in dfl_ax.lines[:3]] == [3, 3, 3]
     page = profile._repr_html_()
     assert "<svg" in page and "glass ceiling" in page
 
@@ -535,3 +538,16 @@ def test_sequential_dfl_splits_the_composition_effect(wage1: pd.DataFrame) -> No
     # Reweighting on every covariate first leaves nothing for the rest.
     everything = pe.dfl(wage1, sequential=COVARIATES, **keywords)
     assert all(abs(r["composition_rest"]["estimate"]) < 1e-12 for r in everything.results)
+
+
+def test_reweight_covariates_choose_the_logit(wage1: pd.DataFrame) -> None:
+    keywords: dict[str, Any] = dict(statistic="q50", reweight=True, outcome="lwage", group="female", group_a=0,
+                                    covariates=COVARIATES)
+    default = pe.rif(wage1, **keywords).results[0]["reweighted"]
+    listed = pe.rif(wage1, reweight_covariates=COVARIATES, **keywords).results[0]["reweighted"]
+    assert listed == default
+    educ = pe.rif(wage1, reweight_covariates=["educ"], **keywords).results[0]["reweighted"]
+    dfl_educ = pe.dfl(wage1, statistic="q50", outcome="lwage", group="female", group_a=0, covariates=["educ"])
+    assert educ["psi"]["p50"] == pytest.approx(dfl_educ.psi["p50"], rel=1e-9)
+    with pytest.raises(pe.PayEquityError, match="reweight_covariates"):
+        pe.rif(wage1, reweight_covariates=["married"], **keywords)

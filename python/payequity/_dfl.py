@@ -109,19 +109,23 @@ class DflResult(Document):
         if ax is None:
             _, ax = plt.subplots(figsize=(6.5, 3.8))
         x = [_percentile(r["statistic"]) for r in quantiles]
-        for part, color in (("difference", "black"), ("composition", "#4477aa"), ("structure", "#ee6677")):
-            y = [r[part]["estimate"] for r in quantiles]
-            ax.plot(x, y, marker="o", color=color, label=part)
-            low = [r[part]["ci_low"] for r in quantiles]
-            high = [r[part]["ci_high"] for r in quantiles]
-            if all(v is not None for v in low + high):
-                ax.fill_between(x, low, high, color=color, alpha=0.15)
-        ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.set_xlabel("percentile")
+        _plot_parts(ax, x, quantiles, "difference")
         ax.set_ylabel(f"difference in {self._data['outcome']}")
         ax.set_title(f"DFL: {self._data['groups']['a']} vs {self._data['groups']['b']}")
-        ax.legend()
         return ax
+
+
+def _plot_parts(ax: Axes, x: list[float], rows: list[dict[str, Any]], total: str) -> None:
+    """The total (``gap`` or ``difference``), composition and structure of each row against x, with CI bands."""
+    for part, color in ((total, "black"), ("composition", "#4477aa"), ("structure", "#ee6677")):
+        ax.plot(x, [r[part]["estimate"] for r in rows], marker="o", color=color, label=part)
+        low = [r[part]["ci_low"] for r in rows]
+        high = [r[part]["ci_high"] for r in rows]
+        if all(v is not None for v in low + high):
+            ax.fill_between(x, low, high, color=color, alpha=0.15)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel("percentile")
+    ax.legend()
 
 
 def _percentile(name: str) -> float:
@@ -211,16 +215,7 @@ class QuantileProfileResult(Document):
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6.5, 3.8))
-        x = [p["percentile"] for p in self.points]
-        for part, color in (("gap", "black"), ("composition", "#4477aa"), ("structure", "#ee6677")):
-            ax.plot(x, [p[part]["estimate"] for p in self.points], marker="o", color=color, label=part)
-            low = [p[part]["ci_low"] for p in self.points]
-            high = [p[part]["ci_high"] for p in self.points]
-            if all(v is not None for v in low + high):
-                ax.fill_between(x, low, high, color=color, alpha=0.15)
-        ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.set_xlabel("percentile")
+        _plot_parts(ax, [p["percentile"] for p in self.points], self.points, "gap")
         ax.set_ylabel(("log " if self._data["log"] else "") + self._data["outcome"])
         ax.set_title(f"Quantile profile: {self._data['groups']['a']} vs {self._data['groups']['b']}")
-        ax.legend()
         return ax

@@ -26,6 +26,7 @@ def rif_options_json(
     quantile_method: str | None = None,
     reweight: bool | None = None,
     reweight_group: str | None = None,
+    reweight_covariates: Sequence[str] | None = None,
     trim: float | None = None,
     config: str | None = None,
 ) -> str:
@@ -43,12 +44,15 @@ def rif_options_json(
         options["reweight"] = reweight
     if reweight_group is not None:
         options["reweight_group"] = reweight_group
+    if reweight_covariates is not None:
+        options["reweight_covariates"] = list(reweight_covariates)
     if trim is not None:
         options["trim"] = trim
     return json.dumps(options)
 
 
-_RIF_ONLY = ("data", "statistic", "kernel", "bandwidth", "quantile_method", "reweight", "reweight_group", "trim")
+_RIF_ONLY = ("data", "statistic", "kernel", "bandwidth", "quantile_method", "reweight", "reweight_group",
+             "reweight_covariates", "trim")
 
 
 def rif(
@@ -60,6 +64,7 @@ def rif(
     quantile_method: str | None = None,
     reweight: bool | None = None,
     reweight_group: str | None = None,
+    reweight_covariates: Sequence[str] | None = None,
     trim: float | None = None,
     outcome: str | None = None,
     group: str | None = None,
@@ -99,7 +104,8 @@ def rif(
     is ``oaxaca`` itself. Every q, f(q) and bandwidth used is in ``result["results"][i]["density"]``.
 
     ``reweight=True`` adds the reweighted decomposition (``results[i]["reweighted"]``): B reweighted to A's
-    covariates by a logit (``reweight_group="a"`` reweights A to B's instead; ``trim`` caps the factor), its
+    covariates by a logit on ``reweight_covariates`` (default the covariates; ``reweight_group="a"`` reweights A
+    to B's instead; ``trim`` caps the factor), its
     own RIF regression, and the four parts pure composition, specification error, pure wage structure and
     reweighting error, each with detailed terms; with ``se="bootstrap"`` (``reps``, ``seed``) they get
     bootstrap SEs (the plain part keeps delta SEs).
@@ -109,7 +115,8 @@ def rif(
     document = _core.rif(as_table(data), options,
                          rif_options_json(statistic=statistic, kernel=kernel, bandwidth=bandwidth,
                                           quantile_method=quantile_method, reweight=reweight,
-                                          reweight_group=reweight_group, trim=trim, config=config))
+                                          reweight_group=reweight_group, reweight_covariates=reweight_covariates,
+                                          trim=trim, config=config))
     return RifResult(document)
 
 

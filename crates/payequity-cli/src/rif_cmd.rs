@@ -74,6 +74,9 @@ pub struct RifArgs {
     /// With --reweight: which group gets the other's covariates, b (default; Stata's wgt(0)) or a.
     #[arg(long, value_parser = ["a", "b"])]
     reweight_group: Option<String>,
+    /// With --reweight: the covariates of the reweighting logit (default: the decomposition's; a subset).
+    #[arg(long, value_delimiter = ',')]
+    reweight_covariates: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +208,9 @@ pub fn run_rif(args: RifArgs) -> Result<ExitCode> {
     }
     if let Some(group) = &args.reweight_group {
         rif.reweight_group = parse_enum(group)?;
+    }
+    if !args.reweight_covariates.is_empty() {
+        rif.reweight_covariates.clone_from(&args.reweight_covariates);
     }
     let input = input_path(&args.oaxaca.input, &config)?;
     let columns =

@@ -40,6 +40,8 @@ pub struct RifOptions {
     pub trim: Option<f64>,
     /// Which group is reweighted to the other's characteristics (`b`, default, as Stata's `wgt(0)`).
     pub reweight_group: ReweightGroup,
+    /// The covariates Z of the reweighting logit (default: the decomposition's covariates; a subset of them).
+    pub reweight_covariates: Vec<String>,
 }
 
 impl RifOptions {
@@ -61,6 +63,7 @@ impl Default for RifOptions {
             reweight: false,
             trim: None,
             reweight_group: ReweightGroup::B,
+            reweight_covariates: Vec::new(),
         }
     }
 }
@@ -330,6 +333,14 @@ pub(crate) fn check(options: &OaxacaOptions, rif: &RifOptions) -> Result<()> {
         return Err(Error::Invalid(
             "the RIF bootstrap draws Poisson replicate weights: use draw = \"poisson\" (the default)".into(),
         ));
+    }
+    for column in &rif.reweight_covariates {
+        if !options.covariates.contains(column) && !options.categorical.contains(column) {
+            return Err(Error::Invalid(format!(
+                "reweight_covariates: `{column}` is not among the decomposition's covariates or categorical columns \
+                 (the logit's covariates are a subset of them)"
+            )));
+        }
     }
     if rif.reweight && options.covariates.is_empty() && options.categorical.is_empty() {
         return Err(Error::Invalid("reweight needs covariates for the reweighting logit".into()));

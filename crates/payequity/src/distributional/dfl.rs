@@ -126,10 +126,7 @@ fn parts(
     let sample_c1 = if options.sequential.is_empty() {
         None
     } else {
-        let design = &plan.design;
-        let first: Vec<usize> = std::iter::once(0).chain(design.group_columns(&options.sequential)).collect();
-        let regression = design.regression_columns();
-        let columns: Vec<usize> = first.into_iter().filter(|c| regression.contains(c)).collect();
+        let columns = super::reweight::logit_columns(&plan.design, &options.sequential);
         let first = super::reweight::reweighting_on(plan, &columns, a, b, weights, ReweightGroup::B, options.trim)?;
         let w: Vec<f64> = wb.iter().zip(&first.psi).map(|(w, p)| w * p).collect();
         Some(Sample::new(&b.y, &w))

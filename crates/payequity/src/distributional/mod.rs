@@ -24,6 +24,6 @@ pub use profile::{quantile_profile, ProfileMethod, ProfileOptions, ProfilePoint,
 pub use regression::{rif_regression, RifCoefficient, RifRegressionResult};
 pub use reweight::{reweighting, PsiSummary, ReweightGroup, Reweighting};
 pub use reweighted::{ReweightedResult, ReweightedTerm};
-pub use rif::{DensityAt, RifFunction, Sample};
+pub use rif::{rule_of_thumb, DensityAt, RifFunction, Sample};
 pub use statistic::{Bandwidth, Kernel, QuantileMethod, Statistic};
 pub use table::{dfl_table, nonlinear_table, profile_table, rif_regression_table, rif_table};

@@ -61,6 +61,13 @@ pub fn reweighting(
     reweighting_on(plan, &plan.design.regression_columns(), a, b, weights, group, trim)
 }
 
+/// The logit's design columns for a subset of the covariates: the constant, and the members' regression
+/// columns (a numeric covariate's term, a categorical's levels but its base).
+pub fn logit_columns(design: &crate::decompose::Design, members: &[String]) -> Vec<usize> {
+    let regression = design.regression_columns();
+    std::iter::once(0).chain(design.group_columns(members)).filter(|c| regression.contains(c)).collect()
+}
+
 /// [`reweighting`] with the logit on the design `columns` only (the constant and a subset of the covariates:
 /// the first stage of a sequential decomposition).
 pub fn reweighting_on(

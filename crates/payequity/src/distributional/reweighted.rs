@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::decomposition::RifOptions;
-use super::reweight::{reweighting, PsiSummary, ReweightGroup};
+use super::reweight::{logit_columns, reweighting, reweighting_on, PsiSummary, ReweightGroup};
 use super::rif::{DensityAt, RifFunction};
 use super::statistic::Statistic;
 use crate::decompose::{poisson_draw, BootstrapCi, GroupRows, OaxacaOptions, Plan};
@@ -85,7 +85,12 @@ fn parts(
     rif: &RifOptions,
 ) -> Result<(Parts, PsiSummary, Counterfactual)> {
     let group = rif.reweight_group;
-    let reweighted = reweighting(plan, a, b, (wa, wb), group, rif.trim)?;
+    let reweighted = if rif.reweight_covariates.is_empty() {
+        reweighting(plan, a, b, (wa, wb), group, rif.trim)?
+    } else {
+        let columns = logit_columns(&plan.design, &rif.reweight_covariates);
+        reweighting_on(plan, &columns, a, b, (wa, wb), group, rif.trim)?
+    };
     // C is the reweighted group's rows with weights w·ψ.
     let (c_rows, c_base) = match group {
         ReweightGroup::B => (b, wb),

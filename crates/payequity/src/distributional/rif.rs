@@ -139,18 +139,7 @@ impl Sample {
             Bandwidth::Nrd0 => (0.9, 1.34, self.quantile_r7(0.75) - self.quantile_r7(0.25)),
             _ => (1.3643 * kernel.delta(), 1.349, self.quantile(0.75) - self.quantile(0.25)),
         };
-        let spread = iqr / divisor;
-        let scale = match (s > 0.0, spread > 0.0) {
-            (true, true) => s.min(spread),
-            (true, false) => s,
-            (false, true) => spread,
-            (false, false) => {
-                return Err(Error::Invalid(
-                    "every value of the outcome is the same in a group: its density at a quantile is undefined".into(),
-                ))
-            }
-        };
-        Ok(factor * n.powf(-0.2) * scale)
+        rule_of_thumb(factor, n, s, iqr / divisor)
     }
 
     /// The plain statistic ν of the sample (no density needed); `None` where it is undefined (the Gini of a
@@ -207,6 +196,22 @@ impl Sample {
         }
         (2.0 / mu * weighted - 1.0, distinct, cum_f, cum_gl)
     }
+}
+
+/// h = factor·n^(−1/5)·min(s, spread) for a rule-of-thumb bandwidth (spread = IQR/1.349 or /1.34); when one
+/// of s and spread is zero the other is used, and both zero is an error (a density needs variation).
+pub fn rule_of_thumb(factor: f64, n: f64, s: f64, spread: f64) -> Result<f64> {
+    let scale = match (s > 0.0, spread > 0.0) {
+        (true, true) => s.min(spread),
+        (true, false) => s,
+        (false, true) => spread,
+        (false, false) => {
+            return Err(Error::Invalid(
+                "every value of the outcome is the same in a group: its density at a quantile is undefined".into(),
+            ))
+        }
+    };
+    Ok(factor * n.powf(-0.2) * scale)
 }
 
 /// The density used at one quantile of a group (every q, f(q) and h is reported).

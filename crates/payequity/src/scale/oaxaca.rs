@@ -160,9 +160,24 @@ pub fn oaxaca_source(
 
     progress.start_pass(2, passes, "moments");
     let projection = Projection::new(source, Some(&wanted));
+    moments_and_finish(&plan, source, &projection, batch_rows, options, progress, (3, passes))
+}
+
+/// The moments pass over the rows (with the bootstrap's replicate moments), then [`finish`] with a residual
+/// pass for robust SEs (shown as pass `residual_pass` of `passes`). Shared by `oaxaca` and the RIF
+/// decomposition, whose plan maps the outcome.
+pub(super) fn moments_and_finish(
+    plan: &Plan,
+    source: &Source,
+    projection: &Projection,
+    batch_rows: usize,
+    options: &OaxacaOptions,
+    progress: &dyn Progress,
+    (residual_pass, passes): (usize, usize),
+) -> Result<OaxacaResult> {
     let mut state: Option<OaxacaPartial> = None;
-    for_each_batch(source, &projection, batch_rows, |batch| {
-        let part = OaxacaPartial::compute(&plan, &batch.frame, batch.offset, options)?;
+    for_each_batch(source, projection, batch_rows, |batch| {
+        let part = OaxacaPartial::compute(plan, &batch.frame, batch.offset, options)?;
         state = Some(match state.take() {
             None => part,
             Some(s) => s.merge(part)?,
@@ -172,13 +187,12 @@ pub fn oaxaca_source(
     })?;
     let state = match state {
         Some(s) => s,
-        None => OaxacaPartial::compute(&plan, &source.empty_frame(), 0, options)?,
+        None => OaxacaPartial::compute(plan, &source.empty_frame(), 0, options)?,
     };
-
     let residuals = |kept: &[usize], models: &ResidualModels<'_>| -> Result<ScoreGrams> {
-        progress.start_pass(3, passes, "residuals");
+        progress.start_pass(residual_pass, passes, "residuals");
         let mut grams: Option<ScoreGrams> = None;
-        for_each_batch(source, &projection, batch_rows, |batch| {
+        for_each_batch(source, projection, batch_rows, |batch| {
             let part = plan.score_grams(&batch.frame, batch.offset, kept, models)?;
             grams = Some(match grams.take() {
                 None => part,
@@ -193,5 +207,5 @@ pub fn oaxaca_source(
         })?;
         grams.ok_or_else(|| Error::Invalid("no rows for the residual pass".into()))
     };
-    finish(&plan, state.moments, state.replicates, Some(&residuals), options)
+    finish(plan, state.moments, state.replicates, Some(&residuals), options)
 }

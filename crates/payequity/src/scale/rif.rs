@@ -13,13 +13,11 @@
 use std::sync::Arc;
 
 use super::batches::{for_each_batch, Projection};
-use super::oaxaca::{facts_pass, OaxacaPartial};
+use super::oaxaca::{facts_pass, moments_and_finish};
 use super::source::Source;
 use super::{Progress, StreamOptions};
-use crate::decompose::{
-    check_columns, duplicate_key_columns, finish, GroupRows, OaxacaOptions, OaxacaResult, Plan, ResidualModels,
-    ScoreGrams,
-};
+use crate::decompose::{check_columns, duplicate_key_columns, GroupRows, OaxacaOptions, OaxacaResult, Plan};
+use crate::distributional::rule_of_thumb;
 use crate::distributional::{
     rif_map_of, statistic_result_of, DensityAt, Kernel, RifFunction, RifOptions, RifResult, Statistic,
 };
@@ -195,14 +193,9 @@ pub fn rif_source(
         let rifs = Arc::new((functions[0].clone(), functions[1].clone()));
         pass += 1;
         progress.start_pass(pass, pass, &format!("{statistic}: moments"));
-        let document = rif_moments(
-            &plan.clone().with_outcome_map(rif_map_of(&rifs)),
-            source,
-            &projection,
-            batch_rows,
-            options,
-            progress,
-        )?;
+        let mapped = plan.clone().with_outcome_map(rif_map_of(&rifs));
+        let document =
+            moments_and_finish(&mapped, source, &projection, batch_rows, options, progress, (pass + 1, pass + 1))?;
         for warning in &document.warnings {
             if !warnings.contains(warning) {
                 warnings.push(warning.clone());
@@ -214,7 +207,7 @@ pub fn rif_source(
     crate::distributional::assemble_rif(last, results, warnings, options, rif)
 }
 
-/// The bandwidth of a group: fixed, or the rule of thumb from its moments and quartiles (as
+/// The bandwidth of a group: fixed, or the rule of thumb from its moments and quartiles (the same rule as
 /// [`crate::distributional::Sample::bandwidth`]).
 fn bandwidth(g: &GroupOutcomes, rif: &RifOptions, quantile: &dyn Fn(&GroupOutcomes, f64) -> f64) -> Result<f64> {
     if let crate::distributional::Bandwidth::Fixed(h) = rif.bandwidth {
@@ -222,18 +215,7 @@ fn bandwidth(g: &GroupOutcomes, rif: &RifOptions, quantile: &dyn Fn(&GroupOutcom
     }
     let n = g.moments.n as f64;
     let s = (g.moments.m2 / g.moments.sum_w * n / (n - 1.0)).sqrt();
-    let spread = (quantile(g, 0.75) - quantile(g, 0.25)) / 1.349;
-    let scale = match (s > 0.0, spread > 0.0) {
-        (true, true) => s.min(spread),
-        (true, false) => s,
-        (false, true) => spread,
-        (false, false) => {
-            return Err(Error::Invalid(
-                "every value of the outcome is the same in a group: its density at a quantile is undefined".into(),
-            ))
-        }
-    };
-    Ok(1.3643 * rif.kernel.delta() * n.powf(-0.2) * scale)
+    rule_of_thumb(1.3643 * rif.kernel.delta(), n, s, (quantile(g, 0.75) - quantile(g, 0.25)) / 1.349)
 }
 
 /// Adds Σ K((q − y)/h) for each q over `values` (values beyond the kernel's reach, or 40h, add nothing).
@@ -242,46 +224,4 @@ fn density_sums(kernel: Kernel, h: f64, qs: &[f64], values: &[f64], sums: &mut [
     for (q, sum) in qs.iter().zip(sums.iter_mut()) {
         *sum += values.iter().filter(|&&y| (y - q).abs() <= reach).map(|&y| kernel.weight((q - y) / h)).sum::<f64>();
     }
-}
-
-/// The `oaxaca` passes over the mapped outcome: moments, then residuals for robust SEs.
-fn rif_moments(
-    plan: &Plan,
-    source: &Source,
-    projection: &Projection,
-    batch_rows: usize,
-    options: &OaxacaOptions,
-    progress: &dyn Progress,
-) -> Result<OaxacaResult> {
-    let mut state: Option<OaxacaPartial> = None;
-    for_each_batch(source, projection, batch_rows, |batch| {
-        let part = OaxacaPartial::compute(plan, &batch.frame, batch.offset, options)?;
-        state = Some(match state.take() {
-            None => part,
-            Some(s) => s.merge(part)?,
-        });
-        progress.rows(batch.frame.height() as u64);
-        Ok(())
-    })?;
-    let state = match state {
-        Some(s) => s,
-        None => OaxacaPartial::compute(plan, &source.empty_frame(), 0, options)?,
-    };
-    let residuals = |kept: &[usize], models: &ResidualModels<'_>| -> Result<ScoreGrams> {
-        let mut grams: Option<ScoreGrams> = None;
-        for_each_batch(source, projection, batch_rows, |batch| {
-            let part = plan.score_grams(&batch.frame, batch.offset, kept, models)?;
-            grams = Some(match grams.take() {
-                None => part,
-                Some(mut g) => {
-                    g.a += &part.a;
-                    g.b += &part.b;
-                    g
-                }
-            });
-            Ok(())
-        })?;
-        grams.ok_or_else(|| Error::Invalid("no rows for the residual pass".into()))
-    };
-    finish(plan, state.moments, state.replicates, Some(&residuals), options)
 }
