@@ -24,6 +24,7 @@ def dfl(
     reweight_group: str | None = None,
     trim: float | None = None,
     sequential: Sequence[str] | None = None,
+    quantile_method: str | None = None,
     outcome: str | None = None,
     group: str | None = None,
     group_a: str | int | float | None = None,
@@ -50,6 +51,8 @@ def dfl(
     ``seed``) refits the logit in every Poisson-weighted replicate; ``trim`` caps psi. The distribution of psi
     is in ``result["psi"]``. ``sequential=["grade"]`` reweights on those covariates first and splits the
     composition effect into ``composition_first`` (their part) and ``composition_rest`` (the others' given them).
+    ``quantile_method="r7"`` reads quantiles as R does (type 7; with weights ``Hmisc::wtd.quantile``, the rule
+    of R's ``ddecompose``) instead of Stata's ``_pctile`` (docs/distributional.md, "Conventions").
     """
     options = oaxaca_options_json(outcome=outcome, group=group, group_a=group_a, group_b=group_b,
                                   covariates=covariates, categorical=categorical, weights=weights, log=log,
@@ -64,6 +67,8 @@ def dfl(
         dfl_options["trim"] = trim
     if sequential is not None:
         dfl_options["sequential"] = list(sequential)
+    if quantile_method is not None:
+        dfl_options["quantile_method"] = quantile_method
     return DflResult(_core.dfl(as_table(data), options, json.dumps(dfl_options)))
 
 
@@ -143,6 +148,7 @@ def quantile_profile(
     percentiles: Sequence[float] | None = None,
     kernel: str | None = None,
     bandwidth: str | float | None = None,
+    quantile_method: str | None = None,
     outcome: str | None = None,
     group: str | None = None,
     group_a: str | int | float | None = None,
@@ -180,6 +186,8 @@ def quantile_profile(
         profile["kernel"] = kernel
     if bandwidth is not None:
         profile["bandwidth"] = bandwidth
+    if quantile_method is not None:
+        profile["quantile_method"] = quantile_method
     return QuantileProfileResult(_core.quantile_profile(as_table(data), options, json.dumps(profile)))
 
 

@@ -33,7 +33,7 @@ pub struct StatisticArgs {
     /// Density bandwidth: silverman (Stata's rifvar rule), nrd0 (R's bw.nrd0) or a positive number.
     #[arg(long)]
     bandwidth: Option<String>,
-    /// Quantile rule: stata (_pctile, default) or r7 (R's and numpy's default).
+    /// Quantile rule: stata (_pctile, default) or r7 (R's type 7; weighted as Hmisc::wtd.quantile).
     #[arg(long, value_parser = ["stata", "r7"])]
     quantile_method: Option<String>,
 }
@@ -100,6 +100,9 @@ pub struct DflArgs {
     /// effect into their part and the rest's.
     #[arg(long, value_delimiter = ',')]
     sequential: Vec<String>,
+    /// Quantile rule: stata (_pctile, default) or r7 (R's type 7; weighted as Hmisc::wtd.quantile).
+    #[arg(long, value_parser = ["stata", "r7"])]
+    quantile_method: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -124,9 +127,12 @@ pub struct ProfileArgs {
     /// Density kernel of the RIF method.
     #[arg(long, value_parser = ["gaussian", "epanechnikov", "epan2", "triangular", "biweight"])]
     kernel: Option<String>,
-    /// Density bandwidth of the RIF method: silverman or a positive number.
+    /// Density bandwidth of the RIF method: silverman, nrd0 or a positive number.
     #[arg(long)]
     bandwidth: Option<String>,
+    /// Quantile rule: stata (_pctile, default) or r7 (R's type 7; weighted as Hmisc::wtd.quantile).
+    #[arg(long, value_parser = ["stata", "r7"])]
+    quantile_method: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +325,9 @@ pub fn run_dfl(mut args: DflArgs) -> Result<ExitCode> {
     if !args.sequential.is_empty() {
         dfl_options.sequential.clone_from(&args.sequential);
     }
+    if let Some(method) = &args.quantile_method {
+        dfl_options.quantile_method = parse_enum(method)?;
+    }
     let input = input_path(&args.oaxaca.input, &config)?;
     let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
     let result = dfl(&frame, &options, &dfl_options)?;
@@ -338,6 +347,7 @@ pub fn run_profile(args: ProfileArgs) -> Result<ExitCode> {
     if let Some(rif) = config.as_ref().and_then(|c| c.rif.as_ref()) {
         profile.kernel = rif.kernel;
         profile.bandwidth = rif.bandwidth;
+        profile.quantile_method = rif.quantile_method;
     }
     if let Some(method) = &args.method {
         profile.method = parse_enum(method)?;
@@ -350,6 +360,9 @@ pub fn run_profile(args: ProfileArgs) -> Result<ExitCode> {
     }
     if let Some(bandwidth) = &args.bandwidth {
         profile.bandwidth = bandwidth.parse()?;
+    }
+    if let Some(method) = &args.quantile_method {
+        profile.quantile_method = parse_enum(method)?;
     }
     let input = input_path(&args.oaxaca.input, &config)?;
     let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::reweight::{reweighting, PsiSummary, ReweightGroup};
 use super::reweighted::replicate_estimate;
 use super::rif::Sample;
-use super::statistic::Statistic;
+use super::statistic::{QuantileMethod, Statistic};
 use crate::data::Ledger;
 use crate::decompose::{
     ledger_and_strict, oaxaca_plan, poisson_draw, GroupMoments, GroupRows, OaxacaOptions, Pair, SeMethod,
@@ -46,6 +46,9 @@ pub struct DflOptions {
     /// Sequential DFL: the covariates Z1 of a first reweighting (a subset of the covariates); the
     /// composition effect then splits into the part of Z1 (ν_C1 − ν_B) and of the rest given Z1 (ν_C − ν_C1).
     pub sequential: Vec<String>,
+    /// How quantiles are read: `stata` (`_pctile`, default) or `r7` (R's type 7; with weights
+    /// `Hmisc::wtd.quantile`, as R's `ddecompose`).
+    pub quantile_method: QuantileMethod,
 }
 
 impl Default for DflOptions {
@@ -55,6 +58,7 @@ impl Default for DflOptions {
             reweight_group: ReweightGroup::B,
             trim: None,
             sequential: Vec::new(),
+            quantile_method: QuantileMethod::Stata,
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct DflResult {
     /// The logit's covariates (numeric, then categorical).
     pub reweight_covariates: Vec<String>,
     pub reweight_group: ReweightGroup,
+    pub quantile_method: QuantileMethod,
     /// bootstrap | none
     pub se_method: String,
     pub reps: usize,
@@ -110,16 +115,17 @@ fn parts(
     let (a, b) = rows;
     let reweighted = reweighting(plan, a, b, weights, options.reweight_group, options.trim)?;
     let (wa, wb) = weights;
-    let sample_a = Sample::new(&a.y, wa);
-    let sample_b = Sample::new(&b.y, wb);
+    let sample = |y: &[f64], w: &[f64]| Sample::new(y, w).with_quantile_method(options.quantile_method);
+    let sample_a = sample(&a.y, wa);
+    let sample_b = sample(&b.y, wb);
     let sample_c = match options.reweight_group {
         ReweightGroup::B => {
             let w: Vec<f64> = wb.iter().zip(&reweighted.psi).map(|(w, p)| w * p).collect();
-            Sample::new(&b.y, &w)
+            sample(&b.y, &w)
         }
         ReweightGroup::A => {
             let w: Vec<f64> = wa.iter().zip(&reweighted.psi).map(|(w, p)| w * p).collect();
-            Sample::new(&a.y, &w)
+            sample(&a.y, &w)
         }
     };
     // Sequential: B reweighted to A's distribution of Z1 only.
@@ -129,7 +135,7 @@ fn parts(
         let columns = super::reweight::logit_columns(&plan.design, &options.sequential);
         let first = super::reweight::reweighting_on(plan, &columns, a, b, weights, ReweightGroup::B, options.trim)?;
         let w: Vec<f64> = wb.iter().zip(&first.psi).map(|(w, p)| w * p).collect();
-        Some(Sample::new(&b.y, &w))
+        Some(sample(&b.y, &w))
     };
     let rows = options
         .statistic
@@ -275,6 +281,7 @@ pub fn dfl(frame: &DataFrame, options: &OaxacaOptions, dfl: &DflOptions) -> Resu
         sum_weights: Pair { a: a.w.iter().sum(), b: b.w.iter().sum() },
         reweight_covariates,
         reweight_group: dfl.reweight_group,
+        quantile_method: dfl.quantile_method,
         se_method: if bootstrap { "bootstrap".into() } else { "none".into() },
         reps: if bootstrap { options.reps } else { 0 },
         seed: options.seed,

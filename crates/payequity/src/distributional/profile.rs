@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decomposition::{rif_decompose, RifOptions};
 use super::dfl::{dfl, DflOptions};
-use super::statistic::{Bandwidth, Kernel, Statistic};
+use super::statistic::{Bandwidth, Kernel, QuantileMethod, Statistic};
 use crate::data::Ledger;
 use crate::decompose::{OaxacaOptions, Pair, SeMethod};
 use crate::stats::Estimate;
@@ -34,6 +34,8 @@ pub struct ProfileOptions {
     pub percentiles: Vec<f64>,
     pub kernel: Kernel,
     pub bandwidth: Bandwidth,
+    /// The quantile rule of both methods.
+    pub quantile_method: QuantileMethod,
 }
 
 impl Default for ProfileOptions {
@@ -43,6 +45,7 @@ impl Default for ProfileOptions {
             percentiles: (1..=19).map(|i| i as f64 * 5.0).collect(),
             kernel: Kernel::Gaussian,
             bandwidth: Bandwidth::Silverman,
+            quantile_method: QuantileMethod::Stata,
         }
     }
 }
@@ -72,6 +75,7 @@ pub struct QuantileProfile {
     pub log: bool,
     pub groups: Pair<String>,
     pub n: Pair<u64>,
+    pub quantile_method: QuantileMethod,
     pub se_method: String,
     pub confidence: f64,
     pub points: Vec<ProfilePoint>,
@@ -99,8 +103,13 @@ pub fn quantile_profile(
         .collect::<Result<_>>()?;
     match profile.method {
         ProfileMethod::Rif => {
-            let rif =
-                RifOptions { statistic, kernel: profile.kernel, bandwidth: profile.bandwidth, ..Default::default() };
+            let rif = RifOptions {
+                statistic,
+                kernel: profile.kernel,
+                bandwidth: profile.bandwidth,
+                quantile_method: profile.quantile_method,
+                ..Default::default()
+            };
             let r = rif_decompose(frame, options, &rif)?;
             let points = profile
                 .percentiles
@@ -125,6 +134,7 @@ pub fn quantile_profile(
                 log: r.log,
                 groups: r.groups,
                 n: r.n,
+                quantile_method: profile.quantile_method,
                 se_method: r.se_method,
                 confidence: r.confidence,
                 points,
@@ -135,7 +145,11 @@ pub fn quantile_profile(
             if dfl_options_oaxaca.se == SeMethod::Delta {
                 dfl_options_oaxaca.se = SeMethod::None;
             }
-            let d = dfl(frame, &dfl_options_oaxaca, &DflOptions { statistic, ..Default::default() })?;
+            let d = dfl(
+                frame,
+                &dfl_options_oaxaca,
+                &DflOptions { statistic, quantile_method: profile.quantile_method, ..Default::default() },
+            )?;
             let points = profile
                 .percentiles
                 .iter()
@@ -159,6 +173,7 @@ pub fn quantile_profile(
                 log: d.log,
                 groups: d.groups,
                 n: d.n,
+                quantile_method: profile.quantile_method,
                 se_method: d.se_method,
                 confidence: d.confidence,
                 points,

@@ -34,27 +34,30 @@ impl Sample {
         self
     }
 
-    /// R's type-7 quantile: linear interpolation at h = (N − 1)τ of the expanded sample (weights as
-    /// frequencies; N = Σw).
+    /// R's type-7 quantile, with weights as `Hmisc::wtd.quantile` (the rule of R's `rifreg` and `ddecompose`):
+    /// with W = Σw, the position o = 1 + (W − 1)τ; the values at the 1-based positions ⌊o⌋ and
+    /// min(⌊o⌋ + 1, W), each the smallest y_i whose cumulative weight reaches the position, are interpolated
+    /// with the fraction o − ⌊o⌋. With unit weights this is R's `quantile(type = 7)` and numpy's default.
     fn quantile_r7(&self, tau: f64) -> f64 {
-        let h = (self.total - 1.0).max(0.0) * tau;
-        let (lower, fraction) = (h.floor(), h - h.floor());
-        // The value at 0-based expanded position j: the first value whose cumulative weight exceeds j.
-        let at = |j: f64| -> f64 {
+        let order = 1.0 + (self.total - 1.0).max(0.0) * tau;
+        let low = order.floor().max(1.0);
+        let high = (low + 1.0).min(self.total);
+        let fraction = order - order.floor();
+        let at = |position: f64| -> f64 {
             let mut cumulative = 0.0;
             for (&y, &w) in self.values.iter().zip(&self.weights) {
                 cumulative += w;
-                if cumulative > j {
+                if cumulative >= position {
                     return y;
                 }
             }
             self.values.last().copied().unwrap_or(f64::NAN)
         };
-        let low = at(lower);
+        let lower = at(low);
         if fraction == 0.0 {
-            low
+            lower
         } else {
-            low + fraction * (at(lower + 1.0) - low)
+            (1.0 - fraction) * lower + fraction * at(high)
         }
     }
 

@@ -219,8 +219,8 @@ pub enum QuantileMethod {
     /// P_i = τ exactly: the mean of y_i and y_{i+1}; else y_i for the smallest P_i > τ.
     #[default]
     Stata,
-    /// Linear interpolation at h = (N − 1)τ between order statistics ⌊h⌋ and ⌊h⌋ + 1 (0-based; weights count
-    /// as frequencies), as R's `quantile()` and numpy's default.
+    /// Linear interpolation at h = (N − 1)τ between order statistics ⌊h⌋ and ⌊h⌋ + 1 (0-based), as R's
+    /// `quantile()` and numpy's default; with weights, N = Σw and the rule of `Hmisc::wtd.quantile`.
     R7,
 }
 
