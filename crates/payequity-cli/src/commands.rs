@@ -271,7 +271,8 @@ struct GenerateArgs {
     /// Output file (.parquet, .arrow, .csv); truth.json is written next to it.
     #[arg(long)]
     out: PathBuf,
-    /// Generate a control population without the planted group disparity in hazard-pay non-payment.
+    /// Generate a control population without the planted group disparities (hazard-pay non-payment, the
+    /// glass ceiling in promotion to management).
     #[arg(long)]
     no_disparity: bool,
 }

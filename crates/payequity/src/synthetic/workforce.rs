@@ -171,6 +171,11 @@ pub const OCCUPATIONS: [Occupation; 11] = [
 
 /// Women's base rate relative to men's with otherwise equal characteristics (planted within-job gap).
 const WITHIN_JOB_GAP: [(&str, f64); 3] = [("2211", 0.92), ("2212", 0.92), ("3221", 0.97)];
+/// Management posts (Logib positions 2 and 3) pay this factor on the rate, to women and men alike.
+const MANAGEMENT_PREMIUM: f64 = 1.10;
+/// The planted glass ceiling: a woman reaches a management post with this factor on a man's probability
+/// (0.08 + tenure/200) at the same tenure; the control population (`plant_disparity = false`) has 1.
+const FEMALE_MANAGEMENT_ODDS: f64 = 0.5;
 /// Hazard allowance per hazard hour, as a share of the base hourly rate, by risk level.
 const HAZARD_RATE: [(&str, f64); 2] = [("high", 0.25), ("medium", 0.10)];
 const STANDARD_MONTHLY_HOURS: f64 = 162.5; // 37.5 h/week × 52 / 12
@@ -186,8 +191,9 @@ pub struct GeneratorOptions {
     pub months: usize,
     pub seed: u64,
     pub start_year: i32,
-    /// Plant hazard-pay non-payment that is more frequent for women and agency workers; `false` gives a
-    /// control population where non-payment is equally frequent for all (same overall rate).
+    /// Plant the group disparities: hazard-pay non-payment more frequent for women and agency workers, and
+    /// the glass ceiling (women reach management posts with half men's probability). `false` gives a
+    /// control population: non-payment equally frequent for all (same overall rate), equal promotion odds.
     pub plant_disparity: bool,
 }
 
@@ -254,7 +260,7 @@ struct Employee {
     rate: f64,
 }
 
-fn draw_employee(i: usize, d: &mut Draws) -> Employee {
+fn draw_employee(i: usize, d: &mut Draws, plant_disparity: bool) -> Employee {
     let occupation = OCCUPATIONS[d.pick(&OCCUPATIONS.map(|o| o.share))];
     let gender = if d.chance(0.003) {
         "X"
@@ -270,7 +276,8 @@ fn draw_employee(i: usize, d: &mut Draws) -> Employee {
     let tenure_years = (d.exponential(7.0).min(max_tenure) * 10.0).round() / 10.0;
     let grade_step = (tenure_years / 8.0).floor().min(2.0) as u8;
     let grade = format!("B{}", occupation.band + grade_step);
-    let position = if d.chance(0.08 + tenure_years / 200.0) {
+    let ceiling = if gender == "F" && plant_disparity { FEMALE_MANAGEMENT_ODDS } else { 1.0 };
+    let position = if d.chance((0.08 + tenure_years / 200.0) * ceiling) {
         2 + (d.uniform() * 2.0) as u8
     } else {
         4 + (d.uniform() * 2.0) as u8
@@ -301,6 +308,9 @@ fn draw_employee(i: usize, d: &mut Draws) -> Employee {
     if contract == "agency" {
         rate *= 1.10;
     }
+    if position <= 3 {
+        rate *= MANAGEMENT_PREMIUM;
+    }
     if gender == "F" {
         if let Some((_, factor)) = WITHIN_JOB_GAP.iter().find(|(isco, _)| *isco == occupation.isco) {
             rate *= factor;
@@ -330,7 +340,8 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
         return Err(Error::Invalid("generate needs at least one employee and one month".into()));
     }
     let mut d = Draws(Pcg64::seed_from_u64(options.seed));
-    let employees: Vec<Employee> = (0..options.employees).map(|i| draw_employee(i, &mut d)).collect();
+    let employees: Vec<Employee> =
+        (0..options.employees).map(|i| draw_employee(i, &mut d, options.plant_disparity)).collect();
 
     let n = options.employees * options.months;
     macro_rules! columns { ($($name:ident: $t:ty),*) => { $(let mut $name: Vec<$t> = Vec::with_capacity(n);)* } }
@@ -478,6 +489,13 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
                       "payequity_version": crate::VERSION},
         "within_job_gap": WITHIN_JOB_GAP.iter().map(|(isco, f)| json!({"occupation": isco,
             "female_base_rate_factor": f, "gap_pct": 100.0 * (1.0 - f)})).collect::<Vec<_>>(),
+        "glass_ceiling": {
+            "management_positions": [2, 3],
+            "management_premium_pct": 100.0 * (MANAGEMENT_PREMIUM - 1.0),
+            "management_probability": "0.08 + tenure_years / 200 for men",
+            "female_management_odds": if options.plant_disparity { FEMALE_MANAGEMENT_ODDS } else { 1.0 },
+            "note": "management posts pay 10% more to anyone, but a woman reaches one with half a man's probability at the same tenure: the gap widens at the top of each job's pay, and controlling for position moves that part into composition"
+        },
         "equal_value": [
             {"female_dominated": "5321", "male_dominated": "9621", "female_points": 330, "male_points": 290,
              "female_base_rate": 12.0, "male_base_rate": 13.2, "shortfall_pct": 100.0 * (1.0 - 12.0 / 13.2),
@@ -498,7 +516,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
             "remote_allowance": "180 × fte per month in the remote region (remoteness_tier 2), none in months of unpaid leave",
             "base_hourly_rate": "the worker's rate (column base_hourly_rate)",
             "days_worked": "contracted hours / 7.5, rounded",
-            "rate": "occupation base rate × (1 + 0.012 × min(tenure, 25)) × lognormal(0, 0.05) × 1.10 for agency × within-job factor for women"
+            "rate": "occupation base rate × (1 + 0.012 × min(tenure, 25)) × lognormal(0, 0.05) × 1.10 for agency × 1.10 in management (positions 2, 3) × within-job factor for women"
         },
         "hazard_non_payment": {
             "probability": if options.plant_disparity {
