@@ -386,6 +386,22 @@ def test_nonlinear_decomposition_matches_statsmodels_logits(married: pd.DataFram
     assert result.unexplained["estimate"] == pytest.approx(difference - explained, rel=1e-7, abs=1e-10)
     shares = [t["explained"]["estimate"] for t in result.detailed]
     np.testing.assert_allclose(shares, linear / linear.sum() * explained, rtol=1e-7, atol=1e-12)
+    # Delta SEs of the detailed explained terms by a numerical gradient of Yun's E_k(beta) (central
+    # differences), and the sampling SE of the difference of two shares.
+    dx = xa.mean(axis=0) - xb.mean(axis=0)
+
+    def yun_terms(beta: np.ndarray) -> np.ndarray:
+        total = logistic(xa @ beta).mean() - logistic(xb @ beta).mean()
+        return np.asarray(dx * beta / (dx @ beta) * total)
+
+    step = 1e-6
+    jacobian = np.column_stack([(yun_terms(star + step * e) - yun_terms(star - step * e)) / (2 * step)
+                                for e in np.eye(len(star))])
+    expected_se = np.sqrt(np.einsum("ij,jk,ik->i", jacobian, np.asarray(cov), jacobian))
+    np.testing.assert_allclose([t["explained"]["se"] for t in result.detailed], expected_se, rtol=1e-5, atol=1e-12)
+    pa, pb = a.married.mean(), b.married.mean()
+    assert result["difference"]["se"] == pytest.approx(np.sqrt(pa * (1 - pa) / len(a) + pb * (1 - pb) / len(b)),
+                                                       rel=1e-12)
 
 
 def test_nonlinear_probit_matches_statsmodels(married: pd.DataFrame) -> None:

@@ -11,7 +11,11 @@
 //! indicator, whose coefficient is left out of the predictions, as Stata's `fairlie, pooled()`). Detailed terms
 //! by Yun's deterministic weights: term k's share of the explained part is (x̄_Ak − x̄_Bk)β*_k / Σ_j (x̄_Aj −
 //! x̄_Bj)β*_j, of the unexplained part [x̄_Ak(β_Ak − β*_k) + x̄_Bk(β*_k − β_Bk)] / Σ_j [same]. SEs: the delta
-//! method for the explained part (g'V(β*)g, g = ∂explained/∂β*), or the bootstrap for every figure.
+//! method (as Stata's `fairlie` and Yun 2004) for the explained part, g'V(β*)g with g = ∂explained/∂β*, and
+//! for each detailed explained term E_k = W_k·E with W_k = Δx̄_k β*_k / S, S = Σ_j Δx̄_j β*_j:
+//! ∂E_k/∂β*_j = W_k g_j + E·(1{j = k} Δx̄_k S − Δx̄_k β*_k Δx̄_j) / S²; the difference p_A − p_B gets the
+//! sampling SE of two independent weighted shares, √(Σ_A w²(y − p_A)²/W_A² + Σ_B …); the unexplained parts
+//! have SEs by the bootstrap only (`se = "bootstrap"` gives every figure one).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -178,6 +182,10 @@ struct Parts {
     detailed: Vec<[f64; 2]>,
     star: Fit,
     gradient: Vec<f64>,
+    /// x̄_A − x̄_B per regression column.
+    x_difference: Vec<f64>,
+    /// Sampling variance of p_A − p_B (independent weighted shares).
+    difference_variance: f64,
     p: (f64, f64),
 }
 
@@ -227,6 +235,10 @@ fn parts(
     let (fb, gb, xb, total_b) = predict(b, wb);
     let share = |rows: &GroupRows, w: &[f64], total: f64| rows.y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / total;
     let (pa, pb) = (share(a, wa, total_a), share(b, wb, total_b));
+    let share_variance = |rows: &GroupRows, w: &[f64], total: f64, p: f64| {
+        rows.y.iter().zip(w).map(|(y, w)| (w * (y - p)).powi(2)).sum::<f64>() / (total * total)
+    };
+    let difference_variance = share_variance(a, wa, total_a, pa) + share_variance(b, wb, total_b, pb);
     let explained = fa - fb;
     let unexplained = (pa - pb) - explained;
     let linear_explained: Vec<f64> = (0..p).map(|j| (xa[j] - xb[j]) * star.beta[j]).collect();
@@ -241,9 +253,29 @@ fn parts(
         totals: [pa - pb, explained, unexplained],
         detailed: de.into_iter().zip(du).map(|(e, u)| [e, u]).collect(),
         gradient: ga.iter().zip(&gb).map(|(a, b)| a - b).collect(),
+        x_difference: xa.iter().zip(&xb).map(|(a, b)| a - b).collect(),
+        difference_variance,
         star,
         p: (pa, pb),
     })
+}
+
+/// ∂E_k/∂β* of the detailed explained term E_k = W_k·E (Yun 2004): W_k g + E·∂W_k/∂β*, with
+/// ∂W_k/∂β*_j = (1{j = k} Δx̄_k S − Δx̄_k β*_k Δx̄_j) / S². Zero when S is (no covariate differs).
+fn detailed_explained_gradient(point: &Parts, k: usize) -> Vec<f64> {
+    let (dx, beta) = (&point.x_difference, &point.star.beta);
+    let sum: f64 = dx.iter().zip(beta).map(|(d, b)| d * b).sum();
+    if sum == 0.0 {
+        return vec![0.0; dx.len()];
+    }
+    let (explained, linear_k) = (point.totals[1], dx[k] * beta[k]);
+    let share = linear_k / sum;
+    (0..dx.len())
+        .map(|j| {
+            let own = if j == k { dx[k] * sum } else { 0.0 };
+            share * point.gradient[j] + explained * (own - linear_k * dx[j]) / (sum * sum)
+        })
+        .collect()
 }
 
 /// The Fairlie/Yun decomposition of the 0/1 `options.outcome` between groups A and B (`options.reference`:
@@ -318,13 +350,9 @@ pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions, model: Bi
         }
     };
     let mut explained = estimate(point.totals[1], &|p: &Parts| p.totals[1]);
-    if let (true, Some(v)) = (delta, &point.star.covariance) {
-        let g = &point.gradient;
-        let variance: f64 = (0..g.len()).map(|i| (0..g.len()).map(|j| g[i] * v[i][j] * g[j]).sum::<f64>()).sum();
-        explained = Estimate::symmetric(Some(point.totals[1]), Some(variance.max(0.0).sqrt()), q);
-    }
+    let mut difference = estimate(point.totals[0], &|p: &Parts| p.totals[0]);
     let columns = plan.design.regression_columns();
-    let detailed = columns
+    let mut detailed: Vec<NonlinearTerm> = columns
         .iter()
         .enumerate()
         .map(|(j, &column)| NonlinearTerm {
@@ -333,6 +361,18 @@ pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions, model: Bi
             unexplained: estimate(point.detailed[j][1], &|p: &Parts| p.detailed[j][1]),
         })
         .collect();
+    if let (true, Some(v)) = (delta, &point.star.covariance) {
+        let delta_se = |g: &[f64]| -> f64 {
+            let variance: f64 = (0..g.len()).map(|i| (0..g.len()).map(|j| g[i] * v[i][j] * g[j]).sum::<f64>()).sum();
+            variance.max(0.0).sqrt()
+        };
+        explained = Estimate::symmetric(Some(point.totals[1]), Some(delta_se(&point.gradient)), q);
+        difference = Estimate::symmetric(Some(point.totals[0]), Some(point.difference_variance.sqrt()), q);
+        for (k, term) in detailed.iter_mut().enumerate() {
+            let gradient = detailed_explained_gradient(&point, k);
+            term.explained = Estimate::symmetric(Some(point.detailed[k][0]), Some(delta_se(&gradient)), q);
+        }
+    }
     Ok(NonlinearResult {
         kind: "nonlinear".into(),
         version: VERSION.into(),
@@ -346,7 +386,7 @@ pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions, model: Bi
         groups: Pair { a: plan.labels.0.clone(), b: plan.labels.1.clone() },
         n: Pair { a: a.y.len() as u64, b: b.y.len() as u64 },
         p: Pair { a: point.p.0, b: point.p.1 },
-        difference: estimate(point.totals[0], &|p: &Parts| p.totals[0]),
+        difference,
         explained,
         unexplained: estimate(point.totals[2], &|p: &Parts| p.totals[2]),
         detailed,
