@@ -211,7 +211,8 @@ def test_python_result_api(demo: pe.EntitlementAudit) -> None:
 
 def test_config_section_and_cli(tmp_path: Path) -> None:
     from_config = pe.audit_entitlements(DEMO / "payroll.parquet", config=DEMO / "audit.toml")
-    assert from_config.arrears_total == pytest.approx(503892.91, abs=0.005)
+    planted = json.loads((DEMO / "truth.json").read_text())["hazard_non_payment"]["shortfall_total"]
+    assert from_config.arrears_total == pytest.approx(planted, abs=0.005)
     out = tmp_path / "arrears.csv"
     run = subprocess.run([BIN, "audit-entitlements", str(DEMO / "payroll.parquet"), "--rules", str(DEMO_RULES),
                           "--format", "json", "--arrears-out", str(out), "--fail-on-arrears", "1000", "-q"],
