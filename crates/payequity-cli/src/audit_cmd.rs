@@ -16,7 +16,7 @@ use payequity::scale::{audit_source, Source};
 use payequity::Result;
 
 use crate::commands::input_path;
-use crate::output::{print_csv, Format};
+use crate::output::{emit, emit_line, print_csv, Format};
 use crate::scale_cmd::{open_input, ScaleArgs};
 
 #[derive(Debug, Args)]
@@ -103,14 +103,14 @@ pub fn run_audit(args: AuditArgs) -> Result<ExitCode> {
         |source, stream, progress| audit_source(source, &rules, &options, stream, progress),
     )?;
     match args.format {
-        Format::Table => print!("{}", entitlement_table(&result)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&entitlement_table(&result))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => print_csv(entitlement_frame(&result)?)?,
     }
     if let Some(path) = &args.arrears_out {
         write_table(&mut result.arrears.clone(), path)?;
         if args.format == Format::Table {
-            println!("Wrote {} arrears lines to {}", result.arrears.height(), path.display());
+            emit_line(&format!("Wrote {} arrears lines to {}", result.arrears.height(), path.display()))?;
         }
     }
     if let Some(limit) = args.fail_on_arrears {

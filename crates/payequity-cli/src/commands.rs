@@ -19,7 +19,7 @@ use payequity::synthetic::{generate, write_synthetic, GeneratorOptions};
 use payequity::transparency::{transparency, transparency_frame, transparency_table, Regime};
 use payequity::{Error, Result};
 
-use crate::output::{print_csv, spinner, Format};
+use crate::output::{emit, emit_line, print_csv, spinner, Format};
 use crate::scale_cmd::{open_input, ScaleArgs};
 use payequity::scale::{gap_source, oaxaca_source, transparency_source};
 
@@ -380,8 +380,8 @@ fn gap_options(args: &GapArgs, config: Option<&AuditConfig>) -> Result<GapOption
 
 fn print_gap(result: &GapResult, format: Format) -> Result<()> {
     match format {
-        Format::Table => print!("{}", gap_summary(result)),
-        Format::Json => println!("{}", to_json(result)?),
+        Format::Table => emit(&gap_summary(result))?,
+        Format::Json => emit_line(&to_json(result)?)?,
         Format::Csv => print_csv(gap_table(result)?)?,
     }
     Ok(())
@@ -493,8 +493,8 @@ fn run_oaxaca(args: OaxacaArgs) -> Result<ExitCode> {
         |source, stream, progress| oaxaca_source(source, &options, stream, progress),
     )?;
     match args.format {
-        Format::Table => print!("{}", oaxaca_table(&result, args.detail)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&oaxaca_table(&result, args.detail))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => print_csv(oaxaca_frame(&result)?)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -522,8 +522,8 @@ fn run_transparency(args: TransparencyArgs) -> Result<ExitCode> {
         |source, stream, progress| transparency_source(source, &options, stream, progress),
     )?;
     match args.format {
-        Format::Table => print!("{}", transparency_table(&result)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&transparency_table(&result))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => print_csv(transparency_frame(&result)?)?,
     }
     if args.fail_on_trigger && result.art10_triggered() {

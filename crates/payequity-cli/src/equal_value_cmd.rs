@@ -12,7 +12,7 @@ use payequity::scale::equal_value_source;
 use payequity::Result;
 
 use crate::commands::{input_path, parse_enum};
-use crate::output::{print_csv, Format};
+use crate::output::{emit, emit_line, print_csv, Format};
 use crate::scale_cmd::{open_input, ScaleArgs};
 
 #[derive(Debug, Args)]
@@ -89,8 +89,8 @@ pub fn run_equal_value(args: EqualValueArgs) -> Result<ExitCode> {
         |source, stream, progress| equal_value_source(source, &options, stream, progress),
     )?;
     match args.format {
-        Format::Table => print!("{}", equal_value_table(&result)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&equal_value_table(&result))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => print_csv(equal_value_frame(&result)?)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -32,11 +32,23 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", shown_error(&err.to_string()));
             if let Some(hint) = err.hint() {
-                eprintln!("hint: {hint}");
+                eprintln!("hint: {}", shown_error(&hint));
             }
             ExitCode::from(1)
         }
     }
+}
+
+/// An error message for the terminal: escape sequences neutralized and at most 2,000 characters, so that a
+/// binary file's bytes echoed by a reader cannot flood or drive the terminal.
+fn shown_error(message: &str) -> String {
+    const LIMIT: usize = 2_000;
+    let safe = payequity::data::terminal_safe(message);
+    let mut shown: String = safe.chars().take(LIMIT).collect();
+    if safe.chars().nth(LIMIT).is_some() {
+        shown.push_str(" … (message truncated)");
+    }
+    shown
 }

@@ -16,7 +16,7 @@ use payequity::report::{
 };
 use payequity::{Error, Result};
 
-use crate::output::Format;
+use crate::output::{emit, emit_line, Format};
 use crate::scale_cmd::ScaleArgs;
 
 #[derive(Debug, Args)]
@@ -98,14 +98,14 @@ fn audit_and_write(config: &AuditConfig, out: &Path, print: &PrintArgs) -> Resul
     let files = write_evidence(&report, out, &generated_at())?;
     bar.finish_and_clear();
     match format {
-        Format::Json => println!("{}", to_json(&report)?),
+        Format::Json => emit_line(&to_json(&report)?)?,
         Format::Table | Format::Csv => {
-            print!("{}", report_text(&report));
-            println!(
+            emit(&report_text(&report))?;
+            emit_line(&format!(
                 "\nWrote {} files to {}: report.html, report.json, summary.md and the tables (CSV, Parquet)",
                 files.files.len(),
                 out.display()
-            );
+            ))?;
         }
     }
     Ok(report)
@@ -185,11 +185,11 @@ pub fn run_demo(args: DemoArgs) -> Result<ExitCode> {
     let config = AuditConfig::from_file(demo_dir()?.join("audit.toml"))?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("payequity-demo"));
     if args.print.format == Format::Table {
-        println!("payequity demo: synthetic health-and-care payroll (datasets/demo)\n");
+        emit_line("payequity demo: synthetic health-and-care payroll (datasets/demo)\n")?;
     }
     let report = audit_and_write(&config, &out, &args.print)?;
     if args.print.format == Format::Table && report.breached() {
-        println!("(`payequity report --config datasets/demo/audit.toml` exits 2 on these breaches; the demo exits 0)");
+        emit_line("(`payequity report --config datasets/demo/audit.toml` exits 2 on these breaches; the demo exits 0)")?;
     }
     Ok(ExitCode::SUCCESS)
 }

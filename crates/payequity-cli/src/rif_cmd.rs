@@ -18,7 +18,7 @@ use payequity::scale::{load_source, rif_source, rif_streams, Projection};
 use payequity::{Error, Result};
 
 use crate::commands::{input_path, oaxaca_options, parse_enum, OaxacaArgs};
-use crate::output::{print_csv, Format};
+use crate::output::{emit, emit_line, print_csv, Format};
 use crate::scale_cmd::{open_input, ScaleArgs};
 
 /// Flags of the distributional statistics.
@@ -237,8 +237,8 @@ pub fn run_rif(args: RifArgs) -> Result<ExitCode> {
         },
     )?;
     match args.oaxaca.format {
-        Format::Table => print!("{}", rif_table(&result, args.oaxaca.detail)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&rif_table(&result, args.oaxaca.detail))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => return Err(Error::Invalid("rif: use --format table or json".into())),
     }
     Ok(ExitCode::SUCCESS)
@@ -283,8 +283,8 @@ pub fn run_rif_regression(args: RifRegressionArgs) -> Result<ExitCode> {
     let frame = load(&input, &args.scale, args.quiet, &options)?;
     let result = rif_regression(&frame, &options, &rif)?;
     match args.format {
-        Format::Table => print!("{}", rif_regression_table(&result)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&rif_regression_table(&result))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => {
             use payequity::polars::prelude::*;
             let c = &result.coefficients;
@@ -332,8 +332,8 @@ pub fn run_dfl(mut args: DflArgs) -> Result<ExitCode> {
     let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
     let result = dfl(&frame, &options, &dfl_options)?;
     match args.oaxaca.format {
-        Format::Table => print!("{}", dfl_table(&result)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&dfl_table(&result))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => return Err(Error::Invalid("dfl: use --format table or json".into())),
     }
     Ok(ExitCode::SUCCESS)
@@ -368,8 +368,8 @@ pub fn run_profile(args: ProfileArgs) -> Result<ExitCode> {
     let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
     let result = quantile_profile(&frame, &options, &profile)?;
     match args.oaxaca.format {
-        Format::Table => print!("{}", profile_table(&result)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&profile_table(&result))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => {
             use payequity::polars::prelude::*;
             let p = &result.points;
@@ -399,8 +399,8 @@ pub fn run_nonlinear(args: NonlinearArgs) -> Result<ExitCode> {
     let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
     let result = nonlinear_decompose(&frame, &options, parse_enum(&args.model)?)?;
     match args.oaxaca.format {
-        Format::Table => print!("{}", nonlinear_table(&result)),
-        Format::Json => println!("{}", to_json(&result)?),
+        Format::Table => emit(&nonlinear_table(&result))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
         Format::Csv => return Err(Error::Invalid("nonlinear: use --format table or json".into())),
     }
     Ok(ExitCode::SUCCESS)

@@ -130,7 +130,8 @@ pub fn load_table_from_ipc_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
     frame.map_err(|e| Error::Io { path: "<stdin>".into(), reason: e.to_string() })
 }
 
-/// Writes a table; the format follows the extension (Parquet with zstd compression).
+/// Writes a table; the format follows the extension (Parquet with zstd compression). CSV cells that would
+/// start a spreadsheet formula are neutralized ([`super::csv_safe`]); Parquet and Arrow keep raw values.
 pub fn write_table(frame: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let format = format_of(path)?;
@@ -143,7 +144,7 @@ pub fn write_table(frame: &mut DataFrame, path: impl AsRef<Path>) -> Result<()> 
             ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).finish(frame).map(|_| ())
         }
         FileFormat::Ipc => IpcWriter::new(file).finish(frame),
-        FileFormat::Csv => CsvWriter::new(file).finish(frame),
+        FileFormat::Csv => CsvWriter::new(file).finish(&mut super::csv_safe(frame)?),
     };
     written.map_err(|e| io_error(path, e))
 }

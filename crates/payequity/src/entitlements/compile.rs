@@ -47,8 +47,11 @@ impl<'a> Compiler<'a> {
 
     /// Parses `text` and checks its columns and result type.
     fn sql(&self, rule: &str, field: &str, text: &str, want: Want) -> Result<Expr> {
+        let shown = super::sql_guard::shown(text);
+        super::sql_guard::check_sql_expression(text)
+            .map_err(|reason| self.error(rule, field, format!("SQL `{shown}` is refused: {reason}")))?;
         let expr = polars::sql::sql_expr(text)
-            .map_err(|e| self.error(rule, field, format!("SQL `{text}` does not parse: {}", sql_message(&e))))?;
+            .map_err(|e| self.error(rule, field, format!("SQL `{shown}` does not parse: {}", sql_message(&e))))?;
         for name in expr.clone().meta().root_names() {
             if self.schema.get(name.as_str()).is_none() {
                 let available: Vec<&str> = self.schema.iter_names().map(|n| n.as_str()).collect();
@@ -56,14 +59,14 @@ impl<'a> Compiler<'a> {
                     rule,
                     field,
                     format!(
-                        "SQL `{text}` names the column `{name}`, which is not in the payroll; available columns: {}",
+                        "SQL `{shown}` names the column `{name}`, which is not in the payroll; available columns: {}",
                         available.join(", ")
                     ),
                 ));
             }
         }
         let probe = self.empty.clone().lazy().select([expr.clone().alias("value")]).collect().map_err(|e| {
-            self.error(rule, field, format!("SQL `{text}` cannot be evaluated on this payroll: {}", sql_message(&e)))
+            self.error(rule, field, format!("SQL `{shown}` cannot be evaluated on this payroll: {}", sql_message(&e)))
         })?;
         let dtype = probe.column("value").map(|c| c.dtype().clone()).unwrap_or(DataType::Null);
         let fits = match want {
@@ -75,7 +78,7 @@ impl<'a> Compiler<'a> {
             return Err(self.error(
                 rule,
                 field,
-                format!("SQL `{text}` gives {dtype} values, but {expected} is needed"),
+                format!("SQL `{shown}` gives {dtype} values, but {expected} is needed"),
             ));
         }
         Ok(match want {
@@ -182,10 +185,10 @@ impl<'a> Compiler<'a> {
     }
 }
 
-/// The first line of a polars error, without the error kind's prefix noise.
+/// The first line of a polars error, without the error kind's prefix noise, at most 200 characters.
 fn sql_message(error: &PolarsError) -> String {
     let text = error.to_string();
-    text.lines().next().unwrap_or_default().trim().to_string()
+    super::sql_guard::shown(text.lines().next().unwrap_or_default().trim())
 }
 
 #[cfg(test)]

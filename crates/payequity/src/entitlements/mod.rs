@@ -34,6 +34,7 @@ mod disparity;
 mod engine;
 mod report;
 mod rules;
+pub(crate) mod sql_guard;
 mod sums;
 mod table;
 mod validate;

@@ -134,10 +134,94 @@ pub fn report_page(report: &AuditReport, generated_at: &str) -> Result<String> {
     report_html(report, generated_at, annex.as_ref())
 }
 
-/// Writes the report page, the JSON document, the summary and the tables into `out`.
-/// `generated_at` appears in the HTML only.
+/// The documents a pack may hold.
+const PACK_DOCUMENTS: [&str; 9] = [
+    "report.json",
+    "report.html",
+    "summary.md",
+    "gap.json",
+    "oaxaca.json",
+    "quantile_profile.json",
+    "transparency.json",
+    "equal_value.json",
+    "entitlement_audit.json",
+];
+/// The tables a pack may hold, each as `.csv` and `.parquet`.
+const PACK_TABLES: [&str; 9] = [
+    "ledger",
+    "gap_by_group",
+    "oaxaca",
+    "transparency",
+    "equal_value_classes",
+    "entitlement_rules",
+    "entitlement_disparities",
+    "arrears_by_rule_period",
+    "arrears_by_worker",
+];
+
+/// Every file name a pack owns (and a new pack replaces or removes).
+fn pack_file_names() -> Vec<String> {
+    let mut names: Vec<String> = PACK_DOCUMENTS.iter().map(|n| n.to_string()).collect();
+    for table in PACK_TABLES {
+        names.push(format!("{table}.csv"));
+        names.push(format!("{table}.parquet"));
+    }
+    names
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Io { path: path.display().to_string(), reason: e.to_string() }
+}
+
+/// Writes the report page, the JSON document, the summary and the tables into `out`. `generated_at` appears
+/// in the HTML only.
+///
+/// The pack is written into a temporary folder inside `out` first; only when every file is written are the
+/// files the pack owns moved into `out` (a failed run leaves the previous pack as it was). Files of an earlier
+/// pack that this one does not write (the worker annex of an earlier run) are removed; links in `out` are
+/// replaced, never followed; other files in `out` are left alone.
 pub fn write_evidence(report: &AuditReport, out: &Path, generated_at: &str) -> Result<EvidenceFiles> {
-    std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.display().to_string(), reason: e.to_string() })?;
+    if let Ok(meta) = std::fs::symlink_metadata(out) {
+        if !meta.is_dir() && !meta.file_type().is_symlink() {
+            return Err(Error::Io {
+                path: out.display().to_string(),
+                reason: "is a file, not a folder: give --out a folder for the evidence pack".into(),
+            });
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
+    let staging =
+        tempfile::Builder::new().prefix(".payequity-pack-").tempdir_in(out).map_err(|e| io_error(out, e))?;
+    let written = write_pack_files(report, staging.path(), generated_at)?;
+    let names: Vec<String> = written
+        .files
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    for stale in pack_file_names().into_iter().filter(|n| !names.contains(n)) {
+        let path = out.join(&stale);
+        if std::fs::symlink_metadata(&path).is_ok() {
+            std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+        }
+    }
+    let mut files = EvidenceFiles::default();
+    for name in names {
+        let target = out.join(&name);
+        if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+            return Err(Error::Io {
+                path: target.display().to_string(),
+                reason: "is a folder where the evidence pack writes a file: move it away".into(),
+            });
+        }
+        // rename replaces a link at `target` itself; it never writes through it.
+        std::fs::rename(staging.path().join(&name), &target).map_err(|e| io_error(&target, e))?;
+        files.files.push(target);
+    }
+    Ok(files)
+}
+
+/// Writes every file of the pack into the folder `out` (the staging folder).
+fn write_pack_files(report: &AuditReport, out: &Path, generated_at: &str) -> Result<EvidenceFiles> {
     let mut files = EvidenceFiles::default();
     let documents = [
         ("report.json", to_json(report)? + "\n"),

@@ -215,7 +215,13 @@ pub fn oaxaca_reading(oaxaca: &Value) -> String {
     }
 }
 
-/// The one-page plain-language summary of the evidence pack (`summary.md`).
+/// `<`, `>` and `&` as entities: titles and labels come from the config and the payroll, and a Markdown
+/// viewer would render HTML in them (a `<script>` or an `<img onerror>` in a job title).
+fn escape_html_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The one-page plain-language summary of the evidence pack (`summary.md`), HTML in labels escaped.
 pub fn summary_markdown(report: &AuditReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}", report.title);
@@ -328,7 +334,7 @@ pub fn summary_markdown(report: &AuditReport) -> String {
         "\nThe full figures, methods and sources are in `report.html`; the tables in CSV and Parquet; every number in \
          `report.json`."
     );
-    out
+    escape_html_text(&out)
 }
 
 #[cfg(test)]
