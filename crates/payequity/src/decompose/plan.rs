@@ -12,6 +12,10 @@ use super::options::OaxacaOptions;
 use crate::data::{later_duplicates, require_column, require_numeric, ColumnMap};
 use crate::{Error, Result};
 
+/// The most levels a categorical covariate may have (`oaxaca`, `rif`, `dfl`, `nonlinear`): each level is a
+/// regression column, and the cost grows with the cube of their number.
+pub const MAX_CATEGORICAL_LEVELS: usize = 500;
+
 /// How a row's group value is matched.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum GroupMatcher {
@@ -347,6 +351,15 @@ impl Plan {
             let found = sorted_levels(facts.levels[i].iter().cloned().collect());
             if found.is_empty() {
                 return Err(Error::Invalid(format!("categorical column `{c}` has no values (all null)")));
+            }
+            if found.len() > MAX_CATEGORICAL_LEVELS {
+                return Err(Error::Invalid(format!(
+                    "categorical column `{c}` has {} levels; at most {MAX_CATEGORICAL_LEVELS} are dummy-coded (each \
+                     level is a regression column, and the cost grows with the cube of their number). Is `{c}` an \
+                     id? Drop it, group its rare levels into one (e.g. `other`), or compare within its groups with \
+                     `payequity gap --by {c}`",
+                    found.len()
+                )));
             }
             let base = match options.base_levels.get(c) {
                 Some(b) => found.iter().position(|l| l == b).ok_or_else(|| {

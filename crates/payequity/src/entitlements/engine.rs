@@ -56,8 +56,11 @@ fn days(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")).num_days() as i32
 }
 
-pub(crate) fn from_days(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch") + chrono::Duration::days(i64::from(days))
+/// The date `days` after 1970-01-01; `None` beyond chrono's range (about ±262,000 years), so that a hostile
+/// date value is refused instead of overflowing.
+pub(crate) fn from_days(days: i32) -> Option<NaiveDate> {
+    const CE_TO_EPOCH: i32 = 719_163;
+    NaiveDate::from_num_days_from_ce_opt(days.checked_add(CE_TO_EPOCH)?)
 }
 
 /// A period value as its first day: `YYYY-MM` (a month), `YYYY-MM-DD`, `YYYYMM`, a date or a datetime.
@@ -65,14 +68,14 @@ fn period_start(value: &AnyValue) -> Option<NaiveDate> {
     match value {
         AnyValue::String(s) => parse_period_text(s),
         AnyValue::StringOwned(s) => parse_period_text(s),
-        AnyValue::Date(d) => Some(from_days(*d)),
+        AnyValue::Date(d) => from_days(*d),
         AnyValue::Datetime(v, unit, _) => {
             let per_day: i64 = match unit {
                 TimeUnit::Nanoseconds => 86_400_000_000_000,
                 TimeUnit::Microseconds => 86_400_000_000,
                 TimeUnit::Milliseconds => 86_400_000,
             };
-            Some(from_days(v.div_euclid(per_day) as i32))
+            from_days(i32::try_from(v.div_euclid(per_day)).ok()?)
         }
         other => {
             let number = other.extract::<i64>()?;
@@ -102,8 +105,8 @@ fn parse_period_text(text: &str) -> Option<NaiveDate> {
 fn period_end(start: NaiveDate, length: PeriodLength) -> NaiveDate {
     match length {
         PeriodLength::Month => start.checked_add_months(Months::new(1)).map_or(start, |d| d.pred_opt().unwrap_or(d)),
-        PeriodLength::Fortnight => start + chrono::Duration::days(13),
-        PeriodLength::Week => start + chrono::Duration::days(6),
+        PeriodLength::Fortnight => start.checked_add_days(chrono::Days::new(13)).unwrap_or(start),
+        PeriodLength::Week => start.checked_add_days(chrono::Days::new(6)).unwrap_or(start),
         PeriodLength::Shift => start,
     }
 }

@@ -295,7 +295,10 @@ pub fn audit_document(
             source: rules.ruleset.source.clone(),
             illustrative: rules.ruleset.illustrative,
         },
-        periods: sums.period_range.map(|(a, b)| (from_days(a).to_string(), from_days(b).to_string())),
+        periods: sums.period_range.map(|(a, b)| {
+            let shown = |d: i32| from_days(d).map_or_else(|| format!("day {d}"), |d| d.to_string());
+            (shown(a), shown(b))
+        }),
         rules: sums.rule_summaries(rules),
         arrears_total: round_cents(sums.shortfall),
         workers_with_arrears: sums.workers_with_arrears,

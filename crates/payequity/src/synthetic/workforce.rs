@@ -183,6 +183,13 @@ const REMOTE_ALLOWANCE: f64 = 180.0; // per month at FTE 1
 const HOSPITAL_UNITS: [&str; 5] = ["ICU", "COVID ward", "emergency", "general ward", "outpatient"];
 const HOSPITAL_UNIT_SHARES: [f64; 5] = [0.12, 0.10, 0.15, 0.45, 0.18];
 
+/// The largest workforce the generator draws (it holds every row in memory).
+const MAX_EMPLOYEES: usize = 20_000_000;
+/// The longest span in months (50 years).
+const MAX_MONTHS: usize = 600;
+/// The most rows of one generated file.
+const MAX_ROWS: usize = 200_000_000;
+
 /// Options of the generator.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -338,6 +345,25 @@ fn draw_employee(i: usize, d: &mut Draws, plant_disparity: bool) -> Employee {
 pub fn generate(options: &GeneratorOptions) -> Result<Synthetic> {
     if options.employees == 0 || options.months == 0 {
         return Err(Error::Invalid("generate needs at least one employee and one month".into()));
+    }
+    if options.employees > MAX_EMPLOYEES {
+        return Err(Error::Invalid(format!(
+            "generate: --employees {} is more than the {MAX_EMPLOYEES} the generator holds in memory; generate \
+             several files with different --seed values for more",
+            options.employees
+        )));
+    }
+    if !(1900..=2200).contains(&options.start_year) || options.months > MAX_MONTHS {
+        return Err(Error::Invalid(format!(
+            "generate: --start-year must be within 1900..2200 and --months at most {MAX_MONTHS} (got {} and {})",
+            options.start_year, options.months
+        )));
+    }
+    if options.employees.saturating_mul(options.months) > MAX_ROWS {
+        return Err(Error::Invalid(format!(
+            "generate: {} employees × {} months is more than {MAX_ROWS} rows; lower one of them",
+            options.employees, options.months
+        )));
     }
     let mut d = Draws(Pcg64::seed_from_u64(options.seed));
     let employees: Vec<Employee> =
