@@ -189,7 +189,9 @@ pub fn run_demo(args: DemoArgs) -> Result<ExitCode> {
     }
     let report = audit_and_write(&config, &out, &args.print)?;
     if args.print.format == Format::Table && report.breached() {
-        emit_line("(`payequity report --config datasets/demo/audit.toml` exits 2 on these breaches; the demo exits 0)")?;
+        emit_line(
+            "(`payequity report --config datasets/demo/audit.toml` exits 2 on these breaches; the demo exits 0)",
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

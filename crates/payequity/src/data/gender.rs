@@ -1,5 +1,8 @@
 //! Gender coding of payroll rows: the configured female and male values become codes 0 and 1, every other
 //! value its own code from 2 in sorted order (kept and reported, DESIGN.md data contract), missing values null.
+//! Text values match trimmed and case-insensitively (` f `, `F`, `f` are one value), and with the default
+//! values `F`/`M` the words `female`/`woman` and `male`/`man` match too; every other value is counted in a
+//! warning so that a spelling the config does not know cannot silently drop people from the gap.
 
 use polars::prelude::*;
 
@@ -16,7 +19,11 @@ pub(super) const COL_GENDER_RAW: &str = "__gender_raw";
 /// for null or empty values. A numeric column compares numerically, so a configured `1` matches `1.0`.
 pub(super) fn gender_code(column: &str, dtype: &DataType, genders: &GenderValues) -> Result<Expr> {
     let numeric = dtype.is_primitive_numeric();
-    let value = if numeric { col(column).cast(DataType::Float64) } else { col(column).cast(DataType::String) };
+    let value = if numeric {
+        col(column).cast(DataType::Float64)
+    } else {
+        col(column).cast(DataType::String).str().strip_chars(lit(NULL)).str().to_lowercase()
+    };
     let is_missing = if numeric {
         value.clone().is_null().or(value.clone().is_nan())
     } else {
@@ -24,7 +31,7 @@ pub(super) fn gender_code(column: &str, dtype: &DataType, genders: &GenderValues
     };
     let literal = |v: &str| -> Result<Expr> {
         if !numeric {
-            return Ok(lit(v.to_string()));
+            return Ok(lit(v.trim().to_lowercase()));
         }
         v.trim().parse::<f64>().map(lit).map_err(|_| Error::Config {
             file: "gender_values".into(),
@@ -41,21 +48,34 @@ pub(super) fn gender_code(column: &str, dtype: &DataType, genders: &GenderValues
     };
     Ok(when(is_missing)
         .then(lit(NULL).cast(DataType::UInt32))
-        .when(matches(&genders.female)?)
+        .when(matches(&with_default_words(&genders.female, "F", &["female", "woman"]))?)
         .then(lit(0u32))
-        .when(matches(&genders.male)?)
+        .when(matches(&with_default_words(&genders.male, "M", &["male", "man"]))?)
         .then(lit(1u32))
         .otherwise(lit(OTHER_GENDER)))
 }
 
-/// Gives each other gender value its own code (2, 3, ... in sorted order); returns all labels. Vectorized:
-/// the other values are found by a filter and each gets its code by one comparison over the column.
-pub(super) fn code_other_genders(frame: &mut DataFrame) -> Result<Vec<String>> {
+/// Each gender value that is neither female nor male, with its number of rows.
+pub(super) type OtherGenderCounts = Vec<(String, usize)>;
+
+/// The configured values, plus the common words when the configuration is the default single letter.
+fn with_default_words(values: &[String], default: &str, words: &[&str]) -> Vec<String> {
+    let mut all = values.to_vec();
+    if values.len() == 1 && values[0] == default {
+        all.extend(words.iter().map(|w| w.to_string()));
+    }
+    all
+}
+
+/// Gives each other gender value its own code (2, 3, ... in sorted order); returns all labels and the rows of
+/// each other value. Vectorized: the other values are found by a filter and each gets its code by one
+/// comparison over the column.
+pub(super) fn code_other_genders(frame: &mut DataFrame) -> Result<(Vec<String>, OtherGenderCounts)> {
     let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
     let codes = frame.column(COL_GENDER)?.u32()?.clone();
     let is_other = codes.equal(OTHER_GENDER).fill_null_with_values(false)?;
     if !is_other.any() {
-        return Ok(labels);
+        return Ok((labels, Vec::new()));
     }
     let raw = frame.column(COL_GENDER_RAW)?.cast(&DataType::String)?;
     let raw = raw.str()?;
@@ -68,11 +88,13 @@ pub(super) fn code_other_genders(frame: &mut DataFrame) -> Result<Vec<String>> {
         .into_iter()
         .collect();
     let mut recoded = codes;
+    let mut counts = Vec::with_capacity(others.len());
     for (i, label) in others.iter().enumerate() {
         let this = &is_other & &raw.equal(label.as_str()).fill_null_with_values(false)?;
+        counts.push((label.clone(), this.num_trues()));
         recoded = recoded.set(&this, Some(OTHER_GENDER + i as u32))?;
     }
     frame.with_column(recoded.with_name(COL_GENDER.into()).into_column())?;
     labels.append(&mut others);
-    Ok(labels)
+    Ok((labels, counts))
 }

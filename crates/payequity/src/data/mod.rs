@@ -21,9 +21,9 @@ pub use ledger::{Ledger, Reason};
 pub(crate) use load::{format_of, io_error, FileFormat};
 pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, table_schema, write_table};
 pub use long::{pivot_long, LongFormat};
-pub use safe_text::{csv_cell, csv_safe, terminal_safe};
 pub use prepare::{
     component_column, prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY,
     COL_ROWS, COL_WEIGHT,
 };
 pub(crate) use prepare::{later_duplicates, require_column, require_numeric};
+pub use safe_text::{csv_cell, csv_safe, terminal_safe};

@@ -60,7 +60,9 @@ pub fn csv_safe(frame: &DataFrame) -> Result<DataFrame> {
 /// ```
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
     let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n') || ('\u{202A}'..='\u{202E}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
+        (c.is_control() && c != '\n')
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
     };
     if text.chars().any(unsafe_char) {
         Cow::Owned(text.chars().map(|c| if unsafe_char(c) { '?' } else { c }).collect())

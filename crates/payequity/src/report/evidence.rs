@@ -190,14 +190,10 @@ pub fn write_evidence(report: &AuditReport, out: &Path, generated_at: &str) -> R
         }
     }
     std::fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
-    let staging =
-        tempfile::Builder::new().prefix(".payequity-pack-").tempdir_in(out).map_err(|e| io_error(out, e))?;
+    let staging = tempfile::Builder::new().prefix(".payequity-pack-").tempdir_in(out).map_err(|e| io_error(out, e))?;
     let written = write_pack_files(report, staging.path(), generated_at)?;
-    let names: Vec<String> = written
-        .files
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    let names: Vec<String> =
+        written.files.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
     for stale in pack_file_names().into_iter().filter(|n| !names.contains(n)) {
         let path = out.join(&stale);
         if std::fs::symlink_metadata(&path).is_ok() {
