@@ -39,7 +39,7 @@ pub struct AuditArgs {
     #[arg(long)]
     arrears_out: Option<PathBuf>,
     /// Exit with status 2 when total arrears exceed this amount.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_limit)]
     fail_on_arrears: Option<f64>,
     /// Groups with fewer workers are suppressed in the disparity tables.
     #[arg(long)]
@@ -120,4 +120,15 @@ pub fn run_audit(args: AuditArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A gate's limit: a finite amount, zero or more (`NaN` would silently disable the gate).
+fn parse_limit(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(limit) if limit.is_finite() && limit >= 0.0 => Ok(limit),
+        _ => Err(format!(
+            "`{}` is not an amount of zero or more (e.g. 0 or 1500.50)",
+            text.chars().take(40).collect::<String>()
+        )),
+    }
 }

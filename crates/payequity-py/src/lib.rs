@@ -309,8 +309,8 @@ fn oaxaca_table_csv(result_json: &str) -> PyResult<String> {
 fn csv_text(table: &mut DataFrame) -> PyResult<String> {
     use payequity::polars::prelude::{CsvWriter, SerWriter};
     let mut buffer = Vec::new();
-    let mut safe = payequity::data::csv_safe(table).map_err(to_py_err)?;
-    CsvWriter::new(&mut buffer).finish(&mut safe).map_err(|e| to_py_err(e.into()))?;
+    // Raw values: this text becomes a DataFrame (`to_polars`), not a spreadsheet (files and stdout neutralize).
+    CsvWriter::new(&mut buffer).finish(table).map_err(|e| to_py_err(e.into()))?;
     String::from_utf8(buffer).map_err(|e| PayEquityError::new_err(e.to_string()))
 }
 

@@ -380,7 +380,26 @@ pub(crate) fn audit_lines(
                 .alias("status"),
         ])
         .collect()?;
+    refuse_non_finite(&lines, rules)?;
     Ok(Lines { frame: lines, ledger, paid_nulls, missing_payment_dates, period_range })
+}
+
+/// An amount that is infinite or not a number (a rule dividing by zero, an overflow) must not become
+/// arrears: the first such line is an error naming the rule and the input row.
+fn refuse_non_finite(lines: &DataFrame, rules: &RuleSet) -> Result<()> {
+    for name in ["expected", "paid"] {
+        let values = lines.column(name)?.f64()?;
+        let Some(at) = values.iter().position(|v| v.is_some_and(|v| !v.is_finite())) else { continue };
+        let rule = lines.column(RULE)?.u32()?.get(at).unwrap_or(0) as usize;
+        let row = lines.column(ROW)?.cast(&DataType::UInt64)?.u64()?.get(at).unwrap_or(0);
+        let id = rules.rules.get(rule).map_or("?", |r| r.id.as_str());
+        return Err(Error::Invalid(format!(
+            "rule `{id}` gives a {name} amount that is not a finite number at input row {} (a division by zero \
+             or an overflow): guard the divisor, e.g. CASE WHEN hours_paid > 0 THEN … ELSE 0 END",
+            row + 1
+        )));
+    }
+    Ok(())
 }
 
 /// Payroll columns named by the compiled rules.

@@ -35,6 +35,12 @@ pub(crate) fn check_options(options: &GapOptions) -> Result<()> {
     if !(options.confidence > 0.0 && options.confidence < 1.0) {
         return Err(Error::Invalid(format!("confidence must be between 0 and 1, got {}", options.confidence)));
     }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = options.columns.pay.iter().find(|c| !seen.insert(c.as_str())) {
+        return Err(Error::Invalid(format!(
+            "pay column `{twice}` is listed twice; each pay component is summed once, so list it once"
+        )));
+    }
     if options.bootstrap_reps > MAX_BOOTSTRAP_REPS {
         return Err(Error::Invalid(format!(
             "bootstrap_reps = {} is more than {MAX_BOOTSTRAP_REPS}; 1,000 to 10,000 replicates give stable 95% intervals",
@@ -93,7 +99,7 @@ pub fn gap_prepared(prepared: &Prepared, options: &GapOptions) -> Result<GapResu
         unit: prepared.unit,
         weighted,
     };
-    Ok(publish(facts, GapCells { overall, by: by_cells, factors: factor_cells }, options))
+    finite(publish(facts, GapCells { overall, by: by_cells, factors: factor_cells }, options))
 }
 
 /// What the validation established, published with the figures.
@@ -115,6 +121,20 @@ pub(crate) struct GapCells {
 
 /// The gap document from the cells' statistics: figures, suppression, warnings and the factor-weighted
 /// gap (the same for units in memory and for streamed rows).
+/// The result, or an error when a mean overflowed (pay values near 1e308 sum to infinity): an infinite
+/// gap must not be published.
+pub(crate) fn finite(result: GapResult) -> Result<GapResult> {
+    let overflowed = result.overall.mean.values().chain(result.by.iter().flat_map(|g| g.figures.mean.values()));
+    if overflowed.flatten().any(|m| !m.is_finite()) {
+        return Err(Error::Invalid(
+            "pay sums overflow (a mean is infinite): the pay values are far too large (about 1e300 or more); \
+             check the pay column's unit and remove corrupt values"
+                .into(),
+        ));
+    }
+    Ok(result)
+}
+
 pub(crate) fn publish(facts: GapFacts, cells: GapCells, options: &GapOptions) -> GapResult {
     let GapFacts { ledger, mut warnings, measure, unit, weighted } = facts;
     let GapCells { overall, by: by_cells, factors: factor_cells } = cells;

@@ -4,7 +4,7 @@
 //! `gap = (men − women) / men × 100` (positive: men paid more), on means or medians of the measure.
 
 mod cell;
-mod compute;
+pub(crate) mod compute;
 mod factor_weighted;
 mod options;
 mod suppression;

@@ -314,7 +314,7 @@ impl<'o> RowGap<'o> {
             unit: Unit::Row,
             weighted: false,
         };
-        Ok(publish(facts, GapCells { overall, by, factors }, self.options))
+        crate::gap::compute::finite(publish(facts, GapCells { overall, by, factors }, self.options))
     }
 
     /// Each cell's statistics: women and men always, other values when present.

@@ -6,6 +6,7 @@
 mod eu;
 mod logib;
 mod options;
+mod periods;
 mod quartiles;
 mod report;
 mod uk;
@@ -19,6 +20,7 @@ pub use logib::{
     logib, logib_verdict, logib_with, LogibResult, LogibVerdict, LOGIB_LIMIT, LOGIB_MIN_EMPLOYEES, LOGIB_TARGET,
 };
 pub use options::{LogibColumns, PayComponents, Regime, TransparencyOptions};
+pub use periods::{canonical_period, canonical_periods, SINGLE_SNAPSHOT};
 pub use quartiles::{band_sizes, quartile_bands, QuartileBand};
 pub use report::{
     last_period, regimes_run, transparency, transparency_frame, transparency_from, transparency_table,

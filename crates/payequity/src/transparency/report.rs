@@ -42,8 +42,14 @@ impl TransparencyResult {
 pub fn last_period(frame: &DataFrame, options: &TransparencyOptions) -> Result<Option<String>> {
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let Some(period) = ColumnMap::resolve_optional(&options.columns.period, "period", &names) else { return Ok(None) };
+    // The latest by date (`Dec 2025` after `2025-11`), not by string order; the raw value selects the rows.
     let values = frame.column(&period)?.unique()?.cast(&DataType::String)?;
-    Ok(values.str()?.iter().flatten().max().map(str::to_string))
+    Ok(values
+        .str()?
+        .iter()
+        .flatten()
+        .max_by_key(|raw| (super::canonical_period(raw).unwrap_or_else(|| raw.to_string()), raw.to_string()))
+        .map(str::to_string))
 }
 
 /// Runs the configured regimes.

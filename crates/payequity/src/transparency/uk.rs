@@ -84,6 +84,18 @@ pub fn uk_columns(options: &TransparencyOptions, names: &[String]) -> Vec<String
 /// The six UK figures.
 pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> {
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let found = crate::data::ColumnMap::resolve_optional(&options.columns.period, "period", &names)
+        .filter(|p| names.contains(p));
+    let frame = &super::periods::canonical_periods(frame, found.as_deref())?;
+    let mut options = options.clone();
+    if found.is_none() {
+        options.columns.period = Some("period".into());
+    }
+    if let Some(snapshot) = &options.snapshot_period {
+        options.snapshot_period = Some(super::periods::canonical_period(snapshot).unwrap_or_else(|| snapshot.clone()));
+    }
+    let options = &options;
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let period = uk_period_column(options, &names)?;
     let periods = distinct_periods(frame, &period)?;
     let projected = frame.select(uk_columns(options, &names))?;
