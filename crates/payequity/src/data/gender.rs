@@ -1,8 +1,8 @@
 //! Gender coding of payroll rows: the configured female and male values become codes 0 and 1, every other
 //! value its own code from 2 in sorted order (kept and reported, DESIGN.md data contract), missing values null.
 //! Text values match trimmed and case-insensitively (` f `, `F`, `f` are one value), and with the default
-//! values `F`/`M` the words `female`/`woman` and `male`/`man` match too; every other value is counted in a
-//! warning so that a spelling the config does not know cannot silently drop people from the gap.
+//! values `F`/`M` the words `female`/`woman` and `male`/`man` match too; every other value stays its own
+//! group with its count, so a spelling the config does not know shows in the document's `n`.
 
 use polars::prelude::*;
 

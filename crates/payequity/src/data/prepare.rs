@@ -351,23 +351,9 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
     let reason_codes_column = first_failed_check(&frame, &check_names, &reason_codes)?;
     frame = frame.drop_many(check_names.iter().map(String::as_str).chain(["__failed"]));
     frame.with_column(reason_codes_column.into_column())?;
-    let (gender_labels, other_counts) = code_other_genders(&mut frame)?;
-    if !other_counts.is_empty() {
-        let listed: Vec<String> = other_counts
-            .iter()
-            .take(20)
-            .map(|(value, rows)| {
-                format!("`{}` ({rows} rows)", crate::data::terminal_safe(value).chars().take(40).collect::<String>())
-            })
-            .collect();
-        warnings.push(format!(
-            "gender values that are neither female nor male are kept as their own group(s), outside the gender \
-             gap: {}{}. If they are women or men, map them with gender_values (female = [...], male = [...]) in \
-             the config or --female/--male",
-            listed.join(", "),
-            if other_counts.len() > 20 { format!(" and {} more", other_counts.len() - 20) } else { String::new() }
-        ));
-    }
+    // The counts of other values are in every document's `n`; a warning naming them would have to be
+    // merged across streamed batches too (the streamed and in-memory documents must stay equal).
+    let (gender_labels, _other_counts) = code_other_genders(&mut frame)?;
 
     // Checks across rows: duplicate (employee_id, period) keys and inconsistent gender per employee.
     // Shared codes apply to the rows of a wide input, which keep their order up to here.
