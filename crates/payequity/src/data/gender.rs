@@ -55,9 +55,6 @@ pub(super) fn gender_code(column: &str, dtype: &DataType, genders: &GenderValues
         .otherwise(lit(OTHER_GENDER)))
 }
 
-/// Each gender value that is neither female nor male, with its number of rows.
-pub(super) type OtherGenderCounts = Vec<(String, usize)>;
-
 /// The configured values, plus the common words when the configuration is the default single letter.
 fn with_default_words(values: &[String], default: &str, words: &[&str]) -> Vec<String> {
     let mut all = values.to_vec();
@@ -67,15 +64,14 @@ fn with_default_words(values: &[String], default: &str, words: &[&str]) -> Vec<S
     all
 }
 
-/// Gives each other gender value its own code (2, 3, ... in sorted order); returns all labels and the rows of
-/// each other value. Vectorized: the other values are found by a filter and each gets its code by one
-/// comparison over the column.
-pub(super) fn code_other_genders(frame: &mut DataFrame) -> Result<(Vec<String>, OtherGenderCounts)> {
+/// Gives each other gender value its own code (2, 3, ... in sorted order); returns all labels. Vectorized:
+/// the other values are found by a filter and each gets its code by one comparison over the column.
+pub(super) fn code_other_genders(frame: &mut DataFrame) -> Result<Vec<String>> {
     let mut labels = vec![FEMALE.to_string(), MALE.to_string()];
     let codes = frame.column(COL_GENDER)?.u32()?.clone();
     let is_other = codes.equal(OTHER_GENDER).fill_null_with_values(false)?;
     if !is_other.any() {
-        return Ok((labels, Vec::new()));
+        return Ok(labels);
     }
     let raw = frame.column(COL_GENDER_RAW)?.cast(&DataType::String)?;
     let raw = raw.str()?;
@@ -88,13 +84,11 @@ pub(super) fn code_other_genders(frame: &mut DataFrame) -> Result<(Vec<String>, 
         .into_iter()
         .collect();
     let mut recoded = codes;
-    let mut counts = Vec::with_capacity(others.len());
     for (i, label) in others.iter().enumerate() {
         let this = &is_other & &raw.equal(label.as_str()).fill_null_with_values(false)?;
-        counts.push((label.clone(), this.num_trues()));
         recoded = recoded.set(&this, Some(OTHER_GENDER + i as u32))?;
     }
     frame.with_column(recoded.with_name(COL_GENDER.into()).into_column())?;
     labels.append(&mut others);
-    Ok((labels, counts))
+    Ok(labels)
 }

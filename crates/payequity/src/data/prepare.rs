@@ -351,9 +351,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
     let reason_codes_column = first_failed_check(&frame, &check_names, &reason_codes)?;
     frame = frame.drop_many(check_names.iter().map(String::as_str).chain(["__failed"]));
     frame.with_column(reason_codes_column.into_column())?;
-    // The counts of other values are in every document's `n`; a warning naming them would have to be
-    // merged across streamed batches too (the streamed and in-memory documents must stay equal).
-    let (gender_labels, _other_counts) = code_other_genders(&mut frame)?;
+    let gender_labels = code_other_genders(&mut frame)?;
 
     // Checks across rows: duplicate (employee_id, period) keys and inconsistent gender per employee.
     // Shared codes apply to the rows of a wide input, which keep their order up to here.
