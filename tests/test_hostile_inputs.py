@@ -225,3 +225,24 @@ def test_a_nan_gate_is_refused() -> None:
     result = run("audit-entitlements", str(DEMO / "payroll.parquet"), "--rules",
                  str(ROOT / "datasets" / "rules" / "demo-hospital.toml"), "--fail-on-arrears", "NaN")
     assert result.returncode != 0 and "amount of zero or more" in result.stderr
+
+
+# --- CSV types ---------------------------------------------------------------------------------------------
+
+def test_csv_ids_keep_leading_zeros_and_types_come_from_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "ids.csv"
+    path.write_text("employee_id,period,gender,pay,hours\n007,2025-01,F,10,1\n7,2025-01,M,30,1\n")
+    result = pe.gap(str(path), pay="pay", hours="hours", min_cell=1)
+    assert result["ledger"]["excluded"] == {} and result["overall"]["n"] == {"F": 1, "M": 1}
+    late = tmp_path / "late.csv"
+    rows = "".join(f"e{i},2025-01,{'F' if i % 2 else 'M'},{10 + i},1\n" for i in range(150_000))
+    late.write_text("employee_id,period,gender,pay,hours\n" + rows + 'e999999,2025-01,F,"12,50",1\n')
+    with pytest.raises(pe.PayEquityError, match=r"row 150001.*12,50"):
+        pe.gap(str(late), pay="pay", hours="hours")
+
+
+def test_a_repeated_csv_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("employee_id,gender,pay,pay,hours\n1,F,10,20,1\n2,M,30,40,1\n")
+    result = run("gap", str(path), "--pay-column", "pay", "--hours-column", "hours")
+    assert result.returncode == 1 and "more than once" in result.stderr

@@ -34,7 +34,8 @@ pub(crate) fn io_error(path: &Path, err: impl std::fmt::Display) -> Error {
     Error::Io { path: path.display().to_string(), reason: err.to_string() }
 }
 
-/// Reads a whole payroll table. CSV files must have a header row; empty fields are nulls.
+/// Reads a whole payroll table. CSV files must have a header row; empty fields are nulls; column types
+/// come from every row ([`csv_types`]).
 pub fn load_table(path: impl AsRef<Path>) -> Result<DataFrame> {
     let path = path.as_ref();
     let format = format_of(path)?;
@@ -42,13 +43,79 @@ pub fn load_table(path: impl AsRef<Path>) -> Result<DataFrame> {
     let frame = match format {
         FileFormat::Parquet => ParquetReader::new(file).finish(),
         FileFormat::Ipc => IpcReader::new(file).finish(),
-        FileFormat::Csv => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(100_000))
-            .into_reader_with_file_handle(file)
-            .finish(),
+        FileFormat::Csv => {
+            return csv_text_reader(file, None, None)
+                .finish()
+                .map_err(|e| io_error(path, e))
+                .and_then(|f| csv_types(f, path))
+        }
     };
     frame.map_err(|e| io_error(path, e))
+}
+
+/// A CSV reader that reads every field as text (types are decided afterwards by [`csv_types`]).
+fn csv_text_reader(file: File, rows: Option<usize>, columns: Option<Vec<String>>) -> CsvReader<File> {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_n_rows(rows)
+        .with_columns(columns.map(|c| c.iter().map(|n| n.as_str().into()).collect()))
+        .into_reader_with_file_handle(file)
+}
+
+/// The types of CSV columns read as text, decided over every row: a column whose every non-empty value is an
+/// integer is Int64, a number Float64 (`NaN`, `inf` included), `true`/`false` Boolean, anything else text.
+/// A column with a number written with a leading zero (`007`, `-01`) stays text, so ids keep their zeros
+/// (`007` and `7` are two employees). A repeated header name (polars renames it `name_duplicated_0`) is an
+/// error: a second `pay` column would otherwise be read silently.
+pub fn csv_types(frame: DataFrame, path: &Path) -> Result<DataFrame> {
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    if let Some(twice) = names.iter().find_map(|n| n.split_once("_duplicated_").map(|(base, _)| base)) {
+        return Err(Error::Invalid(format!(
+            "{}: the header names the column `{}` more than once: rename or remove the repeated column",
+            path.display(),
+            super::terminal_safe(twice).chars().take(60).collect::<String>()
+        )));
+    }
+    let mut columns = Vec::with_capacity(frame.width());
+    for column in frame.columns() {
+        let Ok(text) = column.str() else {
+            columns.push(column.clone());
+            continue;
+        };
+        let values = || text.iter().flatten().map(str::trim).filter(|v| !v.is_empty());
+        let leading_zero = |v: &str| {
+            let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
+            digits.len() > 1 && digits.starts_with('0') && digits.as_bytes()[1].is_ascii_digit()
+        };
+        let dtype = if values().next().is_none() || values().any(leading_zero) {
+            None
+        } else if values().all(|v| v.parse::<i64>().is_ok()) {
+            Some(DataType::Int64)
+        } else if values().all(|v| v.parse::<f64>().is_ok()) {
+            Some(DataType::Float64)
+        } else if values().all(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")) {
+            Some(DataType::Boolean)
+        } else {
+            None
+        };
+        let typed = match dtype {
+            Some(DataType::Boolean) => {
+                let flags: BooleanChunked = text
+                    .iter()
+                    .map(|v| v.map(str::trim).filter(|v| !v.is_empty()).map(|v| v.eq_ignore_ascii_case("true")))
+                    .collect();
+                flags.with_name(column.name().clone()).into_column()
+            }
+            Some(dtype) => {
+                let trimmed: StringChunked = text.iter().map(|v| v.map(str::trim).filter(|v| !v.is_empty())).collect();
+                trimmed.with_name(column.name().clone()).into_column().strict_cast(&dtype)?
+            }
+            None => column.clone(),
+        };
+        columns.push(typed);
+    }
+    Ok(DataFrame::new(frame.height(), columns)?)
 }
 
 /// Column names of a payroll file, read from its footer (Parquet, IPC) or header row (CSV).
@@ -68,11 +135,18 @@ pub fn table_columns(path: impl AsRef<Path>) -> Result<Vec<String>> {
             .finish()
             .map(|f| f.get_column_names().iter().map(|n| n.to_string()).collect()),
     };
-    names.map_err(|e| io_error(path, e))
+    let names = names.map_err(|e| io_error(path, e))?;
+    if format == FileFormat::Csv {
+        let header =
+            DataFrame::new(0, names.iter().map(|n| Column::new_empty(n.as_str().into(), &DataType::String)).collect())?;
+        csv_types(header, path)?;
+    }
+    Ok(names)
 }
 
 /// The schema (names and types) of a payroll file without reading its rows: from the footer (Parquet,
-/// IPC) or, for CSV, from type inference over the first 100,000 rows (as [`load_table`] infers it).
+/// IPC) or, for CSV, from the types of its first 100,000 rows ([`csv_types`]; [`load_table`] decides them
+/// over every row).
 pub fn table_schema(path: impl AsRef<Path>) -> Result<Schema> {
     let path = path.as_ref();
     let format = format_of(path)?;
@@ -80,13 +154,10 @@ pub fn table_schema(path: impl AsRef<Path>) -> Result<Schema> {
     let schema: PolarsResult<Schema> = match format {
         FileFormat::Parquet => ParquetReader::new(file).schema().map(|s| Schema::from_arrow_schema(s.as_ref())),
         FileFormat::Ipc => IpcReader::new(file).schema().map(|s| Schema::from_arrow_schema(s.as_ref())),
-        FileFormat::Csv => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_n_rows(Some(100_000))
-            .with_infer_schema_length(Some(100_000))
-            .into_reader_with_file_handle(file)
-            .finish()
-            .map(|f| f.schema().as_ref().clone()),
+        FileFormat::Csv => {
+            let head = csv_text_reader(file, Some(100_000), None).finish().map_err(|e| io_error(path, e))?;
+            return Ok(csv_types(head, path)?.schema().as_ref().clone());
+        }
     };
     schema.map_err(|e| io_error(path, e))
 }
@@ -112,12 +183,10 @@ pub fn load_table_columns(path: impl AsRef<Path>, required: &[String], optional:
     let frame = match format_of(path)? {
         FileFormat::Parquet => ParquetReader::new(file).with_columns(Some(wanted)).finish(),
         FileFormat::Ipc => IpcReader::new(file).with_columns(Some(wanted)).finish(),
-        FileFormat::Csv => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(100_000))
-            .with_columns(Some(wanted.iter().map(|c| c.as_str().into()).collect()))
-            .into_reader_with_file_handle(file)
-            .finish(),
+        FileFormat::Csv => {
+            let text = csv_text_reader(file, None, Some(wanted)).finish().map_err(|e| io_error(path, e))?;
+            return csv_types(text, path);
+        }
     };
     frame.map_err(|e| io_error(path, e))
 }

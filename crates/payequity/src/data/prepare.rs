@@ -188,6 +188,21 @@ pub(crate) fn require_numeric(frame: &DataFrame, name: &str, role: &str) -> Resu
     let no_values = column.null_count() == column.len();
     if dtype.is_primitive_numeric() || dtype.is_null() || no_values {
         Ok(())
+    } else if let Ok(text) = column.str() {
+        // A text column (CSV types are decided over every row): name the first value that is not a number.
+        let (row, value) = text
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| v.filter(|v| !v.trim().is_empty() && v.trim().parse::<f64>().is_err()).map(|v| (i, v)))
+            .unwrap_or((0, ""));
+        Err(Error::InvalidValue {
+            column: name.into(),
+            row: row + 1,
+            value: crate::data::terminal_safe(value).chars().take(40).collect(),
+            reason: format!(
+                "the {role} column must be numeric: write numbers with a decimal point and no thousands separator"
+            ),
+        })
     } else {
         Err(Error::ColumnType {
             column: name.into(),
