@@ -118,7 +118,12 @@ fn missing_column_lists_the_available_ones() {
 fn non_numeric_pay_column_is_a_type_error() {
     let frame = df!("gender" => ["F"], "base_pay" => ["1,200.50"], "bonus" => [0.0], "hours" => [1.0]).unwrap();
     let err = gap(&frame, &options()).unwrap_err();
-    assert!(matches!(&err, Error::ColumnType { column, .. } if column == "base_pay"), "{err}");
+    // A text column in a numeric role names the first value that is not a number (issue 18: the row of a
+    // late bad value), not only the column's type.
+    assert!(
+        matches!(&err, Error::InvalidValue { column, row: 1, value, .. } if column == "base_pay" && value == "1,200.50"),
+        "{err}"
+    );
     assert!(err.to_string().contains("numeric"));
 }
 
