@@ -16,6 +16,12 @@ from payequity._core import (
     StrictModeError,
     __version__,
 )
+
+# Every payequity exception carries its context (None when the error has none): the column, the 1-based
+# input row, the config key and the hint; errors raised from the Rust core set them per instance.
+for _attribute in ("column", "row", "key", "hint"):
+    setattr(PayEquityError, _attribute, None)
+
 from payequity._gap import GapResult, gap
 from payequity._generate import generate
 from payequity._nonlinear import NonlinearResult, nonlinear_decompose

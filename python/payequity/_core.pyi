@@ -3,7 +3,12 @@ from typing import Any
 
 __version__: str
 
-class PayEquityError(Exception): ...
+class PayEquityError(Exception):
+    column: str | None
+    row: int | None
+    key: str | None
+    hint: str | None
+
 class InputError(PayEquityError): ...
 class ConfigError(PayEquityError): ...
 class StrictModeError(InputError): ...

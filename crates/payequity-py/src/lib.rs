@@ -8,6 +8,7 @@ mod distributed;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
 
 use payequity::decompose::{OaxacaOptions, OaxacaResult};
 use payequity::distributional::{
@@ -28,18 +29,43 @@ create_exception!(_core, InputError, PayEquityError, "The data does not fit the 
 create_exception!(_core, ConfigError, PayEquityError, "A configuration key is missing, unknown or invalid.");
 create_exception!(_core, StrictModeError, InputError, "Strict mode: rows would have been excluded.");
 
-/// Maps a library error to the Python exception class of the same name, with the hint appended.
+/// Maps a library error to the Python exception class of the same name, with the hint appended and the
+/// context as attributes: `column`, `row` (1-based input row), `key` (config key) and `hint`, each `None`
+/// when the error has none.
 fn to_py_err(err: payequity::Error) -> PyErr {
-    let message = match err.hint() {
+    use payequity::Error;
+    let hint = err.hint();
+    let message = match &hint {
         Some(hint) => format!("{err}\nhint: {hint}"),
         None => err.to_string(),
     };
-    match err.python_class() {
+    let (column, row, key): (Option<String>, Option<u64>, Option<String>) = match &err {
+        Error::MissingColumn { column, .. } | Error::ColumnType { column, .. } => (Some(column.clone()), None, None),
+        Error::InvalidValue { column, row, .. } => (Some(column.clone()), Some(*row as u64), None),
+        Error::Strict { column, rows, .. } => (Some(column.clone()), rows.first().copied(), None),
+        Error::Config { key, .. } => (None, None, Some(key.clone())),
+        _ => (None, None, None),
+    };
+    let py_err = match err.python_class() {
         "InputError" => InputError::new_err(message),
         "ConfigError" => ConfigError::new_err(message),
         "StrictModeError" => StrictModeError::new_err(message),
         _ => PayEquityError::new_err(message),
-    }
+    };
+    Python::attach(|py| {
+        let value = py_err.value(py);
+        for (name, attribute) in [
+            ("column", column.into_py_any(py)),
+            ("row", row.into_py_any(py)),
+            ("key", key.into_py_any(py)),
+            ("hint", hint.into_py_any(py)),
+        ] {
+            if let Ok(attribute) = attribute {
+                let _ = value.setattr(name, attribute);
+            }
+        }
+    });
+    py_err
 }
 
 fn options_from_json<T: serde::de::DeserializeOwned>(text: &str) -> PyResult<T> {

@@ -82,7 +82,7 @@ impl AuditConfig {
 
     /// Parses config text; `file` names it in errors.
     pub fn from_toml(text: &str, file: &str) -> Result<AuditConfig> {
-        let mut config: AuditConfig = toml::from_str(text).map_err(|e| config_error(file, &e))?;
+        let mut config: AuditConfig = toml::from_str(text).map_err(|e| config_error(file, text, &e))?;
         config.file = file.to_string();
         config.text = text.to_string();
         Ok(config)
@@ -239,17 +239,72 @@ pub(crate) fn section<T: serde::de::DeserializeOwned>(table: &toml::Table, name:
     })
 }
 
-fn config_error(file: &str, err: &toml::de::Error) -> Error {
-    let message = err.message().to_string();
-    // serde names the offending key between backticks ("unknown field `salary`, expected ...").
-    let key = message.split('`').nth(1).unwrap_or("?").to_string();
-    let position = err.span().map(|s| format!(" (at byte {})", s.start)).unwrap_or_default();
-    Error::Config { file: file.to_string(), key, reason: format!("{message}{position}") }
+/// The error of a config that does not parse or does not fit the schema, naming the key by its dotted path
+/// (`gap.min_cell`) and the 1-based line, never a value in place of the key.
+fn config_error(file: &str, text: &str, err: &toml::de::Error) -> Error {
+    let message = err.message().trim().to_string();
+    let at = err.span().map(|s| s.start.min(text.len()));
+    let located = at.map(|offset| key_at(text, offset));
+    // serde names an unknown or missing field between backticks ("unknown field `salary`, expected ...").
+    let named = (message.starts_with("unknown field") || message.starts_with("missing field"))
+        .then(|| message.split('`').nth(1).map(str::to_string))
+        .flatten();
+    let key = match (located.as_ref().and_then(|(_, key)| key.clone()), named) {
+        (Some(path), Some(field)) if !path.ends_with(&field) => format!("{path}.{field}"),
+        (Some(path), _) => path,
+        (None, Some(field)) => field,
+        (None, None) => "(syntax)".to_string(),
+    };
+    let line = located.map(|(line, _)| format!(" (line {line})")).unwrap_or_default();
+    Error::Config { file: file.to_string(), key, reason: format!("{message}{line}") }
+}
+
+/// The 1-based line of byte `offset` and the dotted key written there: the last `[table]` header above it
+/// and the key before `=` on its line (or the header itself when the offset is in one).
+fn key_at(text: &str, offset: usize) -> (usize, Option<String>) {
+    let mut offset = offset;
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let line = text[line_start..line_end].trim();
+    let number = text[..line_start].matches('\n').count() + 1;
+    let header = |l: &str| l.trim_start_matches('[').split(']').next().map(|t| t.trim().to_string());
+    if line.starts_with('[') {
+        return (number, header(line).filter(|t| !t.is_empty()));
+    }
+    let table = text[..line_start].lines().rev().map(str::trim).find(|l| l.starts_with('[')).and_then(header);
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+        .filter(|k| !k.is_empty() && !k.contains(char::is_whitespace));
+    let path = match (table, key) {
+        (Some(table), Some(key)) => Some(format!("{table}.{key}")),
+        (None, Some(key)) => Some(key),
+        (table, None) => table,
+    };
+    (number, path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_errors_name_the_dotted_key_and_the_line() {
+        let error = |text: &str| match AuditConfig::from_toml(text, "a.toml") {
+            Err(Error::Config { key, reason, .. }) => (key, reason),
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        let (key, reason) = error("[columns]\ngender = \"sex\"\n[gap]\nmin_cell = \"ten\"\n");
+        assert_eq!(key, "gap.min_cell");
+        assert!(reason.contains("line 4"), "{reason}");
+        assert_eq!(error("[gap]\nbogus = 1\n").0, "gap.bogus");
+        assert_eq!(error("gap = 3\n").0, "gap");
+        assert_eq!(error("[gap]\nmin_cell = -1\n").0, "gap.min_cell");
+        assert_eq!(error("x\n").0, "(syntax)");
+    }
 
     #[test]
     fn interface_example_sections_parse() {
@@ -294,7 +349,7 @@ mod tests {
         match err {
             Error::Config { file, key, .. } => {
                 assert_eq!(file, "audit.toml");
-                assert_eq!(key, "min_cells");
+                assert_eq!(key, "gap.min_cells");
             }
             other => panic!("{other}"),
         }

@@ -45,6 +45,9 @@ pub enum Error {
     Polars(#[from] polars::error::PolarsError),
 }
 
+/// The roles of the config's `[columns]` table, each with a `--ROLE-column` CLI flag.
+const COLUMN_ROLES: [&str; 6] = ["employee_id", "gender", "period", "pay", "hours", "weight"];
+
 fn format_rows(rows: &[u64]) -> String {
     let mut out = String::new();
     for (i, row) in rows.iter().enumerate() {
@@ -60,9 +63,13 @@ impl Error {
     /// A one-line suggestion that the CLI prints after the message and Python appends to the exception.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::MissingColumn { role, .. } => Some(format!(
+            // The roles of `[columns]` have a `--ROLE-column` flag; the others are named by their own option.
+            Error::MissingColumn { role, .. } if COLUMN_ROLES.contains(&role.as_str()) => Some(format!(
                 "map the {role} role to one of the available columns (CLI `--{}-column NAME`, config `[columns] {role} = \"NAME\"`, Python `{role}=\"NAME\"`)",
                 role.replace('_', "-")
+            )),
+            Error::MissingColumn { role, .. } => Some(format!(
+                "name one of the available columns as the {role} (column names are case-sensitive)"
             )),
             Error::ColumnType { expected, .. } => Some(format!(
                 "convert the column to {expected} values (no thousands separators or currency signs), or map the role to another column"

@@ -49,11 +49,13 @@ pub enum Reason {
     NonFiniteCovariate,
     /// Entitlement audits: the employee id or the period is null.
     NullKey,
+    /// Equal value: the job (the class an incumbent belongs to) is null.
+    NullJob,
 }
 
 impl Reason {
     /// Every reason, in the order checks are applied (the first failing check names the row's reason).
-    pub const ALL: [Reason; 21] = [
+    pub const ALL: [Reason; 22] = [
         Reason::Filtered,
         Reason::NullGender,
         Reason::UnmappedGender,
@@ -75,6 +77,7 @@ impl Reason {
         Reason::NullCovariate,
         Reason::NonFiniteCovariate,
         Reason::NullKey,
+        Reason::NullJob,
     ];
 
     /// The ledger key.
@@ -101,6 +104,7 @@ impl Reason {
             Reason::NullCovariate => "null_covariate",
             Reason::NonFiniteCovariate => "non_finite_covariate",
             Reason::NullKey => "null_key",
+            Reason::NullJob => "null_job",
         }
     }
 
@@ -152,6 +156,22 @@ impl Ledger {
     /// `read == used + Σ excluded`.
     pub fn balances(&self) -> bool {
         self.read == self.used + self.excluded_total()
+    }
+    /// The warnings the counts alone call for (the same for rows in memory and streamed): every row
+    /// excluded, or rows dropped as repeats of an earlier (employee_id, period) key, whose pay may differ.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.used == 0 && self.read > 0 {
+            warnings.push("no row passed validation: every row was excluded (see the ledger)".into());
+        }
+        if let Some(repeats) = self.excluded.get(Reason::DuplicateKey.as_str()).filter(|n| **n > 0) {
+            warnings.push(format!(
+                "{repeats} row(s) repeat the (employee_id, period) key of an earlier row and are excluded as \
+                 duplicate_key: only the first row of each key is used, even where the repeats carry other pay; \
+                 hint: if they are corrections or extra payments, sum them per key before the analysis"
+            ));
+        }
+        warnings
     }
 }
 

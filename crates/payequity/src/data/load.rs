@@ -30,6 +30,25 @@ pub(crate) fn format_of(path: &Path) -> Result<FileFormat> {
     }
 }
 
+/// Runs a file reader, turning a panic inside it into an input error naming the file: polars panics on some
+/// damaged Parquet and Arrow IPC files (found by `tests/fuzz.rs`) instead of returning an error.
+pub(crate) fn guarded<T>(path: &Path, read: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown failure");
+        Err(Error::Io {
+            path: path.display().to_string(),
+            reason: format!(
+                "the file is damaged or not in the format its extension says (the reader stopped: {})",
+                super::terminal_safe(message).chars().take(200).collect::<String>()
+            ),
+        })
+    })
+}
+
 pub(crate) fn io_error(path: &Path, err: impl std::fmt::Display) -> Error {
     Error::Io { path: path.display().to_string(), reason: err.to_string() }
 }
@@ -38,11 +57,21 @@ pub(crate) fn io_error(path: &Path, err: impl std::fmt::Display) -> Error {
 /// come from every row ([`csv_types`]).
 pub fn load_table(path: impl AsRef<Path>) -> Result<DataFrame> {
     let path = path.as_ref();
+    guarded(path, || load_table_unguarded(path))
+}
+
+fn load_table_unguarded(path: &Path) -> Result<DataFrame> {
     let format = format_of(path)?;
     let file = File::open(path).map_err(|e| io_error(path, e))?;
     let frame = match format {
-        FileFormat::Parquet => ParquetReader::new(file).finish(),
-        FileFormat::Ipc => IpcReader::new(file).finish(),
+        FileFormat::Parquet => {
+            super::check_parquet_pages(path)?;
+            ParquetReader::new(file).finish()
+        }
+        FileFormat::Ipc => {
+            super::check_ipc_buffers(path)?;
+            IpcReader::new(file).finish()
+        }
         FileFormat::Csv => {
             return csv_text_reader(file, None, None)
                 .finish()
@@ -84,36 +113,87 @@ pub fn csv_types(frame: DataFrame, path: &Path) -> Result<DataFrame> {
             continue;
         };
         let values = || text.iter().flatten().map(str::trim).filter(|v| !v.is_empty());
-        let leading_zero = |v: &str| {
-            let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
-            digits.len() > 1 && digits.starts_with('0') && digits.as_bytes()[1].is_ascii_digit()
-        };
         let dtype = if values().next().is_none() || values().any(leading_zero) {
             None
         } else if values().all(|v| v.parse::<i64>().is_ok()) {
             Some(DataType::Int64)
         } else if values().all(|v| v.parse::<f64>().is_ok()) {
             Some(DataType::Float64)
-        } else if values().all(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")) {
+        } else if values().all(is_flag) {
             Some(DataType::Boolean)
         } else {
             None
         };
-        let typed = match dtype {
-            Some(DataType::Boolean) => {
-                let flags: BooleanChunked = text
-                    .iter()
-                    .map(|v| v.map(str::trim).filter(|v| !v.is_empty()).map(|v| v.eq_ignore_ascii_case("true")))
-                    .collect();
-                flags.with_name(column.name().clone()).into_column()
-            }
-            Some(dtype) => {
-                let trimmed: StringChunked = text.iter().map(|v| v.map(str::trim).filter(|v| !v.is_empty())).collect();
-                trimmed.with_name(column.name().clone()).into_column().strict_cast(&dtype)?
-            }
+        columns.push(match dtype {
+            Some(dtype) => typed_text(column, text, &dtype)?,
             None => column.clone(),
+        });
+    }
+    Ok(DataFrame::new(frame.height(), columns)?)
+}
+
+/// A number written with a leading zero (`007`, `-01`): an id or a code, kept as text.
+fn leading_zero(value: &str) -> bool {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    digits.len() > 1 && digits.starts_with('0') && digits.as_bytes()[1].is_ascii_digit()
+}
+
+fn is_flag(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false")
+}
+
+/// A text column in `dtype` (Int64, Float64 or Boolean; values trimmed, empty values null).
+fn typed_text(column: &Column, text: &StringChunked, dtype: &DataType) -> Result<Column> {
+    let trimmed = || text.iter().map(|v| v.map(str::trim).filter(|v| !v.is_empty()));
+    Ok(if *dtype == DataType::Boolean {
+        let flags: BooleanChunked = trimmed().map(|v| v.map(|v| v.eq_ignore_ascii_case("true"))).collect();
+        flags.with_name(column.name().clone()).into_column()
+    } else {
+        let trimmed: StringChunked = trimmed().collect();
+        trimmed.with_name(column.name().clone()).into_column().strict_cast(dtype)?
+    })
+}
+
+/// One chunk of a streamed CSV, read as text, in the types `schema` decided from the file's first rows
+/// ([`table_schema`]). A later value that does not fit (text in a numeric column, or a leading zero that would
+/// turn the id `007` into 7) is an error naming the column, its input row (`first_row`: the 1-based row of
+/// the chunk's first record) and the value, never a silent change.
+pub fn csv_cast(frame: DataFrame, schema: &Schema, path: &Path, first_row: u64) -> Result<DataFrame> {
+    let mut columns = Vec::with_capacity(frame.width());
+    for column in frame.columns() {
+        let (Ok(text), Some(dtype)) = (column.str(), schema.get(column.name())) else {
+            columns.push(column.clone());
+            continue;
         };
-        columns.push(typed);
+        if !matches!(dtype, DataType::Int64 | DataType::Float64 | DataType::Boolean) {
+            columns.push(column.clone());
+            continue;
+        }
+        let fits = |v: &str| match dtype {
+            DataType::Int64 => !leading_zero(v) && v.parse::<i64>().is_ok(),
+            DataType::Float64 => !leading_zero(v) && v.parse::<f64>().is_ok(),
+            _ => is_flag(v),
+        };
+        let misfit = text.iter().enumerate().find_map(|(row, v)| {
+            let v = v.map(str::trim).filter(|v| !v.is_empty())?;
+            (!fits(v)).then(|| (row, v.to_string()))
+        });
+        if let Some((row, value)) = misfit {
+            return Err(Error::Invalid(format!(
+                "{}: column `{}` row {}: `{}` is not {} as the file's first 100,000 rows are; hint: quote the \
+                 column's values consistently, or convert the file to Parquet with the column's type stated",
+                path.display(),
+                super::terminal_safe(column.name()),
+                first_row + row as u64,
+                super::terminal_safe(&value).chars().take(40).collect::<String>(),
+                match dtype {
+                    DataType::Int64 => "a whole number",
+                    DataType::Float64 => "a number",
+                    _ => "true or false",
+                }
+            )));
+        }
+        columns.push(typed_text(column, text, dtype)?);
     }
     Ok(DataFrame::new(frame.height(), columns)?)
 }
@@ -121,6 +201,10 @@ pub fn csv_types(frame: DataFrame, path: &Path) -> Result<DataFrame> {
 /// Column names of a payroll file, read from its footer (Parquet, IPC) or header row (CSV).
 pub fn table_columns(path: impl AsRef<Path>) -> Result<Vec<String>> {
     let path = path.as_ref();
+    guarded(path, || table_columns_unguarded(path))
+}
+
+fn table_columns_unguarded(path: &Path) -> Result<Vec<String>> {
     let format = format_of(path)?;
     let file = File::open(path).map_err(|e| io_error(path, e))?;
     let names: PolarsResult<Vec<String>> = match format {
@@ -128,10 +212,7 @@ pub fn table_columns(path: impl AsRef<Path>) -> Result<Vec<String>> {
             ParquetReader::new(file).schema().map(|s| s.iter_names().map(|n| n.to_string()).collect())
         }
         FileFormat::Ipc => IpcReader::new(file).schema().map(|s| s.iter_names().map(|n| n.to_string()).collect()),
-        FileFormat::Csv => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_n_rows(Some(1))
-            .into_reader_with_file_handle(file)
+        FileFormat::Csv => csv_text_reader(file, Some(1), None)
             .finish()
             .map(|f| f.get_column_names().iter().map(|n| n.to_string()).collect()),
     };
@@ -149,6 +230,10 @@ pub fn table_columns(path: impl AsRef<Path>) -> Result<Vec<String>> {
 /// over every row).
 pub fn table_schema(path: impl AsRef<Path>) -> Result<Schema> {
     let path = path.as_ref();
+    guarded(path, || table_schema_unguarded(path))
+}
+
+fn table_schema_unguarded(path: &Path) -> Result<Schema> {
     let format = format_of(path)?;
     let file = File::open(path).map_err(|e| io_error(path, e))?;
     let schema: PolarsResult<Schema> = match format {
@@ -167,6 +252,10 @@ pub fn table_schema(path: impl AsRef<Path>) -> Result<Schema> {
 /// missing, the whole table is read so that the analysis reports the error with every available column.
 pub fn load_table_columns(path: impl AsRef<Path>, required: &[String], optional: &[String]) -> Result<DataFrame> {
     let path = path.as_ref();
+    guarded(path, || load_table_columns_unguarded(path, required, optional))
+}
+
+fn load_table_columns_unguarded(path: &Path, required: &[String], optional: &[String]) -> Result<DataFrame> {
     let available = table_columns(path)?;
     if required.iter().any(|c| !available.contains(c)) {
         return load_table(path);
@@ -181,8 +270,14 @@ pub fn load_table_columns(path: impl AsRef<Path>, required: &[String], optional:
     wanted.sort_by_key(|c| available.iter().position(|a| a == c));
     let file = File::open(path).map_err(|e| io_error(path, e))?;
     let frame = match format_of(path)? {
-        FileFormat::Parquet => ParquetReader::new(file).with_columns(Some(wanted)).finish(),
-        FileFormat::Ipc => IpcReader::new(file).with_columns(Some(wanted)).finish(),
+        FileFormat::Parquet => {
+            super::check_parquet_pages(path)?;
+            ParquetReader::new(file).with_columns(Some(wanted)).finish()
+        }
+        FileFormat::Ipc => {
+            super::check_ipc_buffers(path)?;
+            IpcReader::new(file).with_columns(Some(wanted)).finish()
+        }
         FileFormat::Csv => {
             let text = csv_text_reader(file, None, Some(wanted)).finish().map_err(|e| io_error(path, e))?;
             return csv_types(text, path);
@@ -193,6 +288,10 @@ pub fn load_table_columns(path: impl AsRef<Path>, required: &[String], optional:
 
 /// Reads an Arrow IPC file or stream held in memory (the CLI's `-` input reads stdin this way).
 pub fn load_table_from_ipc_bytes(bytes: Vec<u8>) -> Result<DataFrame> {
+    guarded(Path::new("<stdin>"), || load_ipc_bytes_unguarded(bytes))
+}
+
+fn load_ipc_bytes_unguarded(bytes: Vec<u8>) -> Result<DataFrame> {
     let is_file = bytes.starts_with(b"ARROW1");
     let cursor = Cursor::new(bytes);
     let frame = if is_file { IpcReader::new(cursor).finish() } else { IpcStreamReader::new(cursor).finish() };

@@ -5,22 +5,26 @@
 mod columns;
 mod filter;
 mod gender;
+mod ipc_buffers;
 mod keys;
 mod ledger;
 mod load;
 mod long;
+mod parquet_pages;
 mod prepare;
 mod safe_text;
 
 pub(crate) use columns::one_or_many as one_or_many_strings;
 pub use columns::{ColumnMap, GenderValues, OtherGender, FEMALE, MALE};
 pub use filter::{CompareOp, RowFilter};
+pub use ipc_buffers::check_ipc_buffers;
 pub use keys::RowKeys;
 pub(crate) use keys::{column_codes, combine, combined_codes, later_occurrences, KeyCodes};
 pub use ledger::{Ledger, Reason};
-pub(crate) use load::{format_of, io_error, FileFormat};
+pub(crate) use load::{csv_cast, format_of, guarded, io_error, FileFormat};
 pub use load::{load_table, load_table_columns, load_table_from_ipc_bytes, table_columns, table_schema, write_table};
 pub use long::{pivot_long, LongFormat};
+pub use parquet_pages::check_parquet_pages;
 pub use prepare::{
     component_column, prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY,
     COL_ROWS, COL_WEIGHT,

@@ -469,9 +469,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
             .drop(cols([COL_REASON, "__pay_null", "__passes", COL_ROW, COL_GENDER_RAW]))
             .collect()?,
     };
-    if ledger.used == 0 && read > 0 {
-        warnings.push("no row passed validation: every row was excluded (see the ledger)".into());
-    }
+    warnings.extend(ledger.warnings());
     debug_assert!(ledger.balances());
     Ok(Prepared {
         frame,
@@ -532,7 +530,8 @@ fn reason_column(
         | Reason::NonPositiveOutcome
         | Reason::NullCovariate
         | Reason::NonFiniteCovariate
-        | Reason::NullKey => reason.as_str().into(),
+        | Reason::NullKey
+        | Reason::NullJob => reason.as_str().into(),
     }
 }
 

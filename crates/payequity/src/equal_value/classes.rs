@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::options::{EqualValueOptions, JobRate};
 use super::scheme::JobScore;
-use crate::data::{prepare, Measure, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY, FEMALE, MALE};
+use crate::data::{prepare, Measure, Prepared, Reason, Unit, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, FEMALE, MALE};
 use crate::gap::{cells_to_withhold, GapOptions};
 use crate::stats::{ols, Moments};
 use crate::{Error, Result};
@@ -69,7 +69,8 @@ pub fn incumbents(frame: &DataFrame, options: &EqualValueOptions) -> Result<(Vec
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let frame = with_rate_hours(frame, options)?;
     let gap = incumbent_validation(options);
-    let prepared = prepare(&frame, &gap.prepare_spec(&gap.by, false))?;
+    let mut prepared = prepare(&frame, &gap.prepare_spec(&gap.by, false))?;
+    drop_null_jobs(&mut prepared, options)?;
     check_controls(&frame, &names, options)?;
     let means = match &prepared.employee_id {
         Some(id) if !options.adjust_for.is_empty() => Some(control_means(&frame, id, options)?),
@@ -77,6 +78,27 @@ pub fn incumbents(frame: &DataFrame, options: &EqualValueOptions) -> Result<(Vec
     };
     let incumbents = incumbents_from(&prepared, means, options)?;
     Ok((incumbents, prepared))
+}
+
+/// Units without a job belong to no class: they leave the units and their rows move to the ledger under
+/// `null_job` (strict mode refuses them), so every row stays accounted for.
+pub fn drop_null_jobs(prepared: &mut Prepared, options: &EqualValueOptions) -> Result<()> {
+    let nulls = prepared.frame.column(&options.job)?.is_null();
+    if !nulls.any() {
+        return Ok(());
+    }
+    let rows = prepared.frame.column(COL_ROWS)?.cast(&DataType::UInt64)?;
+    let rows = rows.u64()?.filter(&nulls)?.sum().unwrap_or(0);
+    if options.strict {
+        return Err(Error::Invalid(format!(
+            "{rows} row(s) have no value in the job column `{}` (strict mode); hint: fill in the job or drop \
+             those rows, or run without --strict to count them in the ledger as null_job",
+            options.job
+        )));
+    }
+    prepared.frame = prepared.frame.filter(&!nulls)?;
+    prepared.ledger.exclude(Reason::NullJob, rows);
+    Ok(())
 }
 
 /// The controls (`adjust_for`) exist and are numeric.
@@ -220,12 +242,28 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// Job rates adjusted to the mean of the controls: log rate = α_class + Σ (β_j x_j + γ_j x_j²) by OLS over
-/// the incumbents; rate = exp(α_class + Σ (β_j x̄_j + γ_j x̄_j²)).
-fn adjusted_rates(incumbents: &[Incumbent], jobs: &[String]) -> Result<BTreeMap<String, f64>> {
+/// the incumbents; rate = exp(α_class + Σ (β_j x̄_j + γ_j x̄_j²)). Incumbents with a missing or non-finite
+/// control or a zero rate cannot enter the log fit: they are counted in a warning (they stay in every other
+/// figure), and the fit's own warnings (e.g. collinear controls) are passed on.
+fn adjusted_rates(
+    incumbents: &[Incumbent],
+    jobs: &[String],
+    control_names: &[String],
+    warnings: &mut Vec<String>,
+) -> Result<BTreeMap<String, f64>> {
     let controls = incumbents.first().map_or(0, |i| i.controls.len());
     let k = jobs.len() + 2 * controls;
     let usable: Vec<&Incumbent> =
         incumbents.iter().filter(|i| i.controls.iter().all(|v| v.is_finite()) && i.rate() > 0.0).collect();
+    let left_out = incumbents.len() - usable.len();
+    if left_out > 0 {
+        warnings.push(format!(
+            "{left_out} of {} incumbent(s) left out of the adjusted job-rate fit: a control ({}) is missing or \
+             not finite, or the hourly rate is zero; hint: fill in the controls to use every incumbent",
+            incumbents.len(),
+            control_names.join(", ")
+        ));
+    }
     let mut x = Vec::with_capacity(usable.len() * k);
     let mut y = Vec::with_capacity(usable.len());
     let mut means = vec![0.0; controls];
@@ -244,10 +282,12 @@ fn adjusted_rates(incumbents: &[Incumbent], jobs: &[String]) -> Result<BTreeMap<
     let moments = Moments::from_rows(k, &x, &y, None);
     let mut names: Vec<String> = jobs.iter().map(|j| format!("job:{j}")).collect();
     for c in 0..controls {
-        names.push(format!("control{c}"));
-        names.push(format!("control{c}_sq"));
+        let name = control_names.get(c).cloned().unwrap_or_else(|| format!("control{c}"));
+        names.push(format!("{name}²"));
+        names.insert(names.len() - 1, name);
     }
     let fit = ols(&moments, &names)?;
+    warnings.extend(fit.warnings.iter().map(|w| format!("adjusted job-rate fit: {w}")));
     let shift: f64 = (0..controls)
         .map(|c| {
             fit.coefficients[jobs.len() + 2 * c] * means[c]
@@ -280,7 +320,11 @@ pub fn job_classes(
         }
     }
     let jobs: Vec<String> = scores.keys().filter(|j| incumbents.iter().any(|i| &i.job == *j)).cloned().collect();
-    let adjusted = if options.job_rate == JobRate::Adjusted { Some(adjusted_rates(incumbents, &jobs)?) } else { None };
+    let adjusted = if options.job_rate == JobRate::Adjusted {
+        Some(adjusted_rates(incumbents, &jobs, &options.adjust_for, &mut warnings)?)
+    } else {
+        None
+    };
     let mut classes = Vec::new();
     for job in &jobs {
         let members: Vec<&Incumbent> = incumbents.iter().filter(|i| &i.job == job).collect();

@@ -127,7 +127,12 @@ impl EqualValueOptions {
     /// The payroll columns the analysis reads: (required, optional). Lets file readers skip the others.
     pub fn columns_used(&self) -> (Vec<String>, Vec<String>) {
         let mut required = vec![self.job.clone(), self.columns.gender.clone()];
-        required.extend(self.pay.iter().cloned());
+        // The pay components: the analysis' own, else the mapped ones, else the role's default name.
+        match (self.pay.is_empty(), self.columns.pay.is_empty()) {
+            (false, _) => required.extend(self.pay.iter().cloned()),
+            (true, false) => required.extend(self.columns.pay.iter().cloned()),
+            (true, true) => required.push("pay".into()),
+        }
         let mut optional: Vec<String> = self.adjust_for.clone();
         optional.extend(self.subtract_hours.iter().cloned());
         optional.extend(self.filters.iter().map(|f| f.column.clone()));

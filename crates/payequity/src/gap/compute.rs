@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::data::{prepare, Ledger, Measure, Prepared, Unit, COL_GENDER, COL_WEIGHT};
+use crate::data::{prepare, Ledger, Measure, Prepared, Unit, COL_GENDER, COL_WEIGHT, FEMALE, MALE};
 use crate::stats::mix64;
 use crate::{Error, Result, VERSION};
 
@@ -135,6 +135,33 @@ pub(crate) fn finite(result: GapResult) -> Result<GapResult> {
     Ok(result)
 }
 
+/// Most unmatched gender values named in the warning (the document's `n` lists them all).
+const MAX_NAMED_GENDER_VALUES: usize = 20;
+
+/// The warning naming every gender value that matched neither the female nor the male values, with its
+/// count of units: such units stay in `n` under their own value but are not in any gap. Built from the
+/// merged overall cell, so in-memory and streamed documents carry the same warning.
+fn unmatched_gender_warning(overall: &CellStats) -> Option<String> {
+    let unmatched: Vec<String> = overall
+        .groups
+        .iter()
+        .filter(|g| g.label != FEMALE && g.label != MALE && g.moments.n > 0)
+        .map(|g| format!("`{}` ({})", g.label, g.moments.n))
+        .collect();
+    if unmatched.is_empty() {
+        return None;
+    }
+    let more = unmatched.len().saturating_sub(MAX_NAMED_GENDER_VALUES);
+    let mut named = unmatched.into_iter().take(MAX_NAMED_GENDER_VALUES).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        named.push_str(&format!(" and {more} more"));
+    }
+    Some(format!(
+        "gender value(s) {named} match neither the female nor the male values: those units are counted in n \
+         but left out of every gap; hint: if they are women or men, list them under [gender_values] female/male"
+    ))
+}
+
 pub(crate) fn publish(facts: GapFacts, cells: GapCells, options: &GapOptions) -> GapResult {
     let GapFacts { ledger, mut warnings, measure, unit, weighted } = facts;
     let GapCells { overall, by: by_cells, factors: factor_cells } = cells;
@@ -149,6 +176,10 @@ pub(crate) fn publish(facts: GapFacts, cells: GapCells, options: &GapOptions) ->
             "only {n_f} women and {n_m} men in total (fewer than min_cell = {}): individual pay may be inferred from the overall figures",
             options.min_cell
         ));
+    }
+
+    if let Some(warning) = unmatched_gender_warning(&overall) {
+        warnings.push(warning);
     }
 
     let mut overall_figures = overall.figures(options.confidence);

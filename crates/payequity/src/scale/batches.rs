@@ -11,7 +11,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use polars::prelude::*;
 
 use super::source::{Source, SourceFile};
-use crate::data::{io_error, FileFormat};
+use crate::data::{csv_cast, guarded, io_error, FileFormat};
 use crate::{Error, Result};
 
 /// Rows of one batch, and what it is.
@@ -53,11 +53,13 @@ pub fn read_batches(source: &Source, projection: &Projection, batch_rows: usize)
     std::thread::spawn(move || {
         let mut offset = 0u64;
         for (index, file) in source.files.iter().enumerate() {
-            let sent = read_file(&source, file, &projection, batch_rows.max(1), &mut |frame| {
-                let rows = frame.height() as u64;
-                let batch = Batch { frame, offset, file: index };
-                offset += rows;
-                sender.send(Ok(batch)).is_ok()
+            let sent = guarded(&file.path, || {
+                read_file(&source, file, &projection, batch_rows.max(1), &mut |frame| {
+                    let rows = frame.height() as u64;
+                    let batch = Batch { frame, offset, file: index };
+                    offset += rows;
+                    sender.send(Ok(batch)).is_ok()
+                })
             });
             match sent {
                 Ok(true) => {}
@@ -84,6 +86,7 @@ fn read_file(
     let with_hive = |frame: DataFrame| -> Result<DataFrame> { add_hive_columns(frame, file, projection) };
     match file.format {
         FileFormat::Parquet => {
+            crate::data::check_parquet_pages(path)?;
             let open = || File::open(path).map_err(|e| io_error(path, e));
             let mut reader = ParquetReader::new(open()?);
             let metadata = reader.get_metadata().map_err(|e| io_error(path, e))?.clone();
@@ -104,6 +107,7 @@ fn read_file(
             Ok(true)
         }
         FileFormat::Ipc => {
+            crate::data::check_ipc_buffers(path)?;
             let file_handle = File::open(path).map_err(|e| io_error(path, e))?;
             let frame = IpcReader::new(file_handle)
                 .with_columns(projection.file_columns.clone())
@@ -183,7 +187,10 @@ fn read_csv_chunks(
         .filter(|(n, _)| !hive.contains(&&n.to_string()))
         .map(|(n, d)| (n.clone(), d.clone()))
         .collect();
-    let schema = Arc::new(file_schema);
+    // Every field is parsed as text and then cast to the source's types ([`csv_cast`]), so a late value
+    // that does not fit is named rather than parsed into something else.
+    let text_schema: Schema = file_schema.iter().map(|(n, _)| (n.clone(), DataType::String)).collect();
+    let text_schema = Arc::new(text_schema);
     let limit = chunk_bytes(batch_rows);
     let mut records_before = 0u64;
     loop {
@@ -198,7 +205,7 @@ fn read_csv_chunks(
         if records == 0 {
             return Ok(true);
         }
-        let mut options = CsvReadOptions::default().with_has_header(true).with_schema(Some(schema.clone()));
+        let mut options = CsvReadOptions::default().with_has_header(true).with_schema(Some(text_schema.clone()));
         if let Some(columns) = &projection.file_columns {
             options = options.with_columns(Some(columns.iter().map(|c| c.as_str().into()).collect()));
         }
@@ -206,6 +213,7 @@ fn read_csv_chunks(
             path: path.display().to_string(),
             reason: format!("in records {}-{}: {e}", records_before + 1, records_before + records),
         })?;
+        let frame = csv_cast(frame, &file_schema, path, records_before + 1)?;
         records_before += records;
         if !emit(add_hive_columns(frame, file, projection)?) {
             return Ok(false);

@@ -15,8 +15,9 @@ use super::units::UnitStream;
 use super::{columns_to_read, stream_pass, Progress, StreamOptions};
 use crate::data::ColumnMap;
 use crate::equal_value::{
-    check_controls, check_methods, equal_value_from, equal_value_with, incumbent_validation, incumbents_from,
-    load_scheme_and_ratings, score_jobs, with_rate_hours, EqualValueOptions, EqualValueResult, MEANS_ID, MEANS_JOB,
+    check_controls, check_methods, drop_null_jobs, equal_value_from, equal_value_with, incumbent_validation,
+    incumbents_from, load_scheme_and_ratings, score_jobs, with_rate_hours, EqualValueOptions, EqualValueResult,
+    MEANS_ID, MEANS_JOB,
 };
 use crate::gap::GapOptions;
 use crate::Result;
@@ -152,7 +153,8 @@ pub fn equal_value_finish(partial: EqualValuePartial, options: &EqualValueOption
     let (scheme, ratings, warnings) = load_scheme_and_ratings(options)?;
     check_methods(options)?;
     let scores = score_jobs(&scheme, &ratings)?;
-    let prepared = partial.units.into_prepared(&incumbent_validation(options))?;
+    let mut prepared = partial.units.into_prepared(&incumbent_validation(options))?;
+    drop_null_jobs(&mut prepared, options)?;
     let means = match &prepared.employee_id {
         Some(_) if !options.adjust_for.is_empty() => Some(partial.controls.means(options)?),
         _ => None,

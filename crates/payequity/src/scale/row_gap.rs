@@ -303,10 +303,7 @@ impl<'o> RowGap<'o> {
             cells.sort_by(|a, b| a.0.values().cmp(b.0.values()));
             cells
         });
-        let mut warnings = Vec::new();
-        if self.ledger.used == 0 && self.ledger.read > 0 {
-            warnings.push("no row passed validation: every row was excluded (see the ledger)".into());
-        }
+        let warnings = self.ledger.warnings();
         let facts = GapFacts {
             ledger: self.ledger,
             warnings,

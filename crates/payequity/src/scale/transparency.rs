@@ -22,15 +22,22 @@ use super::{columns_to_read, stream_pass, Progress, StreamOptions};
 use crate::data::{ColumnMap, Measure};
 use crate::gap::GapOptions;
 use crate::transparency::{
-    eu_from_units, eu_kept_columns, gap_options, logib_with, regimes_run, transparency, transparency_from,
-    uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_rows_needed, uk_snapshot, Regime,
-    TransparencyOptions, TransparencyResult,
+    canonical_period, canonical_periods, eu_from_units, eu_kept_columns, gap_options, logib_with, regimes_run,
+    transparency, transparency_from, uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_period_options,
+    uk_rows_needed, uk_snapshot, Regime, TransparencyOptions, TransparencyResult, SINGLE_SNAPSHOT,
 };
 use crate::{Error, Result};
 
-/// What the UK figures keep of the rows.
+/// What the UK figures keep of the rows. Periods are compared in canonical text
+/// ([`canonical_periods`]), as in memory: each batch's period column is rewritten before the rows are picked.
 #[derive(Debug, Clone)]
 struct UkPlan {
+    /// The input's period column; `None`: the input is one snapshot (a constant `period` column is added).
+    found: Option<String>,
+    /// The options the UK figures read the rows with ([`uk_period_options`]).
+    options: TransparencyOptions,
+    /// The input's distinct periods in canonical text, sorted.
+    periods: Vec<String>,
     period: String,
     snapshot: String,
     window: Vec<String>,
@@ -48,7 +55,6 @@ pub struct TransparencyPlan {
     logib: Option<Option<(String, String)>>,
     /// The columns Logib reads (those of the input), with the input row number.
     logib_columns: Vec<String>,
-    periods: Vec<String>,
 }
 
 /// The period column whose distinct values pass 1 collects, when the UK figures or the Logib sample need
@@ -59,6 +65,17 @@ pub fn periods_needed(options: &TransparencyOptions, columns: &[String]) -> Opti
         regimes.contains(&Regime::Uk) || (regimes.contains(&Regime::Logib) && options.snapshot_period.is_none());
     let period = ColumnMap::resolve_optional(&options.columns.period, "period", columns)?;
     (wanted && columns.contains(&period)).then_some(period)
+}
+
+/// Pass 1's check that every period value of a batch is in a documented format (needed by the UK figures),
+/// naming the value's input row (`offset`: the input row of the batch's first row, 0-based).
+pub fn check_batch_periods(frame: &DataFrame, column: &str, offset: u64) -> Result<()> {
+    match canonical_periods(&frame.select([column])?, Some(column)) {
+        Err(Error::InvalidValue { column, row, value, reason }) => {
+            Err(Error::InvalidValue { column, row: row + offset as usize, value, reason })
+        }
+        other => other.map(|_| ()),
+    }
 }
 
 /// The distinct period values of a batch, as the in-memory figures read them (texts, nulls left out).
@@ -91,27 +108,46 @@ impl TransparencyPlan {
             (basis(Measure::Hourly, by, factors), basis(Measure::Pay, vec![], vec![]))
         });
         let uk = if regimes.contains(&Regime::Uk) {
-            let period = uk_period_column(options, columns)?;
-            let snapshot = uk_snapshot(options, &period, &periods)?;
-            let window = uk_bonus_window(options, &periods, &snapshot);
-            Some(UkPlan { period, snapshot, window, columns: uk_columns(options, columns) })
+            let (found, uk_options) = uk_period_options(options, columns);
+            let mut names = columns.to_vec();
+            let canonical: BTreeSet<String> = match &found {
+                Some(column) => periods
+                    .iter()
+                    .map(|raw| {
+                        canonical_period(raw).ok_or_else(|| {
+                            Error::Invalid(format!(
+                                "column `{column}`: `{}` is not a pay period in a known format; hint: use YYYY-MM \
+                                 (2025-12), YYYYMM, Mon YYYY (Dec 2025) or YYYY-MM-DD",
+                                raw.chars().take(40).collect::<String>()
+                            ))
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+                None => {
+                    names.push("period".into());
+                    BTreeSet::from([SINGLE_SNAPSHOT.to_string()])
+                }
+            };
+            let canonical: Vec<String> = canonical.into_iter().collect();
+            let period = uk_period_column(&uk_options, &names)?;
+            let snapshot = uk_snapshot(&uk_options, &period, &canonical)?;
+            let window = uk_bonus_window(&uk_options, &canonical, &snapshot);
+            let columns = uk_columns(&uk_options, &names);
+            Some(UkPlan { found, options: uk_options, periods: canonical, period, snapshot, window, columns })
         } else {
             None
         };
         let logib = regimes.contains(&Regime::Logib).then(|| {
             let column =
                 ColumnMap::resolve_optional(&options.columns.period, "period", columns).filter(|c| columns.contains(c));
-            let value = options.snapshot_period.clone().or_else(|| periods.last().cloned());
+            // The latest by date, as in memory ([`crate::transparency::last_period`]).
+            let latest = periods
+                .iter()
+                .max_by_key(|raw| (canonical_period(raw).unwrap_or_else(|| raw.to_string()), raw.to_string()));
+            let value = options.snapshot_period.clone().or_else(|| latest.cloned());
             column.zip(value)
         });
-        Ok(TransparencyPlan {
-            options: options.clone(),
-            eu,
-            uk,
-            logib,
-            logib_columns: logib_columns(options, columns),
-            periods,
-        })
+        Ok(TransparencyPlan { options: options.clone(), eu, uk, logib, logib_columns: logib_columns(options, columns) })
     }
 
     /// An empty state for input with `columns`.
@@ -142,9 +178,9 @@ impl TransparencyPlan {
             }
             _ => None,
         };
-        let uk = match partial.uk {
-            Some(rows) if self.uk.is_some() => {
-                Some(uk_from_rows(&in_input_order(rows.0)?, &self.periods, partial.uk_elsewhere, options)?)
+        let uk = match (&self.uk, partial.uk) {
+            (Some(uk), Some(rows)) => {
+                Some(uk_from_rows(&in_input_order(rows.0)?, &uk.periods, partial.uk_elsewhere, &uk.options)?)
             }
             _ => None,
         };
@@ -227,8 +263,8 @@ impl TransparencyStream<'_> {
         if let Some(uk) = &self.plan.uk {
             let mut columns = uk.columns.clone();
             columns.push(COL_INPUT_ROW.into());
-            let projected = frame.select(columns)?;
-            let mask = uk_rows_needed(&projected, &self.plan.options, &uk.period, &uk.snapshot, &uk.window)?;
+            let projected = canonical_periods(frame, uk.found.as_deref())?.select(columns)?;
+            let mask = uk_rows_needed(&projected, &uk.options, &uk.period, &uk.snapshot, &uk.window)?;
             let kept = projected.filter(&mask)?;
             self.uk_elsewhere += (frame.height() - kept.height()) as u64;
             self.uk.push(kept);
@@ -324,7 +360,11 @@ pub fn transparency_source(
     let passes = if period.is_some() { 2 } else { 1 };
     let mut periods = BTreeSet::new();
     if let Some(column) = &period {
+        let uk = regimes_run(options).contains(&Regime::Uk);
         stream_pass(source, std::slice::from_ref(column), stream, progress, (1, passes, "pay periods"), |batch| {
+            if uk {
+                check_batch_periods(&batch.frame, column, batch.offset)?;
+            }
             periods.extend(batch_periods(&batch.frame, column)?);
             Ok(())
         })?;

@@ -217,10 +217,7 @@ impl UnitPartial {
             columns.push(Float64Chunked::from_vec(component_column(component).into(), ordered(sums)).into_column());
         }
         let frame = DataFrame::new(height, columns)?;
-        let mut warnings = Vec::new();
-        if self.ledger.used == 0 && self.ledger.read > 0 {
-            warnings.push("no row passed validation: every row was excluded (see the ledger)".into());
-        }
+        let warnings = self.ledger.warnings();
         Ok(Prepared {
             frame,
             ledger: self.ledger,

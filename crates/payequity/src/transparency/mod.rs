@@ -27,7 +27,7 @@ pub use report::{
     TransparencyResult,
 };
 pub use uk::{
-    uk, uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_rows_needed, uk_snapshot, UkResult,
-    UK_REPORTING_THRESHOLD,
+    uk, uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_period_options, uk_rows_needed, uk_snapshot,
+    UkResult, UK_REPORTING_THRESHOLD,
 };
 pub use units::gap_options;

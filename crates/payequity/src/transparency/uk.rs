@@ -81,12 +81,12 @@ pub fn uk_columns(options: &TransparencyOptions, names: &[String]) -> Vec<String
     columns
 }
 
-/// The six UK figures.
-pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> {
-    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    let found = crate::data::ColumnMap::resolve_optional(&options.columns.period, "period", &names)
+/// The input's period column (`None`: the file is one snapshot), and the options the UK figures read the
+/// rows with: the period column `period` for a file of one snapshot ([`super::periods::canonical_periods`]
+/// adds it) and the configured snapshot period in canonical text.
+pub fn uk_period_options(options: &TransparencyOptions, names: &[String]) -> (Option<String>, TransparencyOptions) {
+    let found = crate::data::ColumnMap::resolve_optional(&options.columns.period, "period", names)
         .filter(|p| names.contains(p));
-    let frame = &super::periods::canonical_periods(frame, found.as_deref())?;
     let mut options = options.clone();
     if found.is_none() {
         options.columns.period = Some("period".into());
@@ -94,6 +94,14 @@ pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> 
     if let Some(snapshot) = &options.snapshot_period {
         options.snapshot_period = Some(super::periods::canonical_period(snapshot).unwrap_or_else(|| snapshot.clone()));
     }
+    (found, options)
+}
+
+/// The six UK figures.
+pub fn uk(frame: &DataFrame, options: &TransparencyOptions) -> Result<UkResult> {
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let (found, options) = uk_period_options(options, &names);
+    let frame = &super::periods::canonical_periods(frame, found.as_deref())?;
     let options = &options;
     let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
     let period = uk_period_column(options, &names)?;
