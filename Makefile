@@ -8,9 +8,9 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test venv browser rust-test python-test lint demo bench data clean
+.PHONY: test venv browser rust-test python-test wheel wheel-data wheel-test docs lint demo bench data clean
 
-test: venv rust-test python-test
+test: venv rust-test python-test wheel-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,39 @@ rust-test:
 
 python-test: venv browser
 	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet
-	PAYEQUITY_BIN=$(abspath target/debug/payequity) $(PY) -m pytest -q python/tests tests
+	PAYEQUITY_BIN=$(abspath target/debug/payequity) $(PY) -m pytest -q python/tests tests --ignore=tests/wheel
 	$(VENV)/bin/mypy --strict python/payequity
+
+# One abi3 wheel (Python >= 3.9) with the package, the `payequity` command and the demo data, and an sdist, in
+# target/wheels/. `make wheel` builds the release wheel; `make test` builds it with the dev profile, whose
+# (optimized) dependencies the tests have already compiled, and installs it into a clean virtualenv.
+WHEEL_PROFILE ?= release
+# The clean virtualenv of the wheel test: the oldest supported Python when the machine has it.
+WHEEL_PYTHON ?= $(shell for p in python3.9 $$HOME/.pyenv/versions/3.9*/bin/python3.9 python3; do \
+	$$p -c 'import sys' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+
+wheel-data:
+	rm -rf python/payequity/data && mkdir -p python/payequity/data
+	cp -r datasets/demo datasets/equal_value datasets/rules python/payequity/data/
+	git rev-parse --short=12 HEAD > crates/payequity/COMMIT 2>/dev/null || true
+
+wheel: venv wheel-data
+	rm -f target/wheels/payequity-*
+	$(VENV)/bin/maturin build --quiet --profile $(WHEEL_PROFILE) --out target/wheels
+	$(VENV)/bin/maturin sdist --out target/wheels
+	@ls -l target/wheels/
+
+wheel-test: venv
+	$(MAKE) wheel WHEEL_PROFILE=dev
+	PAYEQUITY_WHEEL_PYTHON=$(WHEEL_PYTHON) PAYEQUITY_BIN=$(abspath target/debug/payequity) \
+		$(PY) -m pytest -q tests/wheel
+
+# Offline HTML API reference of the Python package (pdoc) in docs/api/.
+docs: venv
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --quiet
+	$(VENV)/bin/pip install --quiet "pdoc>=14"
+	$(VENV)/bin/pdoc --no-search -o docs/api payequity
+	@echo "open docs/api/index.html"
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -51,4 +82,4 @@ data:
 	$(CARGO) run -p payequity-cli -- generate --employees 5000 --months 12 --seed 2022 --out datasets/demo/payroll.parquet
 
 clean:
-	rm -rf target $(VENV)
+	rm -rf target $(VENV) python/payequity/data crates/payequity/COMMIT docs/api

@@ -9,6 +9,14 @@ The Rust core does the work; this package converts inputs, shapes results and di
 
 from __future__ import annotations
 
+import sys
+
+if sys.version_info < (3, 9):  # pragma: no cover - checked by tests/wheel on Python 3.8
+    raise ImportError(
+        f"payequity needs Python 3.9 or newer; this is Python {sys.version.split()[0]}. "
+        "Install it into a Python 3.9+ environment (pip install payequity)."
+    )
+
 from payequity._core import (
     ConfigError,
     InputError,
@@ -31,6 +39,7 @@ from payequity._rif import RifRegressionResult, RifResult, rif, rif_regression
 from payequity._entitlements import EntitlementAudit, audit_entitlements
 from payequity._equal_value import EqualValueResult, equal_value
 from payequity._report import AuditReport, report
+from payequity._data import demo, demo_files
 from payequity._transparency import TransparencyResult, transparency
 from payequity import dask, spark
 
@@ -43,6 +52,8 @@ __all__ = [
     "StrictModeError",
     "TransparencyResult",
     "__version__",
+    "demo",
+    "demo_files",
     "gap",
     "generate",
     "oaxaca",

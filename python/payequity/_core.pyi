@@ -2,6 +2,9 @@ from os import PathLike
 from typing import Any
 
 __version__: str
+__commit__: str
+
+def cli_main(args: list[str]) -> int: ...
 
 class PayEquityError(Exception):
     column: str | None

@@ -77,6 +77,7 @@ class DflResult(Document):
 
     @property
     def results(self) -> list[dict[str, Any]]:
+        """One row per statistic: the difference, the composition part (reweighted counterfactual) and the structure part (docs/distributional.md, "DFL")."""
         results: list[dict[str, Any]] = self._data["results"]
         return results
 
@@ -196,6 +197,7 @@ class QuantileProfileResult(Document):
 
     @property
     def points(self) -> list[dict[str, Any]]:
+        """One row per percentile: the gap, its composition and structure parts and their SEs (docs/distributional.md, "Quantile profile")."""
         points: list[dict[str, Any]] = self._data["points"]
         return points
 

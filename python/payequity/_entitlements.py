@@ -32,7 +32,7 @@ def audit_entitlements(
     period: str | None = None,
     gender: str | None = None,
 ) -> EntitlementAudit:
-    """Audit entitlements (``shared/spec/entitlements.md``): expected against paid for every worker, period
+    """Audit entitlements (``docs/entitlements.md``): expected against paid for every worker, period
     and rule that applies; statuses ok / underpaid / not_paid / overpaid / late; arrears; and who is
     short-paid most often (``by`` columns, default the gender column), with Fisher / z tests and a logit of
     short-payment on the groups plus ``controls``.
@@ -93,20 +93,24 @@ class EntitlementAudit(Document):
 
     @property
     def rules(self) -> list[dict[str, Any]]:
+        """One row per rule: lines checked, lines short-paid, expected, paid and arrears (docs/entitlements.md)."""
         rules: list[dict[str, Any]] = self._data["rules"]
         return rules
 
     @property
     def arrears_total(self) -> float:
+        """Total arrears over every rule, worker and period (currency units, to the cent)."""
         return float(self._data["arrears_total"])
 
     @property
     def disparities(self) -> list[dict[str, Any]]:
+        """Short-payment rates and arrears by the ``by`` groups, with small groups suppressed (docs/entitlements.md, "Disparities")."""
         rows: list[dict[str, Any]] = self._data["disparities"]
         return rows
 
     @property
     def logit(self) -> dict[str, Any] | None:
+        """The logistic regression of short-payment on the groups and controls, or ``None`` when not fitted (docs/entitlements.md)."""
         fit: dict[str, Any] | None = self._data["logit"]
         return fit
 

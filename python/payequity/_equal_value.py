@@ -39,7 +39,7 @@ def equal_value(
     employee_id: str | None = None,
     strict: bool | None = None,
 ) -> EqualValueResult:
-    """Equal pay for work of equal value (``shared/spec/equal-value.md``).
+    """Equal pay for work of equal value (``docs/equal-value.md``).
 
     Job classes (``job`` column) are scored with the job evaluation ``scheme`` (TOML) and ``ratings``
     (CSV/Parquet/TOML); female classes (>= 60% women) are compared with male classes (>= 70% men) of equal
@@ -107,11 +107,13 @@ class EqualValueResult(Document):
 
     @property
     def classes(self) -> list[dict[str, Any]]:
+        """One row per job class: points, incumbents by gender, predominance, job rate, comparator and shortfall (docs/equal-value.md)."""
         classes: list[dict[str, Any]] = self._data["classes"]
         return classes
 
     @property
     def pay_line(self) -> dict[str, Any] | None:
+        """The male pay line (rate against points, OLS over male-predominant classes) of the proportional method, or ``None`` (docs/equal-value.md)."""
         line: dict[str, Any] | None = self._data["pay_line"]
         return line
 

@@ -56,16 +56,19 @@ class NonlinearResult(Document):
 
     @property
     def explained(self) -> dict[str, Any]:
+        """The explained part of the gap in the 0/1 outcome (Fairlie/Yun), with its delta-method SE (docs/distributional.md, "Nonlinear")."""
         explained: dict[str, Any] = self._data["explained"]
         return explained
 
     @property
     def unexplained(self) -> dict[str, Any]:
+        """The unexplained part: the difference less the explained part (docs/distributional.md, "Nonlinear")."""
         unexplained: dict[str, Any] = self._data["unexplained"]
         return unexplained
 
     @property
     def detailed(self) -> list[dict[str, Any]]:
+        """Yun's (2004) detailed explained terms, one per covariate (or dummy group), with delta-method SEs."""
         detailed: list[dict[str, Any]] = self._data["detailed"]
         return detailed
 

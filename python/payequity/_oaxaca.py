@@ -141,11 +141,13 @@ class OaxacaResult(Document):
 
     @property
     def twofold(self) -> dict[str, Any]:
+        """The twofold decomposition: ``explained`` (endowments) and ``unexplained`` (coefficients) with detailed terms and delta-method SEs, for the configured reference (docs/oaxaca.md, "Twofold")."""
         twofold: dict[str, Any] = self._data["twofold"]
         return twofold
 
     @property
     def threefold(self) -> dict[str, Any]:
+        """The threefold decomposition: ``endowments``, ``coefficients`` and ``interaction`` from the viewpoint of group B (or A), with detailed terms (docs/oaxaca.md, "Threefold")."""
         threefold: dict[str, Any] = self._data["threefold"]
         return threefold
 

@@ -39,6 +39,7 @@ class AuditReport(Document):
 
     @property
     def breaches(self) -> list[dict[str, Any]]:
+        """The thresholds of ``[report.fail_if]`` that the data breaches (each with its key and message); empty when none."""
         breaches: list[dict[str, Any]] = self._data["breaches"]
         return breaches
 
@@ -53,21 +54,25 @@ class AuditReport(Document):
 
     @property
     def gap(self) -> GapResult | None:
+        """The gap document of the report (as :func:`payequity.gap`), or ``None`` when the config has no ``[gap]``."""
         part = self._part("gap")
         return None if part is None else GapResult(part)
 
     @property
     def oaxaca(self) -> OaxacaResult | None:
+        """The Oaxaca-Blinder document of the report (as :func:`payequity.oaxaca`), or ``None``."""
         part = self._part("oaxaca")
         return None if part is None else OaxacaResult(part)
 
     @property
     def transparency(self) -> TransparencyResult | None:
+        """The transparency document of the report (as :func:`payequity.transparency`), or ``None``."""
         part = self._part("transparency")
         return None if part is None else TransparencyResult(part)
 
     @property
     def equal_value(self) -> EqualValueResult | None:
+        """The equal-value document of the report (as :func:`payequity.equal_value`), or ``None``."""
         part = self._part("equal_value")
         return None if part is None else EqualValueResult(part)
 
@@ -80,7 +85,7 @@ class AuditReport(Document):
 
 
 def report(config: str | PathLike[str] | Mapping[str, Any], *, out: str | PathLike[str] | None = None) -> AuditReport:
-    """Run every analysis an audit config sets up (``shared/spec/interfaces.md``, the TOML schema).
+    """Run every analysis an audit config sets up (the TOML schema: ``docs/config.md``).
 
     ``config`` is the path of a TOML file, or a dict of the same shape (relative paths in it start at the
     working directory). With ``out``, the evidence pack is written there: ``report.html``, ``report.json``,

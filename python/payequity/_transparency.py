@@ -37,7 +37,7 @@ def transparency(
     fte: str | None = None,
     strict: bool | None = None,
 ) -> TransparencyResult:
-    """Pay transparency figures (``shared/spec/transparency.md``).
+    """Pay transparency figures (``docs/transparency.md``).
 
     ``regimes``: any of ``"eu"`` (Directive 2023/970 Art. 9(1)(a)-(g) on hourly and annual pay, Art. 10
     flags for categories with a gap of 5% or more, the reporting obligation), ``"uk"`` (the six gender pay
@@ -101,16 +101,19 @@ class TransparencyResult(Document):
 
     @property
     def eu(self) -> dict[str, Any] | None:
+        """The EU Pay Transparency Directive figures (Art. 9 indicators, Art. 10 categories and flags), or ``None`` when the regime was not run (docs/transparency.md)."""
         eu: dict[str, Any] | None = self._data["eu"]
         return eu
 
     @property
     def uk(self) -> dict[str, Any] | None:
+        """The six UK gender pay gap figures of the snapshot period, or ``None`` (docs/transparency.md, "UK")."""
         uk: dict[str, Any] | None = self._data["uk"]
         return uk
 
     @property
     def logib(self) -> dict[str, Any] | None:
+        """The Logib regression (Swiss Federal Office for Gender Equality) with its tolerance threshold, or ``None`` (docs/transparency.md, "Logib")."""
         logib: dict[str, Any] | None = self._data["logib"]
         return logib
 

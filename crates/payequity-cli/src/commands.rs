@@ -26,7 +26,7 @@ use payequity::scale::{gap_source, oaxaca_source, transparency_source};
 #[derive(Debug, Parser)]
 #[command(
     name = "payequity",
-    version,
+    version = payequity::LONG_VERSION,
     about = "Remuneration equity analytics: pay gaps, decompositions, pay transparency, equal value, entitlement audits"
 )]
 pub struct Cli {

@@ -104,7 +104,9 @@ fn audit_and_write(config: &AuditConfig, out: &Path, print: &PrintArgs) -> Resul
             emit_line(&format!(
                 "\nWrote {} files to {}: report.html, report.json, summary.md and the tables (CSV, Parquet)",
                 files.files.len(),
-                out.display()
+                payequity::data::terminal_safe(
+                    &std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf()).display().to_string()
+                )
             ))?;
         }
     }
@@ -170,12 +172,18 @@ pub fn run_report(args: ReportArgs) -> Result<ExitCode> {
 }
 
 /// The bundled demo folder: `datasets/demo` under the current directory or the source tree.
+/// The folder of the demo data: `$PAYEQUITY_DATA_DIR/demo` (the Python package sets it to its package data),
+/// else `datasets/demo` of the working directory or of the repository the binary was built from.
 fn demo_dir() -> Result<PathBuf> {
-    let candidates =
-        [PathBuf::from("datasets/demo"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo")];
-    candidates.into_iter().find(|p| p.join("audit.toml").exists()).ok_or_else(|| Error::Io {
+    let packaged = std::env::var_os("PAYEQUITY_DATA_DIR").map(|d| PathBuf::from(d).join("demo"));
+    let candidates = packaged
+        .into_iter()
+        .chain([PathBuf::from("datasets/demo"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo")]);
+    candidates.into_iter().find(|p| p.join("audit.toml").is_file()).ok_or_else(|| Error::Io {
         path: "datasets/demo/audit.toml".into(),
-        reason: "the demo data is not found; run from the repository root".into(),
+        reason: "the demo data is not found: run from the repository root, or install the payequity wheel \
+                 (its `payequity` command carries the demo data)"
+            .into(),
     })
 }
 

@@ -541,10 +541,21 @@ fn report(
     .map_err(to_py_err)
 }
 
+/// Runs the `payequity` command (the same code as the binary) with `args` (program name first) and returns
+/// its exit code; the console script `payequity` and `python -m payequity` call it. The GIL is released
+/// while the command runs.
+#[pyfunction]
+fn cli_main(py: Python<'_>, args: Vec<String>) -> u8 {
+    py.detach(|| payequity_cli::run(args))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     payequity::allocator::configure();
-    m.add("__version__", payequity::VERSION)?;
+    // PEP 440 local version: the release, then the commit (`0.1.0+g1a2b3c4d5e6f`).
+    m.add("__version__", format!("{}+g{}", payequity::VERSION, payequity::COMMIT))?;
+    m.add("__commit__", payequity::COMMIT)?;
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add("PayEquityError", m.py().get_type::<PayEquityError>())?;
     m.add("InputError", m.py().get_type::<InputError>())?;
     m.add("ConfigError", m.py().get_type::<ConfigError>())?;

@@ -36,6 +36,10 @@ pub enum Error {
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },
 
+    /// An output file or folder could not be written.
+    #[error("{path}: cannot write there: {reason}")]
+    Output { path: String, reason: String },
+
     /// Options that contradict each other or the data (e.g. an unknown measure).
     #[error("{0}")]
     Invalid(String),
@@ -81,6 +85,10 @@ impl Error {
             ),
             Error::Config { .. } => Some("see the config schema in docs/config.md".into()),
             Error::Io { .. } => Some("check the path and that the file is Parquet (.parquet), Arrow IPC (.arrow, .ipc, .feather) or CSV (.csv)".into()),
+            Error::Output { .. } => Some(
+                "choose a folder you can write to (CLI `--out DIR`, Python `out=`); an existing pack there is replaced, other files are kept"
+                    .into(),
+            ),
             Error::Invalid(_) | Error::Polars(_) => None,
         }
     }
@@ -92,7 +100,7 @@ impl Error {
             Error::Strict { .. } => "StrictModeError",
             Error::Io { .. } => "InputError",
             Error::MissingColumn { .. } | Error::ColumnType { .. } | Error::InvalidValue { .. } => "InputError",
-            Error::Invalid(_) | Error::Polars(_) => "PayEquityError",
+            Error::Output { .. } | Error::Invalid(_) | Error::Polars(_) => "PayEquityError",
         }
     }
 }

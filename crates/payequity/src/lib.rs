@@ -44,4 +44,9 @@ pub use error::{Error, Result};
 
 /// The library version written into every result document (`"version"`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The git commit the library was built from (12 hex digits, or `unknown`), written into every result
+/// document (`"commit"`); see `build.rs`.
+pub const COMMIT: &str = env!("PAYEQUITY_COMMIT");
+/// The version and commit, as `payequity --version` prints them.
+pub const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PAYEQUITY_COMMIT"), ")");
 pub use polars;

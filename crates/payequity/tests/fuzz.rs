@@ -177,6 +177,10 @@ fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
     data
 }
 
+/// Seconds one input may run before the watchdog calls it a hang (a loaded table's gap in a debug build takes
+/// well under a second).
+const HANG_SECONDS: u64 = 20;
+
 fn budget() -> Duration {
     let seconds = std::env::var("PAYEQUITY_FUZZ_SECONDS").ok().and_then(|s| s.parse::<f64>().ok()).unwrap_or(2.0);
     Duration::from_secs_f64(seconds.max(0.0))
@@ -206,12 +210,37 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], mut target: impl FnMut(&[u8])) {
             .unwrap_or_default();
         *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = format!("{location}: {message}");
     }));
+    // A watchdog: an input that runs for more than HANG_SECONDS is saved and the process stops (a hang is a
+    // failure like a panic, but cannot be unwound).
+    let current = std::sync::Arc::new(std::sync::Mutex::new((Instant::now(), Vec::<u8>::new(), false)));
+    let watched = std::sync::Arc::clone(&current);
+    let hang_path = folder.join(format!("{name}-{seed}-hang.bin"));
+    let target_name = name.to_string();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let state = watched.lock().unwrap_or_else(|e| e.into_inner());
+        if state.2 {
+            return;
+        }
+        if state.0.elapsed() > Duration::from_secs(HANG_SECONDS) {
+            let _ = std::fs::create_dir_all(hang_path.parent().expect("a folder"));
+            let _ = std::fs::write(&hang_path, &state.1);
+            println!("fuzz {target_name}: an input ran for over {HANG_SECONDS} s, saved as {}", hang_path.display());
+            std::process::exit(3);
+        }
+    });
     while started.elapsed() < budget() || runs == 0 {
         let base = &seeds[rng.below(seeds.len())];
         let other = &seeds[rng.below(seeds.len())];
         let input =
             if runs < seeds.len() as u64 { seeds[runs as usize].clone() } else { mutate(&mut rng, base, other) };
         runs += 1;
+        {
+            let mut state = current.lock().unwrap_or_else(|e| e.into_inner());
+            state.0 = Instant::now();
+            state.1.clear();
+            state.1.extend_from_slice(&input);
+        }
         if catch_unwind(AssertUnwindSafe(|| target(&input))).is_err() {
             std::fs::create_dir_all(&folder).expect("target/ is writable");
             let path = folder.join(format!("{name}-{seed}-{runs}.bin"));
@@ -221,6 +250,7 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], mut target: impl FnMut(&[u8])) {
             failures.push(path);
         }
     }
+    current.lock().unwrap_or_else(|e| e.into_inner()).2 = true;
     std::panic::set_hook(quiet);
     println!(
         "fuzz {name}: {runs} inputs in {:.0} s (seed {seed}), {} panic(s)",

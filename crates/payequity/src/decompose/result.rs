@@ -134,6 +134,9 @@ pub struct BootstrapInfo {
 pub struct OaxacaResult {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub outcome: String,

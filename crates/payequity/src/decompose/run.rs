@@ -298,6 +298,7 @@ fn document(
     OaxacaResult {
         kind: "oaxaca".into(),
         version: crate::VERSION.into(),
+        commit: crate::COMMIT.into(),
         ledger,
         warnings,
         outcome: options.outcome.clone(),

@@ -19,7 +19,7 @@ use crate::decompose::{
     Pair, Plan, ReplicateMoments, ResidualModels, SeMethod, ThreefoldResult, TwofoldResult,
 };
 use crate::stats::{Estimate, Moments};
-use crate::{Error, Result, VERSION};
+use crate::{Error, Result, COMMIT, VERSION};
 use rayon::prelude::*;
 
 /// Options of the distributional statistics: which statistics, and the density's kernel and bandwidth.
@@ -117,6 +117,9 @@ pub struct RifStatisticResult {
 pub struct RifResult {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub outcome: String,
@@ -308,6 +311,7 @@ pub(crate) fn assemble(
     Ok(RifResult {
         kind: "rif".into(),
         version: VERSION.into(),
+        commit: COMMIT.into(),
         ledger: document.ledger,
         warnings,
         outcome: document.outcome,

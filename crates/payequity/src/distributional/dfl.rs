@@ -16,7 +16,7 @@ use crate::decompose::{
     ledger_and_strict, oaxaca_plan, poisson_draw, GroupMoments, GroupRows, OaxacaOptions, Pair, SeMethod,
 };
 use crate::stats::{normal_quantile, Estimate, Moments};
-use crate::{Error, Result, VERSION};
+use crate::{Error, Result, COMMIT, VERSION};
 
 /// The statistics DFL reports by default: q05 … q95 in steps of 5, mean, var, gini, iqr10_90, iqr50_90,
 /// iqr10_50.
@@ -83,6 +83,9 @@ pub struct DflStatistic {
 pub struct DflResult {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub outcome: String,
@@ -272,6 +275,7 @@ pub fn dfl(frame: &DataFrame, options: &OaxacaOptions, dfl: &DflOptions) -> Resu
     Ok(DflResult {
         kind: "dfl".into(),
         version: VERSION.into(),
+        commit: COMMIT.into(),
         ledger,
         warnings,
         outcome: options.outcome.clone(),

@@ -26,7 +26,7 @@ use crate::decompose::{
     ledger_and_strict, oaxaca_plan, poisson_draw, GroupMoments, GroupRows, OaxacaOptions, Pair, Plan, SeMethod,
 };
 use crate::stats::{logit, normal_quantile, probit, Estimate, LogitCells, Moments};
-use crate::{Error, Result, VERSION};
+use crate::{Error, Result, COMMIT, VERSION};
 use polars::prelude::DataFrame;
 
 /// One detailed term.
@@ -42,6 +42,9 @@ pub struct NonlinearTerm {
 pub struct NonlinearResult {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub model: String,
@@ -376,6 +379,7 @@ pub fn nonlinear_decompose(frame: &DataFrame, options: &OaxacaOptions, model: Bi
     Ok(NonlinearResult {
         kind: "nonlinear".into(),
         version: VERSION.into(),
+        commit: COMMIT.into(),
         ledger,
         warnings,
         model: match model {

@@ -12,7 +12,7 @@ use super::statistic::{Bandwidth, Kernel, QuantileMethod, Statistic};
 use crate::data::Ledger;
 use crate::decompose::{OaxacaOptions, Pair, SeMethod};
 use crate::stats::Estimate;
-use crate::{Error, Result, VERSION};
+use crate::{Error, Result, COMMIT, VERSION};
 
 /// How composition and structure are estimated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +68,9 @@ pub struct ProfilePoint {
 pub struct QuantileProfile {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub method: ProfileMethod,
@@ -127,6 +130,7 @@ pub fn quantile_profile(
             Ok(QuantileProfile {
                 kind: "quantile_profile".into(),
                 version: VERSION.into(),
+                commit: COMMIT.into(),
                 ledger: r.ledger,
                 warnings: r.warnings,
                 method: ProfileMethod::Rif,
@@ -166,6 +170,7 @@ pub fn quantile_profile(
             Ok(QuantileProfile {
                 kind: "quantile_profile".into(),
                 version: VERSION.into(),
+                commit: COMMIT.into(),
                 ledger: d.ledger,
                 warnings: d.warnings,
                 method: ProfileMethod::Dfl,

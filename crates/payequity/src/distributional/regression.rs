@@ -16,7 +16,7 @@ use crate::data::Ledger;
 use crate::decompose::{ledger_and_strict, oaxaca_plan, OaxacaOptions, OutcomeMap, ResidualModels, Vce};
 use crate::decompose::{GroupRows, SeMethod};
 use crate::stats::{normal_quantile, ols, t_quantile, Estimate, Moments};
-use crate::{Error, Result, VERSION};
+use crate::{Error, Result, COMMIT, VERSION};
 use rayon::prelude::*;
 
 /// One coefficient of the RIF regression.
@@ -34,6 +34,9 @@ pub struct RifCoefficient {
 pub struct RifRegressionResult {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub outcome: String,
@@ -146,6 +149,7 @@ pub fn rif_regression(frame: &DataFrame, options: &OaxacaOptions, rif: &RifOptio
     Ok(RifRegressionResult {
         kind: "rif_regression".into(),
         version: VERSION.into(),
+        commit: COMMIT.into(),
         ledger,
         warnings: fit.warnings.clone(),
         outcome: options.outcome.clone(),

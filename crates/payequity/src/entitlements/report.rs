@@ -108,6 +108,9 @@ pub struct RuleSetSummary {
 pub struct EntitlementAudit {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub ruleset: RuleSetSummary,
@@ -288,6 +291,7 @@ pub fn audit_document(
     EntitlementAudit {
         kind: "entitlement_audit".into(),
         version: crate::VERSION.into(),
+        commit: crate::COMMIT.into(),
         ruleset: RuleSetSummary {
             name: rules.ruleset.name.clone(),
             currency: rules.ruleset.currency.clone(),

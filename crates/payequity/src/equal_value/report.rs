@@ -36,6 +36,9 @@ pub struct ClassRow {
 pub struct EqualValueResult {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub scheme: String,
@@ -229,6 +232,7 @@ pub fn equal_value_from(
     Ok(EqualValueResult {
         kind: "equal_value".into(),
         version: crate::VERSION.into(),
+        commit: crate::COMMIT.into(),
         ledger: prepared.ledger.clone(),
         warnings,
         scheme: scheme.scheme.name.clone(),

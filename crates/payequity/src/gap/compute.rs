@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::data::{prepare, Ledger, Measure, Prepared, Unit, COL_GENDER, COL_WEIGHT, FEMALE, MALE};
 use crate::stats::mix64;
-use crate::{Error, Result, VERSION};
+use crate::{Error, Result, COMMIT, VERSION};
 
 use super::cell::{CellSpec, CellStats};
 use super::factor_weighted::factor_weighted_gap;
@@ -229,6 +229,7 @@ pub(crate) fn publish(facts: GapFacts, cells: GapCells, options: &GapOptions) ->
     GapResult {
         kind: "gap".into(),
         version: VERSION.into(),
+        commit: COMMIT.into(),
         ledger,
         warnings,
         measure,

@@ -64,6 +64,9 @@ pub struct GroupGap {
 pub struct GapResult {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     pub ledger: Ledger,
     pub warnings: Vec<String>,
     pub measure: Measure,

@@ -83,6 +83,9 @@ pub struct Headline {
 pub struct AuditReport {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     /// Rows of the input (read = used: each analysis keeps its own ledger).
     pub ledger: Ledger,
     /// Every analysis' warnings, prefixed with the analysis.
@@ -410,6 +413,7 @@ pub fn audit_rows(
     let mut report = AuditReport {
         kind: "audit_report".into(),
         version: crate::VERSION.into(),
+        commit: crate::COMMIT.into(),
         ledger: Ledger::new(rows),
         warnings,
         title: options.title.clone().unwrap_or_else(|| "Pay equity audit".into()),

@@ -20,7 +20,7 @@ pub struct EvidenceFiles {
 }
 
 fn write_text(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
+    std::fs::write(path, text).map_err(|e| io_error(path, e))
 }
 
 /// One row of the ledger table: analysis, rows read, rows used, exclusion reason, rows excluded.
@@ -170,7 +170,7 @@ fn pack_file_names() -> Vec<String> {
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Io { path: path.display().to_string(), reason: e.to_string() }
+    Error::Output { path: path.display().to_string(), reason: e.to_string() }
 }
 
 /// Writes the report page, the JSON document, the summary and the tables into `out`. `generated_at` appears
@@ -183,7 +183,7 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
 pub fn write_evidence(report: &AuditReport, out: &Path, generated_at: &str) -> Result<EvidenceFiles> {
     if let Ok(meta) = std::fs::symlink_metadata(out) {
         if !meta.is_dir() && !meta.file_type().is_symlink() {
-            return Err(Error::Io {
+            return Err(Error::Output {
                 path: out.display().to_string(),
                 reason: "is a file, not a folder: give --out a folder for the evidence pack".into(),
             });
@@ -204,7 +204,7 @@ pub fn write_evidence(report: &AuditReport, out: &Path, generated_at: &str) -> R
     for name in names {
         let target = out.join(&name);
         if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
-            return Err(Error::Io {
+            return Err(Error::Output {
                 path: target.display().to_string(),
                 reason: "is a folder where the evidence pack writes a file: move it away".into(),
             });

@@ -18,6 +18,9 @@ use crate::Result;
 pub struct TransparencyResult {
     pub kind: String,
     pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
     /// Rows of the EU computation (or of the first regime run).
     pub ledger: Ledger,
     pub warnings: Vec<String>,
@@ -121,6 +124,7 @@ pub fn transparency_from(
     Ok(TransparencyResult {
         kind: "transparency".into(),
         version: crate::VERSION.into(),
+        commit: crate::COMMIT.into(),
         ledger,
         warnings,
         regimes,
