@@ -40,6 +40,7 @@ from payequity._entitlements import EntitlementAudit, audit_entitlements
 from payequity._equal_value import EqualValueResult, equal_value
 from payequity._report import AuditReport, report
 from payequity._data import demo, demo_files
+from payequity._scenario import ScenarioResult, scenario
 from payequity._transparency import TransparencyResult, transparency
 from payequity import dask, spark
 
@@ -54,6 +55,8 @@ __all__ = [
     "__version__",
     "demo",
     "demo_files",
+    "scenario",
+    "ScenarioResult",
     "gap",
     "generate",
     "oaxaca",

@@ -25,7 +25,7 @@ def data_dir() -> Path:
 def demo_files() -> dict[str, Path]:
     """Paths of the demo data: ``payroll`` (Parquet, 5,000 employees × 12 months), ``config`` (the audit
     TOML), ``truth`` (the planted truths), ``scheme`` and ``ratings`` (equal value) and ``rules`` (the demo
-    hospital's pay rules).
+    hospital's pay rules) and ``scenarios`` (three bargaining scenarios).
 
     >>> files = pe.demo_files()  # doctest: +SKIP
     >>> pe.gap(files["payroll"], config=str(files["config"]))  # doctest: +SKIP
@@ -38,6 +38,7 @@ def demo_files() -> dict[str, Path]:
         "scheme": root / "equal_value" / "health-and-care-scheme.toml",
         "ratings": root / "equal_value" / "demo-ratings.csv",
         "rules": root / "rules" / "demo-hospital.toml",
+        "scenarios": root / "demo" / "scenarios.toml",
     }
 
 

@@ -162,3 +162,18 @@ def test_the_committed_notebooks_have_no_outputs() -> None:
         book = json.loads(path.read_text())
         code = [c for c in book["cells"] if c["cell_type"] == "code"]
         assert code and all(not c["outputs"] and c["execution_count"] is None for c in code), path.name
+
+
+def test_the_sdist_carries_the_sources_the_data_and_the_commit() -> None:
+    import tarfile
+
+    sdists = sorted(WHEELS.glob("payequity-*.tar.gz"))
+    if not sdists:
+        pytest.skip("the sdist is built by `make wheel`")
+    with tarfile.open(sdists[0]) as archive:
+        names = {Path(n).as_posix().split("/", 1)[1] for n in archive.getnames() if "/" in n}
+    for required in ("pyproject.toml", "Cargo.toml", "Cargo.lock", "crates/payequity/src/lib.rs",
+                     "crates/payequity-cli/src/lib.rs", "crates/payequity-py/src/lib.rs", "crates/payequity/COMMIT",
+                     "python/payequity/__init__.py", "python/payequity/data/demo/payroll.parquet",
+                     "python/payequity/data/demo/audit.toml", "python/payequity/data/rules/demo-hospital.toml"):
+        assert required in names, required

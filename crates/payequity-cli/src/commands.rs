@@ -63,6 +63,8 @@ enum Command {
     Report(Box<crate::report_cmd::ReportArgs>),
     /// The report on the bundled demo payroll: prints the headline figures, writes `payequity-demo/`.
     Demo(crate::report_cmd::DemoArgs),
+    /// Bargaining scenarios: every gap and its cost under proposed pay measures (needs --config and --scenarios).
+    Scenario(Box<crate::scenario_cmd::ScenarioArgs>),
 }
 
 /// Column-role flags shared by analysis commands (`--ROLE-column NAME`).
@@ -291,6 +293,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::EqualValue(args) => crate::equal_value_cmd::run_equal_value(*args),
         Command::AuditEntitlements(args) => crate::audit_cmd::run_audit(*args),
         Command::Generate(args) => run_generate(args),
+        Command::Scenario(args) => crate::scenario_cmd::run_scenario(*args),
         Command::Report(args) => crate::report_cmd::run_report(*args),
         Command::Demo(args) => crate::report_cmd::run_demo(args),
     }

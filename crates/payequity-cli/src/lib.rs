@@ -10,6 +10,7 @@ mod output;
 mod report_cmd;
 mod rif_cmd;
 mod scale_cmd;
+mod scenario_cmd;
 
 use std::process::ExitCode;
 

@@ -422,6 +422,41 @@ fn equal_value_table_csv(result_json: &str) -> PyResult<String> {
     csv_text(&mut table)
 }
 
+/// `scenario(config_path, scenarios_path) -> result_json`: bargaining scenarios (see `payequity.scenario`).
+#[pyfunction]
+fn scenario(py: Python<'_>, config_path: std::path::PathBuf, scenarios_path: std::path::PathBuf) -> PyResult<String> {
+    py.detach(|| {
+        let config = payequity::config::AuditConfig::from_file(&config_path)?;
+        let set = payequity::scenario::ScenarioSet::from_file(&scenarios_path)?;
+        let (frame, _) = payequity::report::read_inputs(&config)?;
+        let result = payequity::scenario::scenario(&frame, &config, &set)?;
+        payequity::report::to_json(&result)
+    })
+    .map_err(to_py_err)
+}
+
+/// `scenario_summary(result_json) -> str`: the CLI's scenario table.
+#[pyfunction]
+fn scenario_summary(result_json: &str) -> PyResult<String> {
+    let result: payequity::scenario::ScenarioResult = options_from_json(result_json)?;
+    Ok(payequity::scenario::scenario_table(&result))
+}
+
+/// `scenario_table_csv(result_json) -> str`: the baseline and one row per scenario as CSV.
+#[pyfunction]
+fn scenario_table_csv(result_json: &str) -> PyResult<String> {
+    let result: payequity::scenario::ScenarioResult = options_from_json(result_json)?;
+    let mut table = payequity::scenario::scenario_frame(&result).map_err(to_py_err)?;
+    csv_text(&mut table)
+}
+
+/// `scenario_chart(result_json) -> str`: the SVG chart of mean gap against annual cost.
+#[pyfunction]
+fn scenario_chart(result_json: &str) -> PyResult<String> {
+    let result: payequity::scenario::ScenarioResult = options_from_json(result_json)?;
+    Ok(payequity::scenario::scenario_chart(&result))
+}
+
 /// `audit_entitlements(data, rules_json, options_json) -> (result_json, arrears_ipc)`: the entitlement
 /// audit (see `payequity.audit_entitlements`). `rules_json` is a rule set as JSON (a Python dict) or empty
 /// to read `options.rules` (paths); the arrears table comes back as Arrow IPC bytes.
@@ -587,6 +622,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(equal_value_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(equal_value_summary, m)?)?;
     m.add_function(wrap_pyfunction!(equal_value_table_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(scenario, m)?)?;
+    m.add_function(wrap_pyfunction!(scenario_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(scenario_table_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(scenario_chart, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_options_from_config, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_summary, m)?)?;
     m.add_function(wrap_pyfunction!(transparency_table_csv, m)?)?;

@@ -36,6 +36,7 @@ mod error;
 pub mod gap;
 pub mod report;
 pub mod scale;
+pub mod scenario;
 pub mod stats;
 pub mod synthetic;
 pub mod transparency;

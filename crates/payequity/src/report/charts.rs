@@ -282,3 +282,79 @@ mod tests {
         assert!(svg.contains(&format!("width=\"{:.1}\"", plot * 0.75)));
     }
 }
+
+/// A labelled point of a [`scatter`] chart.
+#[derive(Debug, Clone)]
+pub struct ScatterPoint {
+    pub label: String,
+    pub x: f64,
+    pub y: f64,
+    /// The baseline (drawn hollow) or a scenario.
+    pub reference: bool,
+}
+
+/// Labelled points on x and y axes (the scenarios' mean gap against their annual cost).
+pub fn scatter(title: &str, points: &[ScatterPoint], x_label: &str, y_label: &str) -> String {
+    let height = 320.0;
+    let (left, right, top, bottom) = (70.0, WIDTH - 140.0, 14.0, height - 40.0);
+    let finite: Vec<&ScatterPoint> = points.iter().filter(|p| p.x.is_finite() && p.y.is_finite()).collect();
+    let mut svg = open(height, title);
+    if finite.is_empty() {
+        svg.push_str("<text x=\"20\" y=\"20\">no scenario to show</text></svg>");
+        return svg;
+    }
+    let range = |values: Vec<f64>| {
+        let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
+        let pad = 0.08 * (high - low).max(1e-9);
+        (low.min(0.0) - pad, high + pad)
+    };
+    let (x_low, x_high) = range(finite.iter().map(|p| p.x).collect());
+    let (y_low, y_high) = range(finite.iter().map(|p| p.y).collect());
+    let x = |v: f64| left + (v - x_low) / (x_high - x_low) * (right - left);
+    let y = |v: f64| bottom - (v - y_low) / (y_high - y_low) * (bottom - top);
+    let _ = write!(
+        svg,
+        "<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"#999\"/>\
+         <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"#999\"/>\
+         <text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\">{}</text>\
+         <text x=\"14\" y=\"{:.0}\" transform=\"rotate(-90 14 {:.0})\" text-anchor=\"middle\">{}</text>",
+        (left + right) / 2.0,
+        height - 6.0,
+        escape(x_label),
+        (top + bottom) / 2.0,
+        (top + bottom) / 2.0,
+        escape(y_label)
+    );
+    for (value, anchor) in [(x_low.max(0.0), "start"), (x_high, "end")] {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.0}\" text-anchor=\"{anchor}\" fill=\"#555\">{value:.0}</text>",
+            x(value),
+            bottom + 14.0
+        );
+    }
+    for value in [y_low, y_high] {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{value:.1}</text>",
+            left - 4.0,
+            y(value) + 4.0
+        );
+    }
+    for point in finite {
+        let fill = if point.reference { "none" } else { WOMEN };
+        let _ = write!(
+            svg,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{fill}\" stroke=\"{WOMEN}\"><title>{}</title></circle>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{}</text>",
+            x(point.x),
+            y(point.y),
+            escape(&format!("{}: {:.2} at {:.0}", point.label, point.y, point.x)),
+            x(point.x) + 7.0,
+            y(point.y) + 3.0,
+            escape(&point.label.chars().take(40).collect::<String>())
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}

@@ -15,7 +15,7 @@ pub use audit::{
     audit_frame, audit_rows, audit_steps, breaches, read_inputs, report_options, run_audit, run_audit_with, sha256_hex,
     AuditReport, Breach, FailIf, Headline, InputFile, ReportOptions, ReportRows,
 };
-pub use charts::{amount_bars, gap_bars, pay_line_chart, quartile_bars, GapBar, JobPoint};
+pub use charts::{amount_bars, gap_bars, pay_line_chart, quartile_bars, scatter, GapBar, JobPoint, ScatterPoint};
 pub use evidence::{generated_at, report_page, write_evidence, EvidenceFiles};
 pub use gap_summary::gap_summary;
 pub use html::{fragment_html, report_html, section_html, SECTION_KINDS};

@@ -1,0 +1,62 @@
+//! `payequity scenario`: bargaining scenarios — the audit config's figures on the payroll as it is and under
+//! each scenario's pay measures, with their cost (docs/scenarios.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use payequity::config::AuditConfig;
+use payequity::data::write_table;
+use payequity::report::{read_inputs, to_json};
+use payequity::scenario::{scenario, scenario_chart, scenario_frame, scenario_table, ScenarioSet};
+use payequity::{Error, Result};
+
+use crate::output::{emit, emit_line, print_csv, spinner, Format};
+
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// Audit config: the payroll ([input] path), columns, pay components and the analyses to recompute.
+    #[arg(long)]
+    config: PathBuf,
+    /// Scenarios file (TOML, `[[scenario]]` tables with `name`, `measures`, `phase_in_years`).
+    #[arg(long)]
+    scenarios: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Also write the table (`.csv` or `.parquet`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also write the chart of mean gap against annual cost (`.svg`).
+    #[arg(long)]
+    chart: Option<PathBuf>,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run_scenario(args: ScenarioArgs) -> Result<ExitCode> {
+    let config = AuditConfig::from_file(&args.config)?;
+    let set = ScenarioSet::from_file(&args.scenarios)?;
+    let bar = spinner("recomputing the figures for every scenario", args.quiet);
+    let (frame, _) = read_inputs(&config)?;
+    let result = scenario(&frame, &config, &set)?;
+    bar.finish_and_clear();
+    if let Some(path) = &args.out {
+        write_table(&mut scenario_frame(&result)?, path)?;
+    }
+    if let Some(path) = &args.chart {
+        if path.extension().and_then(|e| e.to_str()) != Some("svg") {
+            return Err(Error::Invalid(format!(
+                "--chart {}: the chart is written as SVG; name a .svg file",
+                path.display()
+            )));
+        }
+        std::fs::write(path, scenario_chart(&result))
+            .map_err(|e| Error::Output { path: path.display().to_string(), reason: e.to_string() })?;
+    }
+    match args.format {
+        Format::Table => emit(&scenario_table(&result))?,
+        Format::Json => emit_line(&to_json(&result)?)?,
+        Format::Csv => print_csv(scenario_frame(&result)?)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

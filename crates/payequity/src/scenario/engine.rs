@@ -1,0 +1,388 @@
+//! Bargaining scenarios: the figures of the payroll as it is (the baseline) and under each scenario's pay
+//! measures — mean and median gap, the unexplained Oaxaca part, the EU Art. 10 categories still flagged, the
+//! equal-value shortfall left — with the annual cost, the workers raised by gender and the phase-in
+//! (docs/scenarios.md). A scenario recomputes the statistics on adjusted pay; it does not model behaviour.
+//!
+//! The payroll is read and the pay model resolved once; each scenario copies only the pay columns it
+//! changes and re-runs only the analyses the config sets up.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::apply::{Adjusted, PayModel};
+use super::spec::{Scenario, ScenarioSet};
+use crate::config::AuditConfig;
+use crate::data::{Ledger, FEMALE, MALE};
+use crate::transparency::Regime;
+use crate::{Error, Result, COMMIT, VERSION};
+
+/// The figures a scenario is judged by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Mean gap of hourly pay, percent (men − women) / men (the config's `[gap]` measure).
+    pub mean_gap_pct: Option<f64>,
+    pub median_gap_pct: Option<f64>,
+    /// The unexplained part of the Oaxaca-Blinder decomposition (`[oaxaca]` in the config), else null.
+    pub unexplained: Option<f64>,
+    /// EU Art. 10 categories flagged (gap of 5% or more; `[transparency]` in the config).
+    pub art10_categories: Vec<String>,
+    /// The annual cost of closing the equal-value shortfalls (first method of `[equal_value]`), else null.
+    pub equal_value_shortfall_annual: Option<f64>,
+}
+
+/// One year of a scenario's phase-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseYear {
+    pub year: u32,
+    pub amount: f64,
+    pub cumulative: f64,
+}
+
+/// What one measure of a scenario cost (in order; a later `cap` can reduce earlier raises, so the amounts
+/// are the cost added by each measure as applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasureCost {
+    pub kind: String,
+    pub cost_annual: f64,
+}
+
+/// A scenario's figures and cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioFigures {
+    pub name: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Σ raises over the payroll's rows, annualized (× 12 / number of monthly periods).
+    pub cost_annual: f64,
+    pub cost_pct_of_payroll: f64,
+    /// Distinct workers (or rows, without an employee id) whose pay rises, by gender value.
+    pub workers_raised: BTreeMap<String, u64>,
+    pub phase_in: Vec<PhaseYear>,
+    pub measures: Vec<MeasureCost>,
+}
+
+/// The baseline's figures and the annual payroll.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub payroll_annual: f64,
+}
+
+/// The scenario document (`kind = "scenario"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    pub kind: String,
+    pub version: String,
+    /// The git commit of the code that produced the document.
+    #[serde(default)]
+    pub commit: String,
+    pub ledger: Ledger,
+    pub warnings: Vec<String>,
+    pub baseline: Baseline,
+    pub scenarios: Vec<ScenarioFigures>,
+}
+
+/// The baseline and every scenario of `set` on `frame`, with the analyses of `config`.
+pub fn scenario(frame: &DataFrame, config: &AuditConfig, set: &ScenarioSet) -> Result<ScenarioResult> {
+    let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let model = PayModel::new(config, &columns)?;
+    let annual = annual_factor(frame, config)?;
+    // The baseline reads the payroll as it is (its ledger counts every row); the measures apply to the rows
+    // the analyses keep of a repeated (employee_id, period) key — the first — so no repeat is raised or costed.
+    let (baseline, ledger, mut warnings) = figures(frame, config)?;
+    let rows = first_of_each_key(frame, config)?;
+    let payroll = annual * payroll_total(&Adjusted::new(&rows, &model))?;
+    let scenarios = set
+        .scenarios
+        .par_iter()
+        .map(|s| run_one(&rows, &model, config, set, s, annual, payroll))
+        .collect::<Result<Vec<_>>>()?;
+    if payroll <= 0.0 {
+        warnings.push("the payroll total is zero: costs in % of payroll are null".into());
+    }
+    Ok(ScenarioResult {
+        kind: "scenario".into(),
+        version: VERSION.into(),
+        commit: COMMIT.into(),
+        ledger,
+        warnings,
+        baseline: Baseline { figures: baseline, payroll_annual: payroll },
+        scenarios,
+    })
+}
+
+fn run_one(
+    frame: &DataFrame,
+    model: &PayModel,
+    config: &AuditConfig,
+    set: &ScenarioSet,
+    scenario: &Scenario,
+    annual: f64,
+    payroll: f64,
+) -> Result<ScenarioFigures> {
+    let mut adjusted = Adjusted::new(frame, model);
+    let mut measures = Vec::new();
+    let mut before = 0.0;
+    for measure in &scenario.measures {
+        adjusted.apply(measure, config, &set.base_dir).map_err(|e| in_scenario(e, &scenario.name, measure.kind()))?;
+        let after: f64 = adjusted.total_raise().iter().sum();
+        measures.push(MeasureCost { kind: measure.kind().into(), cost_annual: annual * (after - before) });
+        before = after;
+    }
+    let cost = annual * before;
+    let (figures, _, _) = figures(&adjusted.frame()?, config).map_err(|e| in_scenario(e, &scenario.name, "figures"))?;
+    Ok(ScenarioFigures {
+        name: scenario.name.clone(),
+        figures,
+        cost_annual: cost,
+        cost_pct_of_payroll: if payroll > 0.0 { 100.0 * cost / payroll } else { 0.0 },
+        workers_raised: workers_raised(frame, config, &adjusted.total_raise())?,
+        phase_in: phase_in(cost, scenario.phase_in_years),
+        measures,
+    })
+}
+
+fn in_scenario(error: Error, name: &str, step: &str) -> Error {
+    match error {
+        Error::Invalid(message) => Error::Invalid(format!("scenario `{name}`, {step}: {message}")),
+        other => other,
+    }
+}
+
+/// The rows without a later repeat of an earlier (employee_id, period) key (the analyses' `duplicate_key`).
+fn first_of_each_key(frame: &DataFrame, config: &AuditConfig) -> Result<DataFrame> {
+    let map = config.columns.clone().unwrap_or_default();
+    let id = map.employee_id.clone().unwrap_or_else(|| "employee_id".into());
+    let period = map.period.clone().unwrap_or_else(|| "period".into());
+    if id.is_empty() || period.is_empty() || frame.column(&id).is_err() || frame.column(&period).is_err() {
+        return Ok(frame.clone());
+    }
+    let keys = [id.as_str().into(), period.as_str().into()];
+    Ok(frame.unique_stable(Some(&keys), UniqueKeepStrategy::First, None)?)
+}
+
+/// Equal yearly amounts over `years`.
+pub fn phase_in(cost: f64, years: u32) -> Vec<PhaseYear> {
+    let years = years.max(1);
+    (1..=years)
+        .map(|year| PhaseYear {
+            year,
+            amount: cost / f64::from(years),
+            cumulative: cost * f64::from(year) / f64::from(years),
+        })
+        .collect()
+}
+
+/// Σ of every pay component over the rows measures may raise (before annualizing).
+fn payroll_total(adjusted: &Adjusted<'_>) -> Result<f64> {
+    let frame = adjusted.frame()?;
+    let mut total = 0.0;
+    for component in &adjusted.model.components {
+        let values = frame.column(component)?.cast(&DataType::Float64)?;
+        total += values
+            .f64()?
+            .iter()
+            .zip(&adjusted.valid)
+            .filter_map(|(v, ok)| v.filter(|v| *ok && v.is_finite()))
+            .sum::<f64>();
+    }
+    Ok(total)
+}
+
+/// 12 / the number of distinct periods (taken as months), 1 without a period column.
+fn annual_factor(frame: &DataFrame, config: &AuditConfig) -> Result<f64> {
+    let map = config.columns.clone().unwrap_or_default();
+    let period = map.period.clone().unwrap_or_else(|| "period".into());
+    if period.is_empty() || frame.column(&period).is_err() {
+        return Ok(1.0);
+    }
+    let periods = frame.column(&period)?.drop_nulls().n_unique()?;
+    Ok(if periods > 0 { 12.0 / periods as f64 } else { 1.0 })
+}
+
+/// Distinct workers with a raise, by their gender value (F and M as configured, other values as written).
+fn workers_raised(frame: &DataFrame, config: &AuditConfig, raise: &[f64]) -> Result<BTreeMap<String, u64>> {
+    let map = config.columns.clone().unwrap_or_default();
+    let genders = config.gender_values.clone().unwrap_or_default();
+    let gender = frame.column(&map.gender)?.cast(&DataType::String)?;
+    let id = map.employee_id.clone().unwrap_or_else(|| "employee_id".into());
+    let ids =
+        if id.is_empty() { None } else { frame.column(&id).ok().map(|c| c.cast(&DataType::String)).transpose()? };
+    let label = |value: &str| -> String {
+        let v = value.trim().to_lowercase();
+        let is = |values: &[String], words: &[&str]| {
+            values.iter().any(|x| x.trim().to_lowercase() == v) || words.contains(&v.as_str())
+        };
+        if is(&genders.female, &["female", "woman"]) {
+            FEMALE.into()
+        } else if is(&genders.male, &["male", "man"]) {
+            MALE.into()
+        } else {
+            value.to_string()
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::from([(FEMALE.into(), 0), (MALE.into(), 0)]);
+    for (i, g) in gender.str()?.iter().enumerate() {
+        if raise[i] <= 0.0 {
+            continue;
+        }
+        let worker = match &ids {
+            Some(ids) => ids.str()?.get(i).map(str::to_string),
+            None => Some(i.to_string()),
+        };
+        if seen.insert(worker) {
+            *counts.entry(label(g.unwrap_or(""))).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
+}
+
+/// The figures of `frame` under the config's analyses, the gap's ledger and warnings.
+fn figures(frame: &DataFrame, config: &AuditConfig) -> Result<(Figures, Ledger, Vec<String>)> {
+    let gap = crate::gap::gap(frame, &config.gap_options())?;
+    let unexplained = match &config.oaxaca {
+        Some(_) => Some(crate::decompose::oaxaca(frame, &config.oaxaca_options())?.twofold.unexplained.estimate),
+        None => None,
+    }
+    .flatten();
+    let art10_categories = match &config.transparency {
+        Some(_) => {
+            let mut options = config.transparency_options()?;
+            options.regimes = vec![Regime::Eu];
+            let result = crate::transparency::transparency(frame, &options)?;
+            result
+                .eu
+                .map(|eu| eu.art10_flags.iter().map(|f| f.category.clone().unwrap_or_else(|| "all".into())).collect())
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    let equal_value_shortfall_annual = match &config.equal_value {
+        Some(_) => {
+            let result = crate::equal_value::equal_value(frame, &config.equal_value_options()?)?;
+            result.costs.first().map(|c| c.annual_total)
+        }
+        None => None,
+    };
+    let figures = Figures {
+        mean_gap_pct: gap.overall.mean_gap_pct.estimate,
+        median_gap_pct: gap.overall.median_gap_pct.estimate,
+        unexplained,
+        art10_categories,
+        equal_value_shortfall_annual,
+    };
+    Ok((figures, gap.ledger, gap.warnings))
+}
+
+/// The scenarios as a table: the baseline first, then one row per scenario.
+pub fn scenario_frame(result: &ScenarioResult) -> Result<DataFrame> {
+    let mut name = vec!["baseline".to_string()];
+    let mut rows: Vec<(&Figures, Option<&ScenarioFigures>)> = vec![(&result.baseline.figures, None)];
+    for s in &result.scenarios {
+        name.push(s.name.clone());
+        rows.push((&s.figures, Some(s)));
+    }
+    let opt = |f: &dyn Fn(&Figures) -> Option<f64>| -> Vec<Option<f64>> { rows.iter().map(|(x, _)| f(x)).collect() };
+    let cost =
+        |f: &dyn Fn(&ScenarioFigures) -> f64| -> Vec<f64> { rows.iter().map(|(_, s)| s.map_or(0.0, f)).collect() };
+    let raised = |g: &str| -> Vec<u64> {
+        rows.iter().map(|(_, s)| s.and_then(|s| s.workers_raised.get(g).copied()).unwrap_or(0)).collect()
+    };
+    let columns = vec![
+        Column::new("scenario".into(), name),
+        Column::new("mean_gap_pct".into(), opt(&|f| f.mean_gap_pct)),
+        Column::new("median_gap_pct".into(), opt(&|f| f.median_gap_pct)),
+        Column::new("unexplained".into(), opt(&|f| f.unexplained)),
+        Column::new(
+            "art10_categories".into(),
+            rows.iter().map(|(f, _)| f.art10_categories.join("; ")).collect::<Vec<_>>(),
+        ),
+        Column::new("equal_value_shortfall_annual".into(), opt(&|f| f.equal_value_shortfall_annual)),
+        Column::new("cost_annual".into(), cost(&|s| s.cost_annual)),
+        Column::new("cost_pct_of_payroll".into(), cost(&|s| s.cost_pct_of_payroll)),
+        Column::new("women_raised".into(), raised(FEMALE)),
+        Column::new("men_raised".into(), raised(MALE)),
+    ];
+    Ok(DataFrame::new(name_len(&columns), columns)?)
+}
+
+fn name_len(columns: &[Column]) -> usize {
+    columns.first().map_or(0, Column::len)
+}
+
+/// The plain-text table of the CLI.
+pub fn scenario_table(result: &ScenarioResult) -> String {
+    use std::fmt::Write as _;
+    let number = |v: Option<f64>, digits: usize| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Bargaining scenarios (payroll {:.0} a year; a scenario recomputes the figures on adjusted pay, it does not model behaviour)",
+        result.baseline.payroll_annual
+    );
+    let _ = writeln!(
+        out,
+        "{:<32} {:>8} {:>8} {:>11} {:>7} {:>14} {:>14} {:>7} {:>9}",
+        "scenario",
+        "mean %",
+        "median %",
+        "unexplained",
+        "art.10",
+        "EV shortfall",
+        "cost a year",
+        "cost %",
+        "raised F/M"
+    );
+    let row = |out: &mut String, name: &str, f: &Figures, s: Option<&ScenarioFigures>| {
+        let shown: String = crate::data::terminal_safe(name).chars().take(32).collect();
+        let raised = s.map_or("-".to_string(), |s| {
+            format!("{}/{}", s.workers_raised.get(FEMALE).unwrap_or(&0), s.workers_raised.get(MALE).unwrap_or(&0))
+        });
+        let _ = writeln!(
+            out,
+            "{:<32} {:>8} {:>8} {:>11} {:>7} {:>14} {:>14} {:>7} {:>9}",
+            shown,
+            number(f.mean_gap_pct, 2),
+            number(f.median_gap_pct, 2),
+            number(f.unexplained, 4),
+            f.art10_categories.len(),
+            number(f.equal_value_shortfall_annual, 0),
+            s.map_or("-".into(), |s| format!("{:.0}", s.cost_annual)),
+            s.map_or("-".into(), |s| format!("{:.2}", s.cost_pct_of_payroll)),
+            raised
+        );
+    };
+    row(&mut out, "baseline", &result.baseline.figures, None);
+    for s in &result.scenarios {
+        row(&mut out, &s.name, &s.figures, Some(s));
+    }
+    for s in &result.scenarios {
+        if s.phase_in.len() > 1 {
+            let years: Vec<String> = s.phase_in.iter().map(|y| format!("year {}: {:.0}", y.year, y.amount)).collect();
+            let shown: String = crate::data::terminal_safe(&s.name).chars().take(60).collect();
+            let _ = writeln!(out, "phase-in of {shown}: {}", years.join(", "));
+        }
+    }
+    out
+}
+
+/// The chart of the scenarios: mean gap against annual cost, one point per scenario and the baseline at 0.
+pub fn scenario_chart(result: &ScenarioResult) -> String {
+    use crate::report::{scatter, ScatterPoint};
+    let mut points: Vec<ScatterPoint> = result
+        .baseline
+        .figures
+        .mean_gap_pct
+        .map(|y| ScatterPoint { label: "baseline".into(), x: 0.0, y, reference: true })
+        .into_iter()
+        .collect();
+    points.extend(result.scenarios.iter().filter_map(|s| {
+        s.figures.mean_gap_pct.map(|y| ScatterPoint { label: s.name.clone(), x: s.cost_annual, y, reference: false })
+    }));
+    scatter("Mean hourly pay gap against annual cost", &points, "annual cost", "mean gap, %")
+}

@@ -1,0 +1,14 @@
+//! Bargaining scenarios (docs/scenarios.md): pay measures applied in order to a copy of the payroll
+//! (`percent`, `flat`, `floor`, `equal_value`, `pay_arrears`, `cap`) and the audit's figures recomputed on
+//! the adjusted pay, with the cost of each scenario. `where` conditions pass the rule-SQL allow-list.
+
+mod apply;
+mod engine;
+mod spec;
+
+pub use apply::{Adjusted, PayModel};
+pub use engine::{
+    phase_in, scenario, scenario_chart, scenario_frame, scenario_table, Baseline, Figures, MeasureCost, PhaseYear,
+    ScenarioFigures, ScenarioResult,
+};
+pub use spec::{Measure, Scenario, ScenarioSet, MAX_MEASURES, MAX_SCENARIOS};

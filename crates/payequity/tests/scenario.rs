@@ -1,0 +1,187 @@
+//! Bargaining scenarios against hand-worked figures (issue 20): a percent raise leaves every percentage gap
+//! unchanged and costs exactly pct% of payroll; a floor costs the sum of the lifts; `equal_value` leaves no
+//! job-to-job shortfall and costs what the equal-value analysis says; floor then percent is not percent then
+//! floor; bad measures are refused with the scenario, the measure and the column named.
+
+use std::path::{Path, PathBuf};
+
+use payequity::config::AuditConfig;
+use payequity::data::load_table;
+use payequity::equal_value::equal_value;
+use payequity::polars::prelude::*;
+use payequity::scenario::{scenario, ScenarioSet};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn payroll() -> DataFrame {
+    load_table(root().join("datasets/demo/payroll.parquet")).expect("demo payroll")
+}
+
+/// The rows a measure may raise, found here independently: the first row of each (employee_id, period) key
+/// (the demo plants repeats), with ordinary pay finite and not negative and paid hours above zero.
+fn raisable(frame: &DataFrame) -> DataFrame {
+    let keys = ["employee_id".into(), "period".into()];
+    let first = frame.unique_stable(Some(&keys), UniqueKeepStrategy::First, None).unwrap();
+    first
+        .lazy()
+        .filter(
+            col("base_pay")
+                .is_not_null()
+                .and(col("base_pay").gt_eq(lit(0.0)))
+                .and(col("base_pay").is_finite())
+                .and(col("hours_paid").gt(lit(0.0)))
+                .and(col("hours_paid").is_finite()),
+        )
+        .collect()
+        .unwrap()
+}
+
+/// The demo's columns and pay, the gap, and an equal-value section with median job rates and no filters
+/// (so the analysis' cost covers every row a raise reaches).
+fn config(with_equal_value: bool) -> AuditConfig {
+    let datasets = root().join("datasets");
+    let mut text = String::from(
+        "[columns]\nemployee_id = \"employee_id\"\ngender = \"gender\"\nperiod = \"period\"\nhours = \"hours_paid\"\n\
+         [pay]\nordinary = [\"base_pay\"]\nvariable = [\"overtime_pay\", \"hazard_pay\"]\n[gap]\nmin_cell = 0\n",
+    );
+    if with_equal_value {
+        text.push_str(&format!(
+            "[equal_value]\nscheme = \"{}\"\nratings = \"{}\"\njob = \"occupation\"\nmethod = [\"job-to-job\"]\n\
+             job_rate = \"median\"\npay = [\"base_pay\"]\nsubtract_hours = [\"overtime_hours\"]\n",
+            datasets.join("equal_value/health-and-care-scheme.toml").display(),
+            datasets.join("equal_value/demo-ratings.csv").display()
+        ));
+    }
+    AuditConfig::from_toml(&text, "test.toml").expect("config")
+}
+
+fn scenarios(text: &str) -> ScenarioSet {
+    ScenarioSet::from_toml(text, "scenarios.toml").expect("scenarios")
+}
+
+fn column(frame: &DataFrame, name: &str) -> Vec<f64> {
+    frame
+        .column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap_or(0.0))
+        .collect()
+}
+
+#[test]
+fn a_percent_raise_keeps_every_percentage_gap_and_costs_pct_of_payroll() {
+    let frame = payroll();
+    let result = scenario(
+        &frame,
+        &config(false),
+        &scenarios("[[scenario]]\nname = \"+5%\"\nmeasures = [{ kind = \"percent\", pct = 5 }]\n"),
+    )
+    .unwrap();
+    let (base, raised) = (&result.baseline, &result.scenarios[0]);
+    let close = |a: Option<f64>, b: Option<f64>| (a.unwrap() - b.unwrap()).abs() < 1e-9;
+    assert!(close(raised.figures.mean_gap_pct, base.figures.mean_gap_pct));
+    assert!(close(raised.figures.median_gap_pct, base.figures.median_gap_pct));
+    // The payroll, summed here from the file: base + overtime + hazard pay over 12 months.
+    let rows = raisable(&frame);
+    let payroll: f64 = ["base_pay", "overtime_pay", "hazard_pay"].iter().flat_map(|c| column(&rows, c)).sum();
+    assert!((base.payroll_annual - payroll).abs() < 1e-6 * payroll);
+    assert!(
+        (raised.cost_annual - 0.05 * payroll).abs() < 1e-6 * payroll,
+        "{} vs {}",
+        raised.cost_annual,
+        0.05 * payroll
+    );
+    assert!((raised.cost_pct_of_payroll - 5.0).abs() < 1e-9);
+    assert_eq!(raised.phase_in.len(), 1);
+}
+
+#[test]
+fn a_floor_costs_the_sum_of_the_lifts_and_order_matters() {
+    let frame = payroll();
+    let rows = raisable(&frame);
+    let (pay, hours) = (column(&rows, "base_pay"), column(&rows, "hours_paid"));
+    let floor = 15.0;
+    let lifts: f64 = pay.iter().zip(&hours).filter(|(_, h)| **h > 0.0).map(|(p, h)| (floor * h - p).max(0.0)).sum();
+    let set = scenarios(
+        "[[scenario]]\nname = \"floor\"\nmeasures = [{ kind = \"floor\", rate_per_hour = 15 }]\n\
+         [[scenario]]\nname = \"floor then 10%\"\nmeasures = [{ kind = \"floor\", rate_per_hour = 15 }, { kind = \"percent\", pct = 10 }]\n\
+         [[scenario]]\nname = \"10% then floor\"\nmeasures = [{ kind = \"percent\", pct = 10 }, { kind = \"floor\", rate_per_hour = 15 }]\n",
+    );
+    let result = scenario(&frame, &config(false), &set).unwrap();
+    let cost = |i: usize| result.scenarios[i].cost_annual;
+    assert!((cost(0) - lifts).abs() < 1e-6 * lifts, "{} vs {lifts}", cost(0));
+    // Floor then 10%: the lifts, then 10% of every component after them.
+    let other: f64 = ["overtime_pay", "hazard_pay"].iter().flat_map(|c| column(&rows, c)).sum();
+    let lifted: f64 = pay.iter().zip(&hours).map(|(p, h)| if *h > 0.0 { p.max(floor * h) } else { *p }).sum();
+    let floor_then_percent = lifts + 0.10 * (lifted + other);
+    // 10% then floor: 10% of everything, then the lifts that remain above 1.1 × pay.
+    let percent_then_floor = 0.10 * (pay.iter().sum::<f64>() + other)
+        + pay.iter().zip(&hours).filter(|(_, h)| **h > 0.0).map(|(p, h)| (floor * h - 1.1 * p).max(0.0)).sum::<f64>();
+    assert!((cost(1) - floor_then_percent).abs() < 1e-6 * floor_then_percent);
+    assert!((cost(2) - percent_then_floor).abs() < 1e-6 * percent_then_floor);
+    assert!((cost(1) - cost(2)).abs() > 1.0, "the order of the measures must matter");
+    let raised = &result.scenarios[0].workers_raised;
+    assert!(raised["F"] > 0 && raised["M"] > 0);
+}
+
+#[test]
+fn closing_equal_value_gaps_leaves_no_shortfall_and_costs_what_the_analysis_says() {
+    let frame = payroll();
+    let config = config(true);
+    let analysis = equal_value(&frame, &config.equal_value_options().unwrap()).unwrap();
+    let expected = analysis.costs[0].annual_total;
+    assert!(expected > 0.0, "the demo plants equal-value shortfalls");
+    let result = scenario(
+        &frame,
+        &config,
+        &scenarios("[[scenario]]\nname = \"close\"\nmeasures = [{ kind = \"equal_value\", method = \"job-to-job\" }]\nphase_in_years = 4\n"),
+    )
+    .unwrap();
+    let closed = &result.scenarios[0];
+    assert_eq!(result.baseline.figures.equal_value_shortfall_annual, Some(expected));
+    assert!(closed.figures.equal_value_shortfall_annual.unwrap().abs() < 1e-6 * expected);
+    assert!((closed.cost_annual - expected).abs() < 1e-6 * expected, "{} vs {expected}", closed.cost_annual);
+    assert_eq!(closed.phase_in.len(), 4);
+    assert!((closed.phase_in[3].cumulative - expected).abs() < 1e-6 * expected);
+}
+
+#[test]
+fn bad_measures_are_refused_naming_what_is_wrong() {
+    let frame = payroll();
+    let missing = scenario(
+        &frame,
+        &config(false),
+        &scenarios("[[scenario]]\nname = \"x\"\nmeasures = [{ kind = \"percent\", pct = 3, where = \"no_such_column = 'a'\" }]\n"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(missing.contains("no_such_column"), "{missing}");
+    let negative = ScenarioSet::from_toml(
+        "[[scenario]]\nname = \"x\"\nmeasures = [{ kind = \"floor\", rate_per_hour = -2 }]\n",
+        "s.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(negative.contains("scenario[x].measures[1] (floor)") && negative.contains("-2"), "{negative}");
+    let reads = ScenarioSet::from_toml(
+        "[[scenario]]\nname = \"x\"\nmeasures = [{ kind = \"percent\", pct = 3, where = \"read_csv('/etc/passwd') IS NULL\" }]\n",
+        "s.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(reads.contains("refused") && !reads.contains("root:"), "{reads}");
+    let no_section = scenario(
+        &frame,
+        &config(false),
+        &scenarios("[[scenario]]\nname = \"x\"\nmeasures = [{ kind = \"equal_value\" }]\n"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(no_section.contains("[equal_value]"), "{no_section}");
+}

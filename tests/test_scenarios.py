@@ -1,0 +1,57 @@
+"""Bargaining scenarios from the CLI and Python (issue 20): the same document from both, the spec's keys,
+the table as CSV/Parquet and the chart as SVG, and bad scenario files refused with exit 1 and a message."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import payequity as pe
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = Path(os.environ.get("PAYEQUITY_BIN", ROOT / "target" / "debug" / "payequity"))
+DEMO = ROOT / "datasets" / "demo"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLI), *args], capture_output=True, text=True, timeout=600)
+
+
+def test_the_demo_scenarios_from_cli_and_python_agree(tmp_path: Path) -> None:
+    args = ["scenario", "--config", str(DEMO / "audit.toml"), "--scenarios", str(DEMO / "scenarios.toml")]
+    cli = run(*args, "--format", "json", "--out", str(tmp_path / "s.parquet"), "--chart", str(tmp_path / "s.svg"))
+    assert cli.returncode == 0, cli.stderr
+    document = json.loads(cli.stdout)
+    assert document == pe.scenario(DEMO / "audit.toml", DEMO / "scenarios.toml").to_dict()
+    assert document["kind"] == "scenario" and len(document["scenarios"]) == 3
+    for key in ("mean_gap_pct", "median_gap_pct", "unexplained", "art10_categories", "equal_value_shortfall_annual",
+                "payroll_annual"):
+        assert key in document["baseline"]
+    for scenario in document["scenarios"]:
+        for key in ("name", "mean_gap_pct", "cost_annual", "cost_pct_of_payroll", "workers_raised", "phase_in"):
+            assert key in scenario
+        assert scenario["cost_annual"] > 0
+        assert sum(year["amount"] for year in scenario["phase_in"]) == pytest.approx(scenario["cost_annual"])
+    table = pl.read_parquet(tmp_path / "s.parquet")
+    assert table["scenario"].to_list()[0] == "baseline" and table.height == 4
+    assert (tmp_path / "s.svg").read_text().startswith("<svg")
+    text = run(*args)
+    assert text.returncode == 0 and "floor of 14 an hour" in text.stdout
+
+
+@pytest.mark.parametrize("measure, message", [
+    ("{ kind = \"floor\", rate_per_hour = -3 }", "floor"),
+    ("{ kind = \"percent\", pct = 2, where = \"employee_id IN (SELECT x FROM read_csv('/etc/passwd'))\" }", "refused"),
+    ("{ kind = \"flat\", amount_per_hour = 1, where = \"no_such_column > 1\" }", "no_such_column"),
+    ("{ kind = \"raise\", pct = 2 }", "scenario"),
+])
+def test_bad_measures_exit_1_with_a_message(tmp_path: Path, measure: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[[scenario]]\nname = \"bad\"\nmeasures = [{measure}]\n")
+    result = run("scenario", "--config", str(DEMO / "audit.toml"), "--scenarios", str(path))
+    assert result.returncode == 1 and message in result.stderr and "root:" not in result.stderr, result.stderr
