@@ -55,3 +55,18 @@ def test_bad_measures_exit_1_with_a_message(tmp_path: Path, measure: str, messag
     path.write_text(f"[[scenario]]\nname = \"bad\"\nmeasures = [{measure}]\n")
     result = run("scenario", "--config", str(DEMO / "audit.toml"), "--scenarios", str(path))
     assert result.returncode == 1 and message in result.stderr and "root:" not in result.stderr, result.stderr
+
+
+def test_the_demo_report_carries_the_three_scenarios_without_employee_ids(tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    result = run("demo", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    names = [s["name"] for s in report["scenarios"]["scenarios"]]
+    assert len(names) == 3
+    page = (out / "report.html").read_text()
+    assert "Bargaining scenarios" in page and all(name in page for name in names)
+    ids = set(pl.read_parquet(DEMO / "payroll.parquet")["employee_id"].unique().to_list())
+    for name in ("scenarios.json", "scenarios.csv", "report.json", "report.html", "summary.md"):
+        text = (out / name).read_text()
+        assert not any(i in text for i in ids), name

@@ -40,6 +40,14 @@ impl PayConfig {
     }
 }
 
+/// `[scenario]` of the audit config: the scenarios file whose figures the report includes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioConfig {
+    /// A scenarios file (TOML, docs/scenarios.md), relative to the config's folder.
+    pub file: String,
+}
+
 /// The whole audit config.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -58,6 +66,8 @@ pub struct AuditConfig {
     pub dfl: Option<crate::distributional::DflOptions>,
     pub equal_value: Option<toml::Table>,
     pub entitlements: Option<toml::Table>,
+    /// `[scenario]`: the bargaining scenarios the report includes (`file`, relative to the config).
+    pub scenario: Option<ScenarioConfig>,
     pub report: Option<toml::Table>,
     /// The config file's folder: relative paths in the config are relative to it.
     #[serde(skip)]

@@ -109,6 +109,9 @@ pub struct AuditReport {
     pub transparency: Option<TransparencyResult>,
     pub equal_value: Option<EqualValueResult>,
     pub entitlements: Option<EntitlementAudit>,
+    /// The bargaining scenarios (`[scenario]` in the config).
+    #[serde(default)]
+    pub scenarios: Option<crate::scenario::ScenarioResult>,
 }
 
 impl AuditReport {
@@ -187,6 +190,9 @@ pub fn audit_steps(config: &AuditConfig) -> Vec<&'static str> {
     }
     if config.transparency.is_some() {
         steps.push("pay transparency");
+    }
+    if config.scenario.is_some() {
+        steps.push("bargaining scenarios");
     }
     if config.equal_value.is_some() {
         steps.push("equal value");
@@ -409,6 +415,23 @@ pub fn audit_rows(
         }
         None => None,
     };
+    let scenarios = match &config.scenario {
+        Some(section) => {
+            progress("bargaining scenarios");
+            let ReportRows::Memory(table) = frame else {
+                return Err(Error::Invalid(
+                    "bargaining scenarios need the payroll in memory: run the report with `--engine memory` \
+                     (or a larger `--memory-limit`)"
+                        .into(),
+                ));
+            };
+            let set = crate::scenario::ScenarioSet::from_file(config.base_dir.join(&section.file))?;
+            let r = crate::scenario::scenario(table, config, &set)?;
+            warnings.extend(r.warnings.iter().map(|w| format!("scenarios: {w}")));
+            Some(r)
+        }
+        None => None,
+    };
     let rows: u64 = inputs.iter().map(|i| i.rows).sum();
     let mut report = AuditReport {
         kind: "audit_report".into(),
@@ -435,6 +458,7 @@ pub fn audit_rows(
         transparency,
         equal_value,
         entitlements,
+        scenarios,
     };
     report.headline = super::reading::headline(&report);
     report.breaches = breaches(&report, &options.fail_if);

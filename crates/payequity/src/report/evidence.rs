@@ -135,7 +135,7 @@ pub fn report_page(report: &AuditReport, generated_at: &str) -> Result<String> {
 }
 
 /// The documents a pack may hold.
-const PACK_DOCUMENTS: [&str; 9] = [
+const PACK_DOCUMENTS: [&str; 10] = [
     "report.json",
     "report.html",
     "summary.md",
@@ -145,9 +145,10 @@ const PACK_DOCUMENTS: [&str; 9] = [
     "transparency.json",
     "equal_value.json",
     "entitlement_audit.json",
+    "scenarios.json",
 ];
 /// The tables a pack may hold, each as `.csv` and `.parquet`.
-const PACK_TABLES: [&str; 9] = [
+const PACK_TABLES: [&str; 10] = [
     "ledger",
     "gap_by_group",
     "oaxaca",
@@ -157,6 +158,7 @@ const PACK_TABLES: [&str; 9] = [
     "entitlement_disparities",
     "arrears_by_rule_period",
     "arrears_by_worker",
+    "scenarios",
 ];
 
 /// Every file name a pack owns (and a new pack replaces or removes).
@@ -232,6 +234,7 @@ fn write_pack_files(report: &AuditReport, out: &Path, generated_at: &str) -> Res
         ("transparency.json", report.transparency.as_ref().map(to_json).transpose()?),
         ("equal_value.json", report.equal_value.as_ref().map(to_json).transpose()?),
         ("entitlement_audit.json", report.entitlements.as_ref().map(to_json).transpose()?),
+        ("scenarios.json", report.scenarios.as_ref().map(to_json).transpose()?),
     ];
     let analyses = analyses.into_iter().filter_map(|(name, text)| text.map(|t| (name, t + "\n")));
     for (name, text) in documents.into_iter().chain(analyses) {
@@ -251,6 +254,9 @@ fn write_pack_files(report: &AuditReport, out: &Path, generated_at: &str) -> Res
     }
     if let Some(ev) = &report.equal_value {
         tables.push(("equal_value_classes", crate::equal_value::equal_value_frame(ev)?));
+    }
+    if let Some(scenarios) = &report.scenarios {
+        tables.push(("scenarios", crate::scenario::scenario_frame(scenarios)?));
     }
     if let Some(audit) = &report.entitlements {
         tables.push(("entitlement_rules", crate::entitlements::entitlement_frame(audit)?));

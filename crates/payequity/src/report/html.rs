@@ -11,7 +11,7 @@ use super::profile_chart::{profile_chart, ProfileLine};
 use super::reading::{headline_text, lookup, money, oaxaca_reading};
 use crate::{Error, Result};
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("style.css", include_str!("templates/style.css")),
     ("macros.html", include_str!("templates/macros.html")),
     ("report.html", include_str!("templates/report.html")),
@@ -22,11 +22,12 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("transparency.html", include_str!("templates/transparency.html")),
     ("equal_value.html", include_str!("templates/equal_value.html")),
     ("entitlement_audit.html", include_str!("templates/entitlement_audit.html")),
+    ("scenario.html", include_str!("templates/scenario.html")),
 ];
 
 /// The kinds of documents that have a section template.
-pub const SECTION_KINDS: [&str; 6] =
-    ["gap", "oaxaca", "quantile_profile", "transparency", "equal_value", "entitlement_audit"];
+pub const SECTION_KINDS: [&str; 7] =
+    ["gap", "oaxaca", "quantile_profile", "transparency", "equal_value", "entitlement_audit", "scenario"];
 
 fn pct(value: Option<f64>) -> String {
     value.filter(|v| v.is_finite()).map_or("–".into(), |v| format!("{v:.1}%"))
@@ -181,6 +182,11 @@ fn charts(kind: &str, doc: &Value) -> serde_json::Map<String, Value> {
                 Value::String(profile_chart("Gap, composition and structure by percentile", unit, &lines)),
             );
         }
+        "scenario" => {
+            if let Ok(result) = serde_json::from_value::<crate::scenario::ScenarioResult>(doc.clone()) {
+                out.insert("scatter".into(), Value::String(crate::scenario::scenario_chart(&result)));
+            }
+        }
         "entitlement_audit" => {
             let rules: Vec<(String, f64)> = items("rules")
                 .iter()
@@ -237,6 +243,7 @@ pub fn report_html(report: &AuditReport, generated_at: &str, annex_rows: Option<
         ("transparency", "Pay transparency"),
         ("equal_value", "Equal pay for work of equal value"),
         ("entitlements", "Entitlements: hazard pay, overtime and allowances"),
+        ("scenarios", "Bargaining scenarios: what a settlement does to the gaps, and what it costs"),
     ] {
         if let Some(section) = doc.get(key).filter(|v| !v.is_null()) {
             sections.push(context! {
