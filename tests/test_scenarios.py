@@ -70,3 +70,17 @@ def test_the_demo_report_carries_the_three_scenarios_without_employee_ids(tmp_pa
     for name in ("scenarios.json", "scenarios.csv", "report.json", "report.html", "summary.md"):
         text = (out / name).read_text()
         assert not any(i in text for i in ids), name
+
+
+def test_the_target_search_from_cli_and_python(tmp_path: Path) -> None:
+    args = ["scenario", "--config", str(DEMO / "audit.toml"), "--scenarios", str(DEMO / "scenarios.toml")]
+    cli = run(*args, "--target", "mean_gap_pct <= 24", "--format", "json")
+    assert cli.returncode == 0, cli.stderr
+    document = json.loads(cli.stdout)
+    route = document["target"]["cheapest"]
+    assert route["figure"] <= 24 and route["cost_annual"] == min(
+        r["cost_annual"] for r in document["target"]["routes"] if r["met"])
+    python = pe.scenario(DEMO / "audit.toml", DEMO / "scenarios.toml", target="mean_gap_pct <= 24").to_dict()
+    assert python == document
+    unreachable = run(*args, "--target", "mean_gap_pct <= 1")
+    assert unreachable.returncode == 0 and "no route meets it" in unreachable.stdout and "best reached" in unreachable.stdout

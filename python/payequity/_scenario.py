@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-def scenario(config: str | PathLike[str], scenarios: str | PathLike[str]) -> ScenarioResult:
+def scenario(
+    config: str | PathLike[str], scenarios: str | PathLike[str], *, target: str | None = None
+) -> ScenarioResult:
     """Recompute the audit config's figures under each scenario of ``scenarios`` (a TOML file of
     ``[[scenario]]`` tables: ``name``, ``measures`` applied in order, ``phase_in_years``).
 
@@ -27,10 +29,14 @@ def scenario(config: str | PathLike[str], scenarios: str | PathLike[str]) -> Sce
     workers raised by gender and the phase-in. A scenario recomputes statistics on adjusted pay; it does not
     model behaviour.
 
+    ``target="mean_gap_pct <= 5"`` also searches each scenario as a route, its parameters scaled by one factor
+    (0 to 4×, bisection), and reports the cheapest route that meets the target (``result["target"]``), or the
+    best value reached when none does.
+
     >>> r = pe.scenario("datasets/demo/audit.toml", "datasets/demo/scenarios.toml")  # doctest: +SKIP
     >>> print(r.summary())  # doctest: +SKIP
     """
-    return ScenarioResult(_core.scenario(config, scenarios))
+    return ScenarioResult(_core.scenario(config, scenarios, target))
 
 
 class ScenarioResult(Document):

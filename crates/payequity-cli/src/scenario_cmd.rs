@@ -8,7 +8,9 @@ use clap::Args;
 use payequity::config::AuditConfig;
 use payequity::data::write_table;
 use payequity::report::{read_inputs, to_json};
-use payequity::scenario::{scenario, scenario_chart, scenario_frame, scenario_table, ScenarioSet};
+use payequity::scenario::{
+    scenario, scenario_chart, scenario_frame, scenario_table, scenario_target, ScenarioSet, Target,
+};
 use payequity::{Error, Result};
 
 use crate::output::{emit, emit_line, print_csv, spinner, Format};
@@ -29,6 +31,10 @@ pub struct ScenarioArgs {
     /// Also write the chart of mean gap against annual cost (`.svg`).
     #[arg(long)]
     chart: Option<PathBuf>,
+    /// Find the cheapest scenario route to a target, e.g. "mean_gap_pct <= 5": each scenario's parameters are
+    /// scaled by one factor (0 to 4×), found by bisection.
+    #[arg(long)]
+    target: Option<String>,
     #[arg(long, short)]
     quiet: bool,
 }
@@ -38,7 +44,11 @@ pub fn run_scenario(args: ScenarioArgs) -> Result<ExitCode> {
     let set = ScenarioSet::from_file(&args.scenarios)?;
     let bar = spinner("recomputing the figures for every scenario", args.quiet);
     let (frame, _) = read_inputs(&config)?;
-    let result = scenario(&frame, &config, &set)?;
+    let target = args.target.as_deref().map(Target::parse).transpose()?;
+    let mut result = scenario(&frame, &config, &set)?;
+    if let Some(target) = &target {
+        result.target = Some(scenario_target(&frame, &config, &set, target)?);
+    }
     bar.finish_and_clear();
     if let Some(path) = &args.out {
         write_table(&mut scenario_frame(&result)?, path)?;

@@ -422,14 +422,25 @@ fn equal_value_table_csv(result_json: &str) -> PyResult<String> {
     csv_text(&mut table)
 }
 
-/// `scenario(config_path, scenarios_path) -> result_json`: bargaining scenarios (see `payequity.scenario`).
+/// `scenario(config_path, scenarios_path, target=None) -> result_json`: bargaining scenarios, and the
+/// cheapest route to `target` when given (see `payequity.scenario`).
 #[pyfunction]
-fn scenario(py: Python<'_>, config_path: std::path::PathBuf, scenarios_path: std::path::PathBuf) -> PyResult<String> {
+#[pyo3(signature = (config_path, scenarios_path, target=None))]
+fn scenario(
+    py: Python<'_>,
+    config_path: std::path::PathBuf,
+    scenarios_path: std::path::PathBuf,
+    target: Option<String>,
+) -> PyResult<String> {
     py.detach(|| {
         let config = payequity::config::AuditConfig::from_file(&config_path)?;
         let set = payequity::scenario::ScenarioSet::from_file(&scenarios_path)?;
+        let target = target.as_deref().map(payequity::scenario::Target::parse).transpose()?;
         let (frame, _) = payequity::report::read_inputs(&config)?;
-        let result = payequity::scenario::scenario(&frame, &config, &set)?;
+        let mut result = payequity::scenario::scenario(&frame, &config, &set)?;
+        if let Some(target) = &target {
+            result.target = Some(payequity::scenario::scenario_target(&frame, &config, &set, target)?);
+        }
         payequity::report::to_json(&result)
     })
     .map_err(to_py_err)

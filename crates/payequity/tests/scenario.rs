@@ -185,3 +185,33 @@ fn bad_measures_are_refused_naming_what_is_wrong() {
     .to_string();
     assert!(no_section.contains("[equal_value]"), "{no_section}");
 }
+
+#[test]
+fn the_target_search_finds_the_smallest_raise_that_meets_the_target() {
+    use payequity::scenario::{scenario_target, Target};
+    let frame = payroll();
+    let config = config(false);
+    let set = scenarios(
+        "[[scenario]]\nname = \"women +2%\"\nmeasures = [{ kind = \"percent\", pct = 2, where = \"gender = 'F'\" }]\n",
+    );
+    let baseline = scenario(&frame, &config, &set).unwrap().baseline.figures.mean_gap_pct.unwrap();
+    let goal = baseline - 3.0;
+    let found =
+        scenario_target(&frame, &config, &set, &Target::parse(&format!("mean_gap_pct <= {goal}")).unwrap()).unwrap();
+    let route = found.cheapest.expect("a women-only raise closes three points of the mean gap");
+    assert!(route.figure.unwrap() <= goal);
+    // Independently: the raise found meets the target, and 1% less of it does not.
+    let pct = 2.0 * route.scale;
+    let at = |pct: f64| {
+        let text = format!("[[scenario]]\nname = \"x\"\nmeasures = [{{ kind = \"percent\", pct = {pct}, where = \"gender = 'F'\" }}]\n");
+        scenario(&frame, &config, &scenarios(&text)).unwrap().scenarios[0].clone()
+    };
+    assert!(at(pct).figures.mean_gap_pct.unwrap() <= goal);
+    assert!(at(0.99 * pct).figures.mean_gap_pct.unwrap() > goal);
+    assert!((at(pct).cost_annual - route.cost_annual).abs() < 1e-6 * route.cost_annual);
+    // A target no route reaches within 4× its parameters: said so, with the best value reached.
+    let out_of_reach = scenario_target(&frame, &config, &set, &Target::parse("mean_gap_pct <= -50").unwrap()).unwrap();
+    assert!(out_of_reach.cheapest.is_none());
+    assert!(out_of_reach.best_reached.unwrap().figure.unwrap() > -50.0);
+    assert!(Target::parse("pay < 3").is_err());
+}

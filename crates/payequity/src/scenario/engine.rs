@@ -84,6 +84,9 @@ pub struct ScenarioResult {
     pub warnings: Vec<String>,
     pub baseline: Baseline,
     pub scenarios: Vec<ScenarioFigures>,
+    /// The cheapest route to a target (`--target`), when one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<super::search::TargetResult>,
 }
 
 /// The baseline and every scenario of `set` on `frame`, with the analyses of `config`.
@@ -112,7 +115,23 @@ pub fn scenario(frame: &DataFrame, config: &AuditConfig, set: &ScenarioSet) -> R
         warnings,
         baseline: Baseline { figures: baseline, payroll_annual: payroll },
         scenarios,
+        target: None,
     })
+}
+
+/// The cheapest route to `target` among the scenarios of `set`, each scaled by one factor (see
+/// [`super::search`]).
+pub fn scenario_target(
+    frame: &DataFrame,
+    config: &AuditConfig,
+    set: &ScenarioSet,
+    target: &super::search::Target,
+) -> Result<super::search::TargetResult> {
+    let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let model = PayModel::new(config, &columns)?;
+    let annual = annual_factor(frame, config)?;
+    let rows = first_of_each_key(frame, config)?;
+    super::search::search(frame, &rows, &model, config, set, target, annual)
 }
 
 fn run_one(
@@ -361,6 +380,37 @@ pub fn scenario_table(result: &ScenarioResult) -> String {
     for s in &result.scenarios {
         row(&mut out, &s.name, &s.figures, Some(s));
     }
+    if let Some(t) = &result.target {
+        let goal = format!("{} {} {}", t.target.metric, if t.target.strict { "<" } else { "<=" }, t.target.value);
+        match (&t.cheapest, &t.best_reached) {
+            (Some(route), _) => {
+                let _ = writeln!(
+                    out,
+                    "target {goal}: met most cheaply by `{}` at {:.3} × its parameters ({} = {}, cost {:.0} a year)",
+                    crate::data::terminal_safe(&route.scenario),
+                    route.scale,
+                    t.target.metric,
+                    number(route.figure, 4),
+                    route.cost_annual
+                );
+                let binding: Vec<String> = route.measures.iter().map(describe).collect();
+                let _ = writeln!(out, "  binding measures: {}", binding.join("; "));
+            }
+            (None, Some(best)) => {
+                let _ = writeln!(
+                    out,
+                    "target {goal}: no route meets it within {}× the parameters; best reached {} by `{}` (cost {:.0} a year)",
+                    super::search::MAX_SCALE,
+                    number(best.figure, 4),
+                    crate::data::terminal_safe(&best.scenario),
+                    best.cost_annual
+                );
+            }
+            (None, None) => {
+                let _ = writeln!(out, "target {goal}: no route gives the figure");
+            }
+        }
+    }
     for s in &result.scenarios {
         if s.phase_in.len() > 1 {
             let years: Vec<String> = s.phase_in.iter().map(|y| format!("year {}: {:.0}", y.year, y.amount)).collect();
@@ -385,4 +435,27 @@ pub fn scenario_chart(result: &ScenarioResult) -> String {
         s.figures.mean_gap_pct.map(|y| ScatterPoint { label: s.name.clone(), x: s.cost_annual, y, reference: false })
     }));
     scatter("Mean hourly pay gap against annual cost", &points, "annual cost", "mean gap, %")
+}
+
+/// A measure with its parameters, for the table.
+fn describe(measure: &super::spec::Measure) -> String {
+    use super::spec::Measure;
+    let amount = |h: &Option<f64>, p: &Option<f64>| match (h, p) {
+        (Some(h), _) => format!("{h:.2} per hour"),
+        (_, Some(p)) => format!("{p:.2} per period"),
+        _ => "-".into(),
+    };
+    match measure {
+        Measure::Percent { pct, condition } => {
+            format!("percent {pct:.3}%{}", condition.as_ref().map_or(String::new(), |c| format!(" where {c}")))
+        }
+        Measure::Flat { amount_per_hour, amount_per_period, .. } => {
+            format!("flat {}", amount(amount_per_hour, amount_per_period))
+        }
+        Measure::Floor { rate_per_hour, .. } => format!("floor {rate_per_hour:.2} per hour"),
+        Measure::Cap { amount_per_hour, amount_per_period } => {
+            format!("cap {}", amount(amount_per_hour, amount_per_period))
+        }
+        other => other.kind().to_string(),
+    }
 }

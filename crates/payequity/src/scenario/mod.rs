@@ -4,11 +4,13 @@
 
 mod apply;
 mod engine;
+mod search;
 mod spec;
 
 pub use apply::{Adjusted, PayModel};
 pub use engine::{
-    phase_in, scenario, scenario_chart, scenario_frame, scenario_table, Baseline, Figures, MeasureCost, PhaseYear,
-    ScenarioFigures, ScenarioResult,
+    phase_in, scenario, scenario_chart, scenario_frame, scenario_table, scenario_target, Baseline, Figures,
+    MeasureCost, PhaseYear, ScenarioFigures, ScenarioResult,
 };
+pub use search::{Route, Target, TargetResult, MAX_SCALE, TARGET_METRICS};
 pub use spec::{Measure, Scenario, ScenarioSet, MAX_MEASURES, MAX_SCENARIOS};
