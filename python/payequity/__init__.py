@@ -22,6 +22,7 @@ from payequity._core import (
     InputError,
     PayEquityError,
     StrictModeError,
+    __commit__,
     __version__,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "PayEquityError",
     "StrictModeError",
     "TransparencyResult",
+    "__commit__",
     "__version__",
     "demo",
     "demo_files",

@@ -25,7 +25,8 @@ def frame() -> pl.DataFrame:
 def test_result_object_shapes() -> None:
     r = pe.gap(frame(), pay="pay", hours="hours", by=["unit"], min_cell=0, bootstrap_reps=100, seed=1)
     d = r.to_dict()
-    assert d["kind"] == "gap" and d["version"] == pe.__version__
+    assert d["kind"] == "gap" and pe.__version__ == f"{d['version']}+g{d['commit']}"
+    assert d["commit"] == pe.__commit__
     assert d["ledger"] == {"read": 8, "used": 6, "excluded": {"non_finite_pay": 1, "null_gender": 1}}
     assert math.isclose(r.overall["mean_gap_pct"]["estimate"], 40.0)
     table = r.to_polars()

@@ -40,6 +40,7 @@ def demo_config(tmp_path: Path, annex: bool, title: str = "Audit") -> Path:
     text = (DEMO / "audit.toml").read_text().replace('path = "payroll.parquet"',
                                                      f'path = "{(DEMO / "payroll.parquet").as_posix()}"')
     text = text.replace('"../', f'"{(ROOT / "datasets").as_posix()}/')
+    text = text.replace('file = "scenarios.toml"', f'file = "{(DEMO / "scenarios.toml").as_posix()}"')
     path = tmp_path / f"audit-{annex}.toml"
     lines = []
     for line in text.splitlines():
