@@ -161,33 +161,14 @@ pub fn pay_line_chart(title: &str, jobs: &[JobPoint], line: Option<(f64, f64)>) 
     let (y_low, y_high) = ((y_low * 0.9).min(y_low - 1.0), y_high * 1.05 + 1.0);
     let x = |v: f64| left + (v - x_low) / (x_high - x_low) * (right - left);
     let y = |v: f64| bottom - (v - y_low) / (y_high - y_low) * (bottom - top);
-    let _ = write!(
-        svg,
-        "<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"#999\"/>\
-         <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"#999\"/>\
-         <text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\">job evaluation points</text>\
-         <text x=\"14\" y=\"{:.0}\" transform=\"rotate(-90 14 {:.0})\" text-anchor=\"middle\">rate per hour</text>",
-        (left + right) / 2.0,
-        height - 6.0,
-        (top + bottom) / 2.0,
-        (top + bottom) / 2.0
+    let plot = Plot { left, right, top, bottom, height };
+    axes(
+        &mut svg,
+        &plot,
+        ("job evaluation points", "rate per hour"),
+        [x_low, x_high].map(|v| (v, x(v))),
+        [y_low, y_high].map(|v| (v, y(v))),
     );
-    for (value, anchor) in [(x_low, "start"), (x_high, "end")] {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.0}\" text-anchor=\"{anchor}\" fill=\"#555\">{value:.0}</text>",
-            x(value),
-            bottom + 14.0
-        );
-    }
-    for value in [y_low, y_high] {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{value:.1}</text>",
-            left - 4.0,
-            y(value) + 4.0
-        );
-    }
     if let Some((intercept, slope)) = line {
         // A nested viewport clips the line to the plot area (a steep line leaves it).
         let (w, h) = (right - left, bottom - top);
@@ -283,6 +264,48 @@ mod tests {
     }
 }
 
+/// The plot area of an x–y chart (pixels) and the height of the whole chart.
+struct Plot {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+    height: f64,
+}
+
+/// The axes of an x–y chart: both lines, the (escaped) axis labels, and the end ticks as (value, pixel).
+fn axes(svg: &mut String, plot: &Plot, labels: (&str, &str), x_ticks: [(f64, f64); 2], y_ticks: [(f64, f64); 2]) {
+    let Plot { left, right, top, bottom, height } = *plot;
+    let _ = write!(
+        svg,
+        "<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"#999\"/>\
+         <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"#999\"/>\
+         <text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\">{}</text>\
+         <text x=\"14\" y=\"{:.0}\" transform=\"rotate(-90 14 {:.0})\" text-anchor=\"middle\">{}</text>",
+        (left + right) / 2.0,
+        height - 6.0,
+        escape(labels.0),
+        (top + bottom) / 2.0,
+        (top + bottom) / 2.0,
+        escape(labels.1)
+    );
+    for ((value, at), anchor) in x_ticks.into_iter().zip(["start", "end"]) {
+        let _ = write!(
+            svg,
+            "<text x=\"{at:.1}\" y=\"{:.0}\" text-anchor=\"{anchor}\" fill=\"#555\">{value:.0}</text>",
+            bottom + 14.0
+        );
+    }
+    for (value, at) in y_ticks {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{value:.1}</text>",
+            left - 4.0,
+            at + 4.0
+        );
+    }
+}
+
 /// A labelled point of a [`scatter`] chart.
 #[derive(Debug, Clone)]
 pub struct ScatterPoint {
@@ -312,35 +335,9 @@ pub fn scatter(title: &str, points: &[ScatterPoint], x_label: &str, y_label: &st
     let (y_low, y_high) = range(finite.iter().map(|p| p.y).collect());
     let x = |v: f64| left + (v - x_low) / (x_high - x_low) * (right - left);
     let y = |v: f64| bottom - (v - y_low) / (y_high - y_low) * (bottom - top);
-    let _ = write!(
-        svg,
-        "<line x1=\"{left}\" y1=\"{bottom}\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"#999\"/>\
-         <line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{bottom}\" stroke=\"#999\"/>\
-         <text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\">{}</text>\
-         <text x=\"14\" y=\"{:.0}\" transform=\"rotate(-90 14 {:.0})\" text-anchor=\"middle\">{}</text>",
-        (left + right) / 2.0,
-        height - 6.0,
-        escape(x_label),
-        (top + bottom) / 2.0,
-        (top + bottom) / 2.0,
-        escape(y_label)
-    );
-    for (value, anchor) in [(x_low.max(0.0), "start"), (x_high, "end")] {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.0}\" text-anchor=\"{anchor}\" fill=\"#555\">{value:.0}</text>",
-            x(value),
-            bottom + 14.0
-        );
-    }
-    for value in [y_low, y_high] {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#555\">{value:.1}</text>",
-            left - 4.0,
-            y(value) + 4.0
-        );
-    }
+    let plot = Plot { left, right, top, bottom, height };
+    let x_ticks = [x_low.max(0.0), x_high].map(|v| (v, x(v)));
+    axes(&mut svg, &plot, (x_label, y_label), x_ticks, [y_low, y_high].map(|v| (v, y(v))));
     for point in finite {
         let fill = if point.reference { "none" } else { WOMEN };
         let _ = write!(

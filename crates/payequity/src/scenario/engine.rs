@@ -196,12 +196,11 @@ pub fn phase_in(cost: f64, years: u32) -> Vec<PhaseYear> {
         .collect()
 }
 
-/// Σ of every pay component over the rows measures may raise (before annualizing).
+/// Σ of every pay component over the rows measures may raise (before annualizing), before any measure.
 fn payroll_total(adjusted: &Adjusted<'_>) -> Result<f64> {
-    let frame = adjusted.frame()?;
     let mut total = 0.0;
     for component in &adjusted.model.components {
-        let values = frame.column(component)?.cast(&DataType::Float64)?;
+        let values = adjusted.original.column(component)?.cast(&DataType::Float64)?;
         total += values
             .f64()?
             .iter()
