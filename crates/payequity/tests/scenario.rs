@@ -215,3 +215,56 @@ fn the_target_search_finds_the_smallest_raise_that_meets_the_target() {
     assert!(out_of_reach.best_reached.unwrap().figure.unwrap() > -50.0);
     assert!(Target::parse("pay < 3").is_err());
 }
+
+/// The figures a scenario reads from the prepared units equal the analyses run from scratch on the adjusted
+/// payroll (the demo's full audit config: gap by occupation, Oaxaca on base pay, EU Art. 10 by grade, equal
+/// value with adjusted job rates and filters), for every kind of measure.
+#[test]
+fn prepared_figures_equal_a_full_recomputation_on_the_adjusted_payroll() {
+    use payequity::scenario::{Adjusted, ScenarioBase};
+    let config = AuditConfig::from_file(root().join("datasets/demo/audit.toml")).expect("demo config");
+    let frame = payroll();
+    let set = scenarios(
+        r#"
+[[scenario]]
+name = "mixed"
+measures = [
+  { kind = "percent", pct = 4, where = "occupation IN ('2221', '5321')" },
+  { kind = "floor", rate_per_hour = 13.5 },
+  { kind = "flat", amount_per_hour = 0.4, where = "grade = 'B2'" },
+  { kind = "equal_value", method = "job-to-job" },
+  { kind = "cap", amount_per_hour = 2.5 },
+]
+"#,
+    );
+    let base = ScenarioBase::new(&frame, &config, &set.equal_value_methods()).unwrap();
+    let mut adjusted = Adjusted::new(&base);
+    for measure in &set.scenarios[0].measures {
+        adjusted.apply(measure, &config, &set.base_dir).unwrap();
+    }
+    assert!(adjusted.total_raise().iter().sum::<f64>() > 0.0);
+    let fast = base.figures(&adjusted.raises, None).unwrap();
+    let full = adjusted.frame().unwrap();
+    let close = |a: Option<f64>, b: Option<f64>, what: &str| {
+        let (a, b) = (a.expect(what), b.expect(what));
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{what}: prepared {a} vs full {b}");
+    };
+    let gap = payequity::gap::gap(&full, &config.gap_options()).unwrap();
+    close(fast.mean_gap_pct, gap.overall.mean_gap_pct.estimate, "mean gap");
+    close(fast.median_gap_pct, gap.overall.median_gap_pct.estimate, "median gap");
+    let oaxaca = payequity::decompose::oaxaca(&full, &config.oaxaca_options()).unwrap();
+    close(fast.unexplained, oaxaca.twofold.unexplained.estimate, "unexplained");
+    let mut options = config.transparency_options().unwrap();
+    options.regimes = vec![payequity::transparency::Regime::Eu];
+    let eu = payequity::transparency::transparency(&full, &options).unwrap().eu.unwrap();
+    let flagged: Vec<String> =
+        eu.art10_flags.iter().map(|f| f.category.clone().unwrap_or_else(|| "all".into())).collect();
+    assert_eq!(fast.art10_categories, flagged);
+    let ev = equal_value(&full, &config.equal_value_options().unwrap()).unwrap();
+    close(fast.equal_value_shortfall_annual, ev.costs.first().map(|c| c.annual_total), "equal-value shortfall");
+    // And the baseline: no raise, the analyses on the payroll as it is.
+    let (baseline, _, _) = base.baseline().unwrap();
+    let gap = payequity::gap::gap(&frame, &config.gap_options()).unwrap();
+    close(baseline.mean_gap_pct, gap.overall.mean_gap_pct.estimate, "baseline mean gap");
+    assert_ne!(baseline.mean_gap_pct, fast.mean_gap_pct);
+}

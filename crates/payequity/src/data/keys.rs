@@ -136,6 +136,11 @@ pub struct RowKeys {
 }
 
 impl RowKeys {
+    /// Which rows repeat the (employee_id, period) key of an earlier admitted row (`None` without a period).
+    pub fn later_occurrences(&self, admitted: impl Fn(usize) -> bool) -> Option<Vec<bool>> {
+        self.employee_period.as_ref().map(|keys| later_occurrences(keys, admitted))
+    }
+
     /// Codes of `employee_id` and of (`employee_id`, `period`) in `frame` (both hashed side by side).
     pub fn compute(frame: &DataFrame, employee_id: &str, period: Option<&str>) -> Result<RowKeys> {
         let (employee, periods) = rayon::join(

@@ -27,7 +27,7 @@ pub use long::{pivot_long, LongFormat};
 pub use parquet_pages::check_parquet_pages;
 pub use prepare::{
     component_column, prepare, InputFormat, Measure, PrepareSpec, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY,
-    COL_ROWS, COL_WEIGHT,
+    COL_ROWS, COL_WEIGHT, NO_UNIT,
 };
 pub(crate) use prepare::{later_duplicates, require_column, require_numeric};
 pub use safe_text::{csv_cell, csv_safe, terminal_safe};

@@ -111,7 +111,14 @@ pub struct Prepared {
     pub kept: Vec<String>,
     /// Pay components whose per-unit sums are in `frame` ([`PrepareSpec::component_sums`]).
     pub components: Vec<String>,
+    /// The unit (row of `frame`) each input row went into, [`NO_UNIT`] for excluded rows: set for wide
+    /// input in memory, so that a change to the rows' pay (a bargaining scenario) can be added to their
+    /// units without validating the rows again. `None` for long or streamed input and regrouped units.
+    pub unit_of_row: Option<std::sync::Arc<Vec<u32>>>,
 }
+
+/// [`Prepared::unit_of_row`] of an input row that is in no unit (excluded).
+pub const NO_UNIT: u32 = u32::MAX;
 
 impl Prepared {
     /// The measure of each unit: pay / hours (hourly) or pay.
@@ -169,7 +176,7 @@ impl Prepared {
             columns.push(units.first(self.frame.column(COL_WEIGHT)?)?);
         }
         let frame = DataFrame::new(units.len(), columns)?;
-        Ok(Prepared { frame, kept: Vec::new(), ..self.clone() })
+        Ok(Prepared { frame, kept: Vec::new(), unit_of_row: None, ..self.clone() })
     }
 }
 
@@ -455,7 +462,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
 
     // One unit per employee (per employee × grouping cell: an employee who moved keeps both spells).
     let employee_key = if unit == Unit::Employee { employee_id.clone() } else { None };
-    let frame = match (&employee_key, &employee_codes) {
+    let (frame, unit_of_row) = match (&employee_key, &employee_codes) {
         (Some(id), Some(employees)) => {
             let mut sums: Vec<String> = components_kept.iter().map(|c| component_column(c)).collect();
             if hours.is_some() {
@@ -463,12 +470,30 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
             }
             employee_units(&frame, id, employees, spec.keep, &sums, weight.is_some())?
         }
-        _ => frame
-            .lazy()
-            .filter(col(COL_REASON).is_null())
-            .drop(cols([COL_REASON, "__pay_null", "__passes", COL_ROW, COL_GENDER_RAW]))
-            .collect()?,
+        _ => {
+            let mut next = 0u32;
+            let unit_of_row: Vec<u32> = frame
+                .column(COL_REASON)?
+                .is_null()
+                .iter()
+                .map(|admitted| {
+                    if admitted == Some(true) {
+                        next += 1;
+                        next - 1
+                    } else {
+                        NO_UNIT
+                    }
+                })
+                .collect();
+            let frame = frame
+                .lazy()
+                .filter(col(COL_REASON).is_null())
+                .drop(cols([COL_REASON, "__pay_null", "__passes", COL_ROW, COL_GENDER_RAW]))
+                .collect()?;
+            (frame, unit_of_row)
+        }
     };
+    let unit_of_row = (spec.format == InputFormat::Wide).then(|| std::sync::Arc::new(unit_of_row));
     warnings.extend(ledger.warnings());
     debug_assert!(ledger.balances());
     Ok(Prepared {
@@ -482,6 +507,7 @@ pub fn prepare(input: &DataFrame, spec: &PrepareSpec<'_>) -> Result<Prepared> {
         has_weight: weight.is_some(),
         kept: spec.keep.to_vec(),
         components: components_kept,
+        unit_of_row,
     })
 }
 
@@ -553,7 +579,7 @@ fn employee_units(
     keep: &[String],
     sums: &[String],
     has_weight: bool,
-) -> Result<DataFrame> {
+) -> Result<(DataFrame, Vec<u32>)> {
     let valid: Vec<bool> = frame.column(COL_REASON)?.is_null().iter().map(|v| v.unwrap_or(false)).collect();
     let mut cells = employees.clone();
     let kept: Vec<&String> = keep.iter().filter(|k| k.as_str() != id).collect();
@@ -575,5 +601,5 @@ fn employee_units(
     if has_weight {
         columns.push(units.first(frame.column(COL_WEIGHT)?)?);
     }
-    Ok(DataFrame::new(units.len(), columns)?)
+    Ok((DataFrame::new(units.len(), columns)?, units.of_row))
 }

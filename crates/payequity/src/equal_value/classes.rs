@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::options::{EqualValueOptions, JobRate};
 use super::scheme::JobScore;
-use crate::data::{prepare, Measure, Prepared, Reason, Unit, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, FEMALE, MALE};
+use crate::data::{
+    prepare, Measure, Prepared, Reason, Unit, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, FEMALE, MALE, NO_UNIT,
+};
 use crate::gap::{cells_to_withhold, GapOptions};
 use crate::stats::{ols, Moments};
 use crate::{Error, Result};
@@ -96,7 +98,24 @@ pub fn drop_null_jobs(prepared: &mut Prepared, options: &EqualValueOptions) -> R
             options.job
         )));
     }
-    prepared.frame = prepared.frame.filter(&!nulls)?;
+    prepared.frame = prepared.frame.filter(&!nulls.clone())?;
+    if let Some(of_row) = &prepared.unit_of_row {
+        // Units keep their order: each kept unit's new number counts the kept units before it.
+        let mut next = 0u32;
+        let renumber: Vec<u32> = nulls
+            .iter()
+            .map(|null| {
+                if null == Some(true) {
+                    NO_UNIT
+                } else {
+                    next += 1;
+                    next - 1
+                }
+            })
+            .collect();
+        let of_row = of_row.iter().map(|&u| if u == NO_UNIT { NO_UNIT } else { renumber[u as usize] }).collect();
+        prepared.unit_of_row = Some(std::sync::Arc::new(of_row));
+    }
     prepared.ledger.exclude(Reason::NullJob, rows);
     Ok(())
 }

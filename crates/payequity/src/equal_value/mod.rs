@@ -10,8 +10,8 @@ pub mod report;
 pub mod scheme;
 
 pub use classes::{
-    check_controls, control_means, drop_null_jobs, incumbent_validation, incumbents_from, with_rate_hours, MEANS_ID,
-    MEANS_JOB,
+    check_controls, control_means, drop_null_jobs, incumbent_validation, incumbents, incumbents_from, with_rate_hours,
+    MEANS_ID, MEANS_JOB,
 };
 pub use classes::{Incumbent, JobClass};
 pub use compare::{of_equal_value, Comparison, Cost, PayLine, PhaseInYear, WorkerAdjustment};

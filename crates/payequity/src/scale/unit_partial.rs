@@ -229,6 +229,7 @@ impl UnitPartial {
             has_weight: self.has_weight,
             kept: self.keep,
             components: self.components,
+            unit_of_row: None,
         })
     }
 }

@@ -18,9 +18,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::base::ScenarioBase;
 use super::spec::Measure;
 use crate::config::AuditConfig;
-use crate::equal_value::{equal_value, EqualValueOptions};
 use crate::{Error, Result};
 
 /// Which columns the measures change and read, from the audit config.
@@ -72,53 +72,36 @@ impl PayModel {
     }
 }
 
-/// The payroll under the measures so far: the original rows and each component's raise per row.
-#[derive(Debug, Clone)]
-pub struct Adjusted<'a> {
-    pub original: &'a DataFrame,
-    pub model: &'a PayModel,
+/// The payroll under the measures so far: the prepared rows and each component's raise per row.
+#[derive(Debug)]
+pub struct Adjusted<'b> {
+    pub base: &'b ScenarioBase<'b>,
     /// Raise per row, one vector per component (in `model.components` order).
     pub raises: Vec<Vec<f64>>,
-    /// Rows the measures may raise: ordinary pay finite and not negative, hours finite and positive (the
-    /// others are excluded by every analysis, so a raise there would be a cost without a figure).
-    pub valid: Vec<bool>,
 }
 
-impl<'a> Adjusted<'a> {
-    pub fn new(original: &'a DataFrame, model: &'a PayModel) -> Adjusted<'a> {
-        let rows = original.height();
-        let finite = |column: &str| -> Vec<Option<f64>> {
-            original
-                .column(column)
-                .and_then(|c| c.cast(&DataType::Float64))
-                .map(|c| c.f64().map(|v| v.iter().collect()).unwrap_or_default())
-                .unwrap_or_default()
-        };
-        let (pay, hours) = (finite(&model.ordinary), finite(&model.hours));
-        let valid = (0..rows)
-            .map(|i| {
-                let pay_ok = pay.get(i).copied().flatten().is_some_and(|p| p.is_finite() && p >= 0.0);
-                pay_ok && hours.get(i).copied().flatten().is_some_and(|h| h.is_finite() && h > 0.0)
-            })
-            .collect();
-        Adjusted { original, model, raises: vec![vec![0.0; rows]; model.components.len()], valid }
+impl PayModel {
+    /// The position of the ordinary component in `components`.
+    pub fn ordinary_index(&self) -> usize {
+        self.components.iter().position(|c| *c == self.ordinary).unwrap_or(0)
     }
+}
 
-    /// A component's original values (nulls as 0).
-    fn values(&self, column: &str) -> Result<Vec<f64>> {
-        let values = self.original.column(column)?.cast(&DataType::Float64)?;
-        Ok(values.f64()?.iter().map(|v| v.filter(|v| v.is_finite()).unwrap_or(0.0)).collect())
+impl<'b> Adjusted<'b> {
+    pub fn new(base: &'b ScenarioBase<'b>) -> Adjusted<'b> {
+        let rows = base.frame.height();
+        Adjusted { base, raises: vec![vec![0.0; rows]; base.model.components.len()] }
     }
 
     fn index(&self, component: &str) -> Result<usize> {
-        self.model.components.iter().position(|c| c == component).ok_or_else(|| {
+        self.base.model.components.iter().position(|c| c == component).ok_or_else(|| {
             Error::Invalid(format!("column `{component}` is not a pay component of the config's [pay] section"))
         })
     }
 
     /// The total raise of each row.
     pub fn total_raise(&self) -> Vec<f64> {
-        let mut total = vec![0.0; self.original.height()];
+        let mut total = vec![0.0; self.base.frame.height()];
         for raise in &self.raises {
             for (t, r) in total.iter_mut().zip(raise) {
                 *t += r;
@@ -127,11 +110,14 @@ impl<'a> Adjusted<'a> {
         total
     }
 
-    /// The payroll with the raises added to the components and the rate columns moved with the ordinary pay.
+    /// The payroll with the raises added to the components and the rate columns moved with the ordinary pay
+    /// (what the entitlement audit of `pay_arrears` reads, and the full recomputation the tests compare
+    /// the prepared figures with).
     pub fn frame(&self) -> Result<DataFrame> {
-        let mut frame = self.original.clone();
-        for (component, raise) in self.model.components.iter().zip(&self.raises) {
-            let column = self.original.column(component)?.cast(&DataType::Float64)?;
+        let mut frame = self.base.frame.clone();
+        let model = &self.base.model;
+        for (component, raise) in model.components.iter().zip(&self.raises) {
+            let column = self.base.frame.column(component)?.cast(&DataType::Float64)?;
             let adjusted: Float64Chunked = column
                 .f64()?
                 .iter()
@@ -140,61 +126,43 @@ impl<'a> Adjusted<'a> {
                 .collect();
             frame.with_column(adjusted.with_name(component.as_str().into()).into_column())?;
         }
-        if !self.model.rates.is_empty() {
-            let before = self.values(&self.model.ordinary)?;
-            let raise = &self.raises[self.index(&self.model.ordinary)?];
-            for rate in &self.model.rates {
-                let column = self.original.column(rate)?.cast(&DataType::Float64)?;
-                let moved: Float64Chunked = column
-                    .f64()?
-                    .iter()
-                    .zip(before.iter().zip(raise))
-                    .map(|(v, (b, r))| v.map(|v| if *b > 0.0 { v * (b + r) / b } else { v }))
-                    .collect();
+        for rate in &model.rates {
+            if let Some(moved) = self.base.outcome_after(rate, &self.raises)? {
                 frame.with_column(moved.with_name(rate.as_str().into()).into_column())?;
             }
         }
         Ok(frame)
     }
 
-    /// Hours at the ordinary rate: paid hours less the `subtract_hours` columns.
-    fn rate_hours(&self) -> Result<Vec<f64>> {
-        let mut hours = self.values(&self.model.hours)?;
-        for column in &self.model.subtract_hours {
-            for (h, s) in hours.iter_mut().zip(self.values(column)?) {
-                *h -= s;
-            }
-        }
-        Ok(hours)
-    }
-
     /// Rows the measure's `where` selects (every row without one).
     fn selected(&self, condition: Option<&str>) -> Result<Vec<bool>> {
-        let Some(text) = condition else { return Ok(self.valid.clone()) };
+        let valid = &self.base.valid;
+        let Some(text) = condition else { return Ok(valid.clone()) };
         let shown = crate::entitlements::sql_guard::shown(text);
         crate::entitlements::sql_guard::check_sql_expression(text)
             .map_err(|reason| Error::Invalid(format!("measure `where` {shown} is refused: {reason}")))?;
         let expr = polars::sql::sql_expr(text)
             .map_err(|e| Error::Invalid(format!("measure `where` {shown} does not parse: {e}")))?;
-        let names: Vec<String> = self.original.get_column_names().iter().map(|c| c.to_string()).collect();
+        let frame = self.base.frame;
+        let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
         for name in expr.clone().meta().root_names() {
             crate::data::require_column(name.as_str(), "measure `where`", &names)?;
         }
-        let mask = self.original.clone().lazy().select([expr.alias("__where")]).collect()?;
+        let mask = frame.clone().lazy().select([expr.alias("__where")]).collect()?;
         let mask = mask.column("__where")?.cast(&DataType::Boolean).map_err(|_| {
             Error::Invalid(format!("measure `where` {shown} is not a condition (true/false) on this payroll"))
         })?;
-        Ok(mask.bool()?.iter().zip(&self.valid).map(|(v, ok)| *ok && v.unwrap_or(false)).collect())
+        Ok(mask.bool()?.iter().zip(valid).map(|(v, ok)| *ok && v.unwrap_or(false)).collect())
     }
 
     /// Applies one measure (`base_dir`: where relative rule files start).
     pub fn apply(&mut self, measure: &Measure, config: &AuditConfig, base_dir: &Path) -> Result<()> {
-        let hours = self.rate_hours()?;
+        let base = self.base;
+        let hours = &base.rate_hours;
         match measure {
             Measure::Percent { pct, condition } => {
                 let rows = self.selected(condition.as_deref())?;
-                for (c, component) in self.model.components.clone().iter().enumerate() {
-                    let pay = self.values(component)?;
+                for (c, pay) in base.pay.iter().enumerate() {
                     for (i, raise) in self.raises[c].iter_mut().enumerate() {
                         if rows[i] {
                             *raise += pct / 100.0 * (pay[i] + *raise);
@@ -204,7 +172,7 @@ impl<'a> Adjusted<'a> {
             }
             Measure::Flat { amount_per_hour, amount_per_period, condition } => {
                 let rows = self.selected(condition.as_deref())?;
-                let o = self.index(&self.model.ordinary)?;
+                let o = base.model.ordinary_index();
                 for (i, raise) in self.raises[o].iter_mut().enumerate() {
                     if rows[i] {
                         *raise +=
@@ -214,15 +182,15 @@ impl<'a> Adjusted<'a> {
             }
             Measure::Floor { rate_per_hour, condition } => {
                 let rows = self.selected(condition.as_deref())?;
-                let o = self.index(&self.model.ordinary)?;
-                let pay = self.values(&self.model.ordinary)?;
+                let o = base.model.ordinary_index();
+                let pay = &base.pay[o];
                 for (i, raise) in self.raises[o].iter_mut().enumerate() {
                     if rows[i] && hours[i] > 0.0 {
                         *raise += (rate_per_hour * hours[i] - (pay[i] + *raise)).max(0.0);
                     }
                 }
             }
-            Measure::EqualValue { method } => self.equal_value(*method, config)?,
+            Measure::EqualValue { method } => self.equal_value(*method)?,
             Measure::PayArrears { rules } => self.pay_arrears(&base_dir.join(rules), config)?,
             Measure::Cap { amount_per_hour, amount_per_period } => {
                 let total = self.total_raise();
@@ -241,28 +209,37 @@ impl<'a> Adjusted<'a> {
     }
 
     /// Raises every incumbent row of a class with a shortfall by the shortfall per hour × its rate hours
-    /// (paid hours less `subtract_hours`), in the equal-value pay component.
-    fn equal_value(&mut self, method: crate::equal_value::Method, config: &AuditConfig) -> Result<()> {
-        if config.equal_value.is_none() {
+    /// (paid hours less `subtract_hours`), in the equal-value pay component; the shortfalls are those of
+    /// the pay so far (earlier measures may have closed some).
+    fn equal_value(&mut self, method: crate::equal_value::Method) -> Result<()> {
+        let base = self.base;
+        let Some(options) = base.equal_value_options() else {
             return Err(Error::Invalid(
                 "an `equal_value` measure needs the config's [equal_value] section (scheme, ratings, job)".into(),
             ));
-        }
-        let mut options: EqualValueOptions = config.equal_value_options()?;
+        };
         if !options.method.contains(&method) {
-            options.method.push(method);
+            return Err(Error::Invalid(
+                "internal: the scenario base was prepared without this equal-value method".into(),
+            ));
         }
-        let result = equal_value(&self.frame()?, &options)?;
-        let component = options.pay.first().cloned().unwrap_or_else(|| self.model.ordinary.clone());
+        let result = base.equal_value(&self.raises)?.expect("[equal_value] is configured");
+        let component = options.pay.first().cloned().unwrap_or_else(|| base.model.ordinary.clone());
         let c = self.index(&component)?;
-        let jobs = self.original.column(&options.job)?.cast(&DataType::String)?;
-        let jobs = jobs.str()?;
-        let rate_hours = self.rate_hours()?;
-        for comparison in result.comparisons.iter().filter(|c| c.method == method && c.shortfall_per_hour > 0.0) {
-            for (i, job) in jobs.iter().enumerate() {
-                if job == Some(comparison.job.as_str()) && rate_hours[i] > 0.0 && self.valid[i] {
-                    self.raises[c][i] += comparison.shortfall_per_hour * rate_hours[i];
-                }
+        let shortfall: std::collections::HashMap<&str, f64> = result
+            .comparisons
+            .iter()
+            .filter(|c| c.method == method && c.shortfall_per_hour > 0.0)
+            .map(|c| (c.job.as_str(), c.shortfall_per_hour))
+            .collect();
+        if shortfall.is_empty() {
+            return Ok(());
+        }
+        let jobs = base.frame.column(&options.job)?.cast(&DataType::String)?;
+        for (i, job) in jobs.str()?.iter().enumerate() {
+            let Some(per_hour) = job.and_then(|j| shortfall.get(j)) else { continue };
+            if base.rate_hours[i] > 0.0 && base.valid[i] {
+                self.raises[c][i] += per_hour * base.rate_hours[i];
             }
         }
         Ok(())
@@ -277,7 +254,7 @@ impl<'a> Adjusted<'a> {
         let id = map.employee_id.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| "employee_id".into());
         let period = map.period.clone().filter(|c| !c.is_empty()).unwrap_or_else(|| "period".into());
         let text = |column: &str| -> Result<Vec<Option<String>>> {
-            let values = self.original.column(column)?.cast(&DataType::String)?;
+            let values = self.base.frame.column(column)?.cast(&DataType::String)?;
             Ok(values.str()?.iter().map(|v| v.map(str::to_string)).collect())
         };
         let (ids, periods) = (text(&id)?, text(&period)?);

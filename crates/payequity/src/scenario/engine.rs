@@ -3,20 +3,19 @@
 //! equal-value shortfall left — with the annual cost, the workers raised by gender and the phase-in
 //! (docs/scenarios.md). A scenario recomputes the statistics on adjusted pay; it does not model behaviour.
 //!
-//! The payroll is read and the pay model resolved once; each scenario copies only the pay columns it
-//! changes and re-runs only the analyses the config sets up.
+//! The payroll is read and validated once ([`ScenarioBase`]); each scenario holds only its raises per row
+//! and re-runs only the last step of the analyses the config sets up.
 
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::apply::{Adjusted, PayModel};
+use super::apply::Adjusted;
+use super::base::ScenarioBase;
 use super::spec::{Scenario, ScenarioSet};
 use crate::config::AuditConfig;
 use crate::data::{Ledger, FEMALE, MALE};
-use crate::transparency::Regime;
 use crate::{Error, Result, COMMIT, VERSION};
 
 /// The figures a scenario is judged by.
@@ -89,21 +88,15 @@ pub struct ScenarioResult {
     pub target: Option<super::search::TargetResult>,
 }
 
-/// The baseline and every scenario of `set` on `frame`, with the analyses of `config`.
+/// The baseline and every scenario of `set` on `frame`, with the analyses of `config`. The rows are
+/// validated once ([`ScenarioBase`]); each scenario then adds its raises to the prepared units.
 pub fn scenario(frame: &DataFrame, config: &AuditConfig, set: &ScenarioSet) -> Result<ScenarioResult> {
-    let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    let model = PayModel::new(config, &columns)?;
-    let annual = annual_factor(frame, config)?;
-    // The baseline reads the payroll as it is (its ledger counts every row); the measures apply to the rows
-    // the analyses keep of a repeated (employee_id, period) key — the first — so no repeat is raised or costed.
-    let (baseline, ledger, mut warnings) = figures(frame, config)?;
-    let rows = first_of_each_key(frame, config)?;
-    let payroll = annual * payroll_total(&Adjusted::new(&rows, &model))?;
-    let scenarios = set
-        .scenarios
-        .par_iter()
-        .map(|s| run_one(&rows, &model, config, set, s, annual, payroll))
-        .collect::<Result<Vec<_>>>()?;
+    let base = ScenarioBase::new(frame, config, &set.equal_value_methods())?;
+    let (baseline, ledger, mut warnings) = base.baseline()?;
+    let payroll = base.annual * base.payroll_total();
+    // One scenario at a time, each using both cores inside its analyses: memory stays one scenario's raises.
+    let scenarios =
+        set.scenarios.iter().map(|s| run_one(&base, config, set, s, payroll)).collect::<Result<Vec<_>>>()?;
     if payroll <= 0.0 {
         warnings.push("the payroll total is zero: costs in % of payroll are null".into());
     }
@@ -127,39 +120,34 @@ pub fn scenario_target(
     set: &ScenarioSet,
     target: &super::search::Target,
 ) -> Result<super::search::TargetResult> {
-    let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
-    let model = PayModel::new(config, &columns)?;
-    let annual = annual_factor(frame, config)?;
-    let rows = first_of_each_key(frame, config)?;
-    super::search::search(frame, &rows, &model, config, set, target, annual)
+    let base = ScenarioBase::new(frame, config, &set.equal_value_methods())?;
+    super::search::search(&base, config, set, target)
 }
 
 fn run_one(
-    frame: &DataFrame,
-    model: &PayModel,
+    base: &ScenarioBase<'_>,
     config: &AuditConfig,
     set: &ScenarioSet,
     scenario: &Scenario,
-    annual: f64,
     payroll: f64,
 ) -> Result<ScenarioFigures> {
-    let mut adjusted = Adjusted::new(frame, model);
+    let mut adjusted = Adjusted::new(base);
     let mut measures = Vec::new();
     let mut before = 0.0;
     for measure in &scenario.measures {
         adjusted.apply(measure, config, &set.base_dir).map_err(|e| in_scenario(e, &scenario.name, measure.kind()))?;
         let after: f64 = adjusted.total_raise().iter().sum();
-        measures.push(MeasureCost { kind: measure.kind().into(), cost_annual: annual * (after - before) });
+        measures.push(MeasureCost { kind: measure.kind().into(), cost_annual: base.annual * (after - before) });
         before = after;
     }
-    let cost = annual * before;
-    let (figures, _, _) = figures(&adjusted.frame()?, config).map_err(|e| in_scenario(e, &scenario.name, "figures"))?;
+    let cost = base.annual * before;
+    let figures = base.figures(&adjusted.raises, None).map_err(|e| in_scenario(e, &scenario.name, "figures"))?;
     Ok(ScenarioFigures {
         name: scenario.name.clone(),
         figures,
         cost_annual: cost,
         cost_pct_of_payroll: if payroll > 0.0 { 100.0 * cost / payroll } else { 0.0 },
-        workers_raised: workers_raised(frame, config, &adjusted.total_raise())?,
+        workers_raised: workers_raised(base.frame, config, &adjusted.total_raise())?,
         phase_in: phase_in(cost, scenario.phase_in_years),
         measures,
     })
@@ -172,18 +160,6 @@ fn in_scenario(error: Error, name: &str, step: &str) -> Error {
     }
 }
 
-/// The rows without a later repeat of an earlier (employee_id, period) key (the analyses' `duplicate_key`).
-fn first_of_each_key(frame: &DataFrame, config: &AuditConfig) -> Result<DataFrame> {
-    let map = config.columns.clone().unwrap_or_default();
-    let id = map.employee_id.clone().unwrap_or_else(|| "employee_id".into());
-    let period = map.period.clone().unwrap_or_else(|| "period".into());
-    if id.is_empty() || period.is_empty() || frame.column(&id).is_err() || frame.column(&period).is_err() {
-        return Ok(frame.clone());
-    }
-    let keys = [id.as_str().into(), period.as_str().into()];
-    Ok(frame.unique_stable(Some(&keys), UniqueKeepStrategy::First, None)?)
-}
-
 /// Equal yearly amounts over `years`.
 pub fn phase_in(cost: f64, years: u32) -> Vec<PhaseYear> {
     let years = years.max(1);
@@ -194,32 +170,6 @@ pub fn phase_in(cost: f64, years: u32) -> Vec<PhaseYear> {
             cumulative: cost * f64::from(year) / f64::from(years),
         })
         .collect()
-}
-
-/// Σ of every pay component over the rows measures may raise (before annualizing), before any measure.
-fn payroll_total(adjusted: &Adjusted<'_>) -> Result<f64> {
-    let mut total = 0.0;
-    for component in &adjusted.model.components {
-        let values = adjusted.original.column(component)?.cast(&DataType::Float64)?;
-        total += values
-            .f64()?
-            .iter()
-            .zip(&adjusted.valid)
-            .filter_map(|(v, ok)| v.filter(|v| *ok && v.is_finite()))
-            .sum::<f64>();
-    }
-    Ok(total)
-}
-
-/// 12 / the number of distinct periods (taken as months), 1 without a period column.
-fn annual_factor(frame: &DataFrame, config: &AuditConfig) -> Result<f64> {
-    let map = config.columns.clone().unwrap_or_default();
-    let period = map.period.clone().unwrap_or_else(|| "period".into());
-    if period.is_empty() || frame.column(&period).is_err() {
-        return Ok(1.0);
-    }
-    let periods = frame.column(&period)?.drop_nulls().n_unique()?;
-    Ok(if periods > 0 { 12.0 / periods as f64 } else { 1.0 })
 }
 
 /// Distinct workers with a raise, by their gender value (F and M as configured, other values as written).
@@ -258,43 +208,6 @@ fn workers_raised(frame: &DataFrame, config: &AuditConfig, raise: &[f64]) -> Res
         }
     }
     Ok(counts)
-}
-
-/// The figures of `frame` under the config's analyses, the gap's ledger and warnings.
-fn figures(frame: &DataFrame, config: &AuditConfig) -> Result<(Figures, Ledger, Vec<String>)> {
-    let gap = crate::gap::gap(frame, &config.gap_options())?;
-    let unexplained = match &config.oaxaca {
-        Some(_) => Some(crate::decompose::oaxaca(frame, &config.oaxaca_options())?.twofold.unexplained.estimate),
-        None => None,
-    }
-    .flatten();
-    let art10_categories = match &config.transparency {
-        Some(_) => {
-            let mut options = config.transparency_options()?;
-            options.regimes = vec![Regime::Eu];
-            let result = crate::transparency::transparency(frame, &options)?;
-            result
-                .eu
-                .map(|eu| eu.art10_flags.iter().map(|f| f.category.clone().unwrap_or_else(|| "all".into())).collect())
-                .unwrap_or_default()
-        }
-        None => Vec::new(),
-    };
-    let equal_value_shortfall_annual = match &config.equal_value {
-        Some(_) => {
-            let result = crate::equal_value::equal_value(frame, &config.equal_value_options()?)?;
-            result.costs.first().map(|c| c.annual_total)
-        }
-        None => None,
-    };
-    let figures = Figures {
-        mean_gap_pct: gap.overall.mean_gap_pct.estimate,
-        median_gap_pct: gap.overall.median_gap_pct.estimate,
-        unexplained,
-        art10_categories,
-        equal_value_shortfall_annual,
-    };
-    Ok((figures, gap.ledger, gap.warnings))
 }
 
 /// The scenarios as a table: the baseline first, then one row per scenario.

@@ -3,11 +3,13 @@
 //! the adjusted pay, with the cost of each scenario. `where` conditions pass the rule-SQL allow-list.
 
 mod apply;
+mod base;
 mod engine;
 mod search;
 mod spec;
 
 pub use apply::{Adjusted, PayModel};
+pub use base::ScenarioBase;
 pub use engine::{
     phase_in, scenario, scenario_chart, scenario_frame, scenario_table, scenario_target, Baseline, Figures,
     MeasureCost, PhaseYear, ScenarioFigures, ScenarioResult,

@@ -5,13 +5,13 @@
 //! meets it is reported with the measures it binds. A target no route meets is reported with the best value
 //! reached.
 
-use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::apply::{Adjusted, PayModel};
+use super::apply::Adjusted;
+use super::base::ScenarioBase;
+use super::engine::Figures;
 use super::spec::{Measure, Scenario, ScenarioSet};
 use crate::config::AuditConfig;
-use crate::transparency::Regime;
 use crate::{Error, Result};
 
 /// The largest factor a route's parameters are scaled by.
@@ -108,70 +108,62 @@ fn scaled(measure: &Measure, s: f64) -> Measure {
     }
 }
 
-/// The one figure a target names, on `frame` (only the analysis it needs runs).
-fn figure(frame: &DataFrame, config: &AuditConfig, metric: &str) -> Result<Option<f64>> {
-    Ok(match metric {
-        "mean_gap_pct" => crate::gap::gap(frame, &config.gap_options())?.overall.mean_gap_pct.estimate,
-        "median_gap_pct" => crate::gap::gap(frame, &config.gap_options())?.overall.median_gap_pct.estimate,
-        "unexplained" => {
-            if config.oaxaca.is_none() {
-                return Err(Error::Invalid("a target on `unexplained` needs the config's [oaxaca] section".into()));
-            }
-            crate::decompose::oaxaca(frame, &config.oaxaca_options())?.twofold.unexplained.estimate
-        }
-        "equal_value_shortfall_annual" => {
-            if config.equal_value.is_none() {
-                return Err(Error::Invalid("a target on the equal-value shortfall needs [equal_value]".into()));
-            }
-            let result = crate::equal_value::equal_value(frame, &config.equal_value_options()?)?;
-            result.costs.first().map(|c| c.annual_total)
-        }
-        _ => {
-            if config.transparency.is_none() {
-                return Err(Error::Invalid("a target on Art. 10 categories needs [transparency]".into()));
-            }
-            let mut options = config.transparency_options()?;
-            options.regimes = vec![Regime::Eu];
-            let result = crate::transparency::transparency(frame, &options)?;
-            Some(result.eu.map_or(0.0, |eu| eu.art10_flags.len() as f64))
-        }
-    })
+/// The analysis a target's metric needs is configured.
+fn check_metric(config: &AuditConfig, metric: &str) -> Result<()> {
+    let (missing, section) = match metric {
+        "unexplained" => (config.oaxaca.is_none(), "[oaxaca]"),
+        "equal_value_shortfall_annual" => (config.equal_value.is_none(), "[equal_value]"),
+        "art10_categories" => (config.transparency.is_none(), "[transparency]"),
+        _ => (false, ""),
+    };
+    if missing {
+        return Err(Error::Invalid(format!("a target on `{metric}` needs the config's {section} section")));
+    }
+    Ok(())
+}
+
+/// The one figure a target names.
+fn figure(figures: &Figures, metric: &str) -> Option<f64> {
+    match metric {
+        "mean_gap_pct" => figures.mean_gap_pct,
+        "median_gap_pct" => figures.median_gap_pct,
+        "unexplained" => figures.unexplained,
+        "equal_value_shortfall_annual" => figures.equal_value_shortfall_annual,
+        _ => Some(figures.art10_categories.len() as f64),
+    }
 }
 
 /// What every evaluation of the search shares.
 struct Context<'a> {
-    rows: &'a DataFrame,
-    model: &'a PayModel,
+    base: &'a ScenarioBase<'a>,
     config: &'a AuditConfig,
     set: &'a ScenarioSet,
     target: &'a Target,
-    annual: f64,
 }
 
 /// The figure and the annualized cost of a scenario's measures at factor `s`.
 fn evaluate(ctx: &Context<'_>, scenario: &Scenario, s: f64) -> Result<(Option<f64>, f64, Vec<Measure>)> {
-    let mut adjusted = Adjusted::new(ctx.rows, ctx.model);
+    let mut adjusted = Adjusted::new(ctx.base);
     let measures: Vec<Measure> = scenario.measures.iter().map(|m| scaled(m, s)).collect();
     for measure in &measures {
         adjusted.apply(measure, ctx.config, &ctx.set.base_dir)?;
     }
-    let cost = ctx.annual * adjusted.total_raise().iter().sum::<f64>();
-    Ok((figure(&adjusted.frame()?, ctx.config, &ctx.target.metric)?, cost, measures))
+    let cost = ctx.base.annual * adjusted.total_raise().iter().sum::<f64>();
+    let metric = ctx.target.metric.as_str();
+    Ok((figure(&ctx.base.figures(&adjusted.raises, Some(metric))?, metric), cost, measures))
 }
 
-/// Searches every scenario of `set` as a route to `target` (see the module docs). `rows` are the rows the
-/// measures may raise, `annual` the factor that annualizes a cost.
+/// Searches every scenario of `set` as a route to `target` (see the module docs) on the prepared payroll.
 pub(crate) fn search(
-    frame: &DataFrame,
-    rows: &DataFrame,
-    model: &PayModel,
+    base: &ScenarioBase<'_>,
     config: &AuditConfig,
     set: &ScenarioSet,
     target: &Target,
-    annual: f64,
 ) -> Result<TargetResult> {
-    let baseline = figure(frame, config, &target.metric)?;
-    let ctx = Context { rows, model, config, set, target, annual };
+    check_metric(config, &target.metric)?;
+    let zero = vec![vec![0.0; base.frame.height()]; base.model.components.len()];
+    let baseline = figure(&base.figures(&zero, Some(&target.metric))?, &target.metric);
+    let ctx = Context { base, config, set, target };
     let mut routes = Vec::new();
     for scenario in &set.scenarios {
         let at = |s: f64| evaluate(&ctx, scenario, s);

@@ -109,6 +109,19 @@ pub const MAX_SCENARIOS: usize = 200;
 pub const MAX_MEASURES: usize = 50;
 
 impl ScenarioSet {
+    /// The equal-value methods the scenarios' `equal_value` measures use.
+    pub fn equal_value_methods(&self) -> Vec<crate::equal_value::Method> {
+        let mut methods = Vec::new();
+        for measure in self.scenarios.iter().flat_map(|s| &s.measures) {
+            if let Measure::EqualValue { method } = measure {
+                if !methods.contains(method) {
+                    methods.push(*method);
+                }
+            }
+        }
+        methods
+    }
+
     /// Reads and checks a scenarios file (TOML).
     pub fn from_file(path: impl AsRef<Path>) -> Result<ScenarioSet> {
         let path = path.as_ref();

@@ -156,6 +156,13 @@ fn n_of(f: &crate::gap::GapFigures) -> ByGender<Option<u64>> {
 
 /// The EU indicators, the category table and the Art. 10 flags.
 pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> {
+    let (spells, annual_pay) = eu_units(frame, options)?;
+    eu_from_units(&spells, &annual_pay, options)
+}
+
+/// The units [`eu_from_units`] reads, validated from `frame`: `(spells, annual_pay)`, each with the sum of
+/// every pay component per unit.
+pub fn eu_units(frame: &DataFrame, options: &TransparencyOptions) -> Result<(Prepared, Prepared)> {
     if options.pay.all().is_empty() {
         return Err(Error::Invalid("no pay components: set [pay] ordinary / variable / bonus in the config".into()));
     }
@@ -173,7 +180,7 @@ pub fn eu(frame: &DataFrame, options: &TransparencyOptions) -> Result<EuResult> 
         || prepare_components(frame, options, Measure::Hourly, &keep, row_keys.as_ref()),
         || prepare_components(frame, options, Measure::Pay, &[], row_keys.as_ref()),
     );
-    eu_from_units(&spells?, &annual_pay?, options)
+    Ok((spells?, annual_pay?))
 }
 
 /// The columns kept per unit of the hourly validation pass: the category, then the factors.

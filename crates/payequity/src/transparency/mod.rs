@@ -13,8 +13,8 @@ mod uk;
 mod units;
 
 pub use eu::{
-    eu, eu_from_units, eu_kept_columns, reporting_obligation, Art10Flag, ByGender, CategoryGap, EuIndicators, EuResult,
-    ART10_THRESHOLD_PCT,
+    eu, eu_from_units, eu_kept_columns, eu_units, reporting_obligation, Art10Flag, ByGender, CategoryGap, EuIndicators,
+    EuResult, ART10_THRESHOLD_PCT,
 };
 pub use logib::{
     logib, logib_verdict, logib_with, LogibResult, LogibVerdict, LOGIB_LIMIT, LOGIB_MIN_EMPLOYEES, LOGIB_TARGET,
