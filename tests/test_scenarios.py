@@ -84,3 +84,31 @@ def test_the_target_search_from_cli_and_python(tmp_path: Path) -> None:
     assert python == document
     unreachable = run(*args, "--target", "mean_gap_pct <= 1")
     assert unreachable.returncode == 0 and "no route meets it" in unreachable.stdout and "best reached" in unreachable.stdout
+
+
+def test_individual_adjustments_list_the_workers_only_in_the_annex(tmp_path: Path) -> None:
+    args = ["scenario", "--config", str(DEMO / "audit.toml"), "--scenarios", str(DEMO / "scenarios.toml")]
+    cli = run(*args, "--remediate", "0.01", "--annex", str(tmp_path / "cli.csv"), "--format", "json")
+    assert cli.returncode == 0, cli.stderr
+    document = json.loads(cli.stdout)
+    remediation = document["remediation"]
+    assert remediation["met"] and remediation["unexplained_after"] <= 0.01 < remediation["unexplained_before"]
+    assert "workers" not in remediation
+    annex = pl.read_csv(tmp_path / "cli.csv", schema_overrides={"employee_id": pl.String})
+    assert annex.columns == ["employee_id", "rows", "residual", "raise_annual"]
+    assert annex.height == remediation["workers_raised"] and annex["rows"].sum() == remediation["rows_raised"]
+    assert annex["raise_annual"].sum() == pytest.approx(remediation["cost_annual"])
+    assert annex["residual"].is_sorted() and (annex["residual"] < remediation["residual_floor"]).all()
+    # The raised workers are women: group B of the demo's decomposition.
+    women = set(pl.read_parquet(DEMO / "payroll.parquet").filter(pl.col("gender") == "F")["employee_id"].to_list())
+    assert set(annex["employee_id"].to_list()) <= women
+    ids = set(annex["employee_id"].to_list())
+    assert not any(i in cli.stdout for i in ids)
+    python = pe.scenario(DEMO / "audit.toml", DEMO / "scenarios.toml", remediate=0.01, annex=tmp_path / "py.csv")
+    assert python.remediation == remediation and python.to_dict() == document
+    assert (tmp_path / "py.csv").read_text() == (tmp_path / "cli.csv").read_text()
+    table = run(*args, "--remediate", "0.01")
+    assert table.returncode == 0 and "individual adjustments to unexplained <= 0.01: reached" in table.stdout
+    assert not any(i in table.stdout for i in ids)
+    lonely = run(*args, "--annex", str(tmp_path / "x.csv"))
+    assert lonely.returncode != 0 and "--remediate" in lonely.stderr

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 
 def scenario(
-    config: str | PathLike[str], scenarios: str | PathLike[str], *, target: str | None = None
+    config: str | PathLike[str],
+    scenarios: str | PathLike[str],
+    *,
+    target: str | None = None,
+    remediate: float | None = None,
+    annex: str | PathLike[str] | None = None,
 ) -> ScenarioResult:
     """Recompute the audit config's figures under each scenario of ``scenarios`` (a TOML file of
     ``[[scenario]]`` tables: ``name``, ``measures`` applied in order, ``phase_in_years``).
@@ -33,10 +38,16 @@ def scenario(
     (0 to 4×, bisection), and reports the cheapest route that meets the target (``result["target"]``), or the
     best value reached when none does.
 
+    ``remediate=0.02`` also finds the minimal individual adjustments that bring the unexplained Oaxaca part
+    (log points with ``log = true``) to 0.02 or below: the workers of the disadvantaged group with the most
+    negative residuals are raised first, to a common residual floor (``result.remediation``: the floor, the
+    unexplained part reached, workers and rows raised, cost). The workers name employees: they are written
+    only to ``annex`` (a ``.csv`` or ``.parquet`` path), never into the document.
+
     >>> r = pe.scenario("datasets/demo/audit.toml", "datasets/demo/scenarios.toml")  # doctest: +SKIP
     >>> print(r.summary())  # doctest: +SKIP
     """
-    return ScenarioResult(_core.scenario(config, scenarios, target))
+    return ScenarioResult(_core.scenario(config, scenarios, target, remediate, annex))
 
 
 class ScenarioResult(Document):
@@ -54,6 +65,14 @@ class ScenarioResult(Document):
         ``phase_in`` and the cost of each measure."""
         scenarios: list[dict[str, Any]] = self._data["scenarios"]
         return scenarios
+
+    @property
+    def remediation(self) -> dict[str, Any] | None:
+        """The minimal individual adjustments (``remediate=``): ``threshold``, ``met``, ``unexplained_before``,
+        ``unexplained_after``, ``group``, ``residual_floor``, ``rows_raised``, ``workers_raised``,
+        ``cost_annual``, ``cost_pct_of_payroll``; ``None`` when not asked for."""
+        remediation: dict[str, Any] | None = self._data.get("remediation")
+        return remediation
 
     def to_polars(self) -> pl.DataFrame:
         """The baseline and one row per scenario."""

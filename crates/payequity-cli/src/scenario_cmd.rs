@@ -9,7 +9,8 @@ use payequity::config::AuditConfig;
 use payequity::data::write_table;
 use payequity::report::{read_inputs, to_json};
 use payequity::scenario::{
-    scenario, scenario_chart, scenario_frame, scenario_table, scenario_target, ScenarioSet, Target,
+    remediation_frame, scenario_chart, scenario_frame, scenario_run, scenario_table, ScenarioRequest, ScenarioSet,
+    Target,
 };
 use payequity::{Error, Result};
 
@@ -35,6 +36,13 @@ pub struct ScenarioArgs {
     /// scaled by one factor (0 to 4×), found by bisection.
     #[arg(long)]
     target: Option<String>,
+    /// The minimal individual adjustments that bring the unexplained Oaxaca part (log points with `log =
+    /// true`) to this threshold, raising the workers with the most negative residuals first.
+    #[arg(long, value_name = "THRESHOLD", allow_negative_numbers = true)]
+    remediate: Option<f64>,
+    /// Write the workers of the individual adjustments (employee ids, `.csv` or `.parquet`): the annex.
+    #[arg(long, requires = "remediate")]
+    annex: Option<PathBuf>,
     #[arg(long, short)]
     quiet: bool,
 }
@@ -44,12 +52,18 @@ pub fn run_scenario(args: ScenarioArgs) -> Result<ExitCode> {
     let set = ScenarioSet::from_file(&args.scenarios)?;
     let bar = spinner("recomputing the figures for every scenario", args.quiet);
     let (frame, _) = read_inputs(&config)?;
-    let target = args.target.as_deref().map(Target::parse).transpose()?;
-    let mut result = scenario(&frame, &config, &set)?;
-    if let Some(target) = &target {
-        result.target = Some(scenario_target(&frame, &config, &set, target)?);
-    }
+    let request = ScenarioRequest {
+        target: args.target.as_deref().map(Target::parse).transpose()?,
+        remediate: args.remediate,
+        annex: args.annex.is_some(),
+    };
+    let mut result = scenario_run(&frame, &config, &set, &request)?;
     bar.finish_and_clear();
+    if let (Some(path), Some(remediation)) = (&args.annex, result.remediation.as_mut()) {
+        write_table(&mut remediation_frame(remediation)?, path)?;
+        // The document and the table on the terminal stay free of employee ids.
+        remediation.workers = None;
+    }
     if let Some(path) = &args.out {
         write_table(&mut scenario_frame(&result)?, path)?;
     }

@@ -422,24 +422,35 @@ fn equal_value_table_csv(result_json: &str) -> PyResult<String> {
     csv_text(&mut table)
 }
 
-/// `scenario(config_path, scenarios_path, target=None) -> result_json`: bargaining scenarios, and the
-/// cheapest route to `target` when given (see `payequity.scenario`).
+/// `scenario(config_path, scenarios_path, target=None, remediate=None, annex_path=None) -> result_json`:
+/// bargaining scenarios, the cheapest route to `target` and the individual adjustments to `remediate` when
+/// given; the adjusted workers go only to `annex_path` (see `payequity.scenario`).
 #[pyfunction]
-#[pyo3(signature = (config_path, scenarios_path, target=None))]
+#[pyo3(signature = (config_path, scenarios_path, target=None, remediate=None, annex_path=None))]
 fn scenario(
     py: Python<'_>,
     config_path: std::path::PathBuf,
     scenarios_path: std::path::PathBuf,
     target: Option<String>,
+    remediate: Option<f64>,
+    annex_path: Option<std::path::PathBuf>,
 ) -> PyResult<String> {
     py.detach(|| {
         let config = payequity::config::AuditConfig::from_file(&config_path)?;
         let set = payequity::scenario::ScenarioSet::from_file(&scenarios_path)?;
-        let target = target.as_deref().map(payequity::scenario::Target::parse).transpose()?;
+        let request = payequity::scenario::ScenarioRequest {
+            target: target.as_deref().map(payequity::scenario::Target::parse).transpose()?,
+            remediate,
+            annex: annex_path.is_some(),
+        };
+        if request.remediate.is_none() && request.annex {
+            return Err(payequity::Error::Invalid("`annex` lists the workers of `remediate`: give a threshold".into()));
+        }
         let (frame, _) = payequity::report::read_inputs(&config)?;
-        let mut result = payequity::scenario::scenario(&frame, &config, &set)?;
-        if let Some(target) = &target {
-            result.target = Some(payequity::scenario::scenario_target(&frame, &config, &set, target)?);
+        let mut result = payequity::scenario::scenario_run(&frame, &config, &set, &request)?;
+        if let (Some(path), Some(remediation)) = (&annex_path, result.remediation.as_mut()) {
+            payequity::data::write_table(&mut payequity::scenario::remediation_frame(remediation)?, path)?;
+            remediation.workers = None;
         }
         payequity::report::to_json(&result)
     })

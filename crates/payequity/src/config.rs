@@ -46,6 +46,10 @@ impl PayConfig {
 pub struct ScenarioConfig {
     /// A scenarios file (TOML, docs/scenarios.md), relative to the config's folder.
     pub file: String,
+    /// The minimal individual adjustments that bring the unexplained Oaxaca part to this threshold (the
+    /// workers are listed only with `[report] worker_annex = true`).
+    #[serde(default)]
+    pub remediate: Option<f64>,
 }
 
 /// The whole audit config.

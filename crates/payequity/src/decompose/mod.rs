@@ -26,5 +26,5 @@ pub use result::{
 };
 pub use run::{bootstrap_moments, finish, oaxaca, oaxaca_plan, ReplicateMoments, ResidualPass};
 pub(crate) use run::{ledger_and_strict, poisson_draw};
-pub use scan::{Exclusions, GroupMoments, GroupRows, SLICE_ROWS};
+pub use scan::{Exclusions, FittedRow, GroupMoments, GroupRows, SLICE_ROWS};
 pub use table::{oaxaca_frame, oaxaca_table};

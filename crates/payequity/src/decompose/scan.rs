@@ -19,6 +19,15 @@ use crate::data::Reason;
 use crate::stats::Moments;
 use crate::Result;
 
+/// A used row's outcome and fitted value ([`Plan::fitted_rows`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FittedRow {
+    pub row: u64,
+    pub is_b: bool,
+    pub y: f64,
+    pub fitted: f64,
+}
+
 /// Rows per parallel task.
 pub const SLICE_ROWS: usize = 16_384;
 /// Offending rows named in strict-mode errors.
@@ -311,6 +320,28 @@ impl Plan {
             })
             .collect::<Result<_>>()?;
         parts.into_iter().try_fold(GroupMoments::new(k), |acc, part| acc.merge(part))
+    }
+
+    /// Each used row's fit under the coefficients `beta` (full design, in [`Design::terms`] order): 0-based
+    /// input row (`frame`'s first row is `offset`), whether it is in group B, the outcome as it entered
+    /// the regressions (logged when `log`) and x·β. In row order; the rows of individual remediation.
+    ///
+    /// [`Design::terms`]: super::kernel::Design::terms
+    pub fn fitted_rows(&self, frame: &DataFrame, offset: u64, beta: &[f64]) -> Result<Vec<FittedRow>> {
+        let starts: Vec<usize> = (0..frame.height()).step_by(SLICE_ROWS).collect();
+        let parts: Vec<Vec<FittedRow>> = starts
+            .par_iter()
+            .map(|&start| {
+                let slice = frame.slice(start as i64, SLICE_ROWS);
+                let mut rows = Vec::new();
+                self.visit_rows(&slice, offset + start as u64, |is_b, x, y, _, row| {
+                    let fitted = x.iter().zip(beta).map(|(x, b)| x * b).sum();
+                    rows.push(FittedRow { row, is_b, y, fitted });
+                })?;
+                Ok(rows)
+            })
+            .collect::<Result<_>>()?;
+        Ok(parts.into_iter().flatten().collect())
     }
 
     /// The residual pass of robust standard errors: for each used row of group g, the stacked score

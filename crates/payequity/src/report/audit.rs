@@ -426,7 +426,12 @@ pub fn audit_rows(
                 ));
             };
             let set = crate::scenario::ScenarioSet::from_file(config.base_dir.join(&section.file))?;
-            let r = crate::scenario::scenario(table, config, &set)?;
+            let request = crate::scenario::ScenarioRequest {
+                target: None,
+                remediate: section.remediate,
+                annex: options.worker_annex,
+            };
+            let r = crate::scenario::scenario_run(table, config, &set, &request)?;
             warnings.extend(r.warnings.iter().map(|w| format!("scenarios: {w}")));
             Some(r)
         }

@@ -148,7 +148,7 @@ const PACK_DOCUMENTS: [&str; 10] = [
     "scenarios.json",
 ];
 /// The tables a pack may hold, each as `.csv` and `.parquet`.
-const PACK_TABLES: [&str; 10] = [
+const PACK_TABLES: [&str; 11] = [
     "ledger",
     "gap_by_group",
     "oaxaca",
@@ -159,6 +159,7 @@ const PACK_TABLES: [&str; 10] = [
     "arrears_by_rule_period",
     "arrears_by_worker",
     "scenarios",
+    "remediation_by_worker",
 ];
 
 /// Every file name a pack owns (and a new pack replaces or removes).
@@ -269,6 +270,11 @@ fn write_pack_files(report: &AuditReport, out: &Path, generated_at: &str) -> Res
     }
     if let (Some(audit), true) = (&report.entitlements, report.worker_annex) {
         tables.push(("arrears_by_worker", audit.arrears.clone()));
+    }
+    if let Some(remediation) = report.scenarios.as_ref().and_then(|s| s.remediation.as_ref()) {
+        if remediation.workers.is_some() {
+            tables.push(("remediation_by_worker", crate::scenario::remediation_frame(remediation)?));
+        }
     }
     for (name, mut frame) in tables {
         for ext in ["csv", "parquet"] {

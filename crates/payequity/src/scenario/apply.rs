@@ -37,6 +37,8 @@ pub struct PayModel {
     pub subtract_hours: Vec<String>,
     /// Rate columns that move with the ordinary component (the Oaxaca outcome when it is not a component).
     pub rates: Vec<String>,
+    /// The employee id column (`[columns] employee_id`, else `employee_id`), when the payroll has it.
+    pub employee_id: Option<String>,
 }
 
 impl PayModel {
@@ -68,7 +70,9 @@ impl PayModel {
         for column in &subtract_hours {
             crate::data::require_column(column, "subtract_hours", columns)?;
         }
-        Ok(PayModel { components, ordinary, hours, subtract_hours, rates })
+        let employee_id = Some(map.employee_id.clone().unwrap_or_else(|| "employee_id".into()))
+            .filter(|id| !id.is_empty() && columns.contains(id));
+        Ok(PayModel { components, ordinary, hours, subtract_hours, rates, employee_id })
     }
 }
 

@@ -284,6 +284,20 @@ impl<'a> ScenarioBase<'a> {
         Ok(frame)
     }
 
+    /// The Oaxaca plan, the columns it reads and its options (for the individual adjustments).
+    pub(crate) fn oaxaca_parts(&self) -> Option<(&Plan, &DataFrame, &OaxacaOptions)> {
+        self.oaxaca.as_ref().map(|b| (&b.plan, &b.frame, &b.options))
+    }
+
+    /// The employee id of each row as text (`None` without an employee id column).
+    pub(crate) fn employee_ids(&self) -> Result<Option<StringChunked>> {
+        let id = self.model.employee_id.as_deref().filter(|id| self.frame.column(id).is_ok());
+        Ok(match id {
+            Some(id) => Some(self.frame.column(id)?.cast(&DataType::String)?.str()?.clone()),
+            None => None,
+        })
+    }
+
     /// The per-unit sums of `raises`: each prepared component's, and their total.
     fn unit_sums(&self, units: &Prepared, raises: &[Vec<f64>]) -> Result<UnitSums> {
         let of_row = units.unit_of_row.as_ref().ok_or_else(|| {

@@ -86,11 +86,36 @@ pub struct ScenarioResult {
     /// The cheapest route to a target (`--target`), when one was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<super::search::TargetResult>,
+    /// The minimal individual adjustments (`--remediate`), when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<super::remediate::Remediation>,
+}
+
+/// What a scenario run computes beside the scenarios.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScenarioRequest {
+    /// The cheapest route to this target (`--target`).
+    pub target: Option<super::search::Target>,
+    /// The minimal individual adjustments that bring the unexplained Oaxaca part to this threshold.
+    pub remediate: Option<f64>,
+    /// List the workers of the individual adjustments (the annex).
+    pub annex: bool,
 }
 
 /// The baseline and every scenario of `set` on `frame`, with the analyses of `config`. The rows are
 /// validated once ([`ScenarioBase`]); each scenario then adds its raises to the prepared units.
 pub fn scenario(frame: &DataFrame, config: &AuditConfig, set: &ScenarioSet) -> Result<ScenarioResult> {
+    scenario_run(frame, config, set, &ScenarioRequest::default())
+}
+
+/// [`scenario`], with the target search and the individual adjustments of `request`, on one preparation
+/// of the rows.
+pub fn scenario_run(
+    frame: &DataFrame,
+    config: &AuditConfig,
+    set: &ScenarioSet,
+    request: &ScenarioRequest,
+) -> Result<ScenarioResult> {
     let base = ScenarioBase::new(frame, config, &set.equal_value_methods())?;
     let (baseline, ledger, mut warnings) = base.baseline()?;
     let payroll = base.annual * base.payroll_total();
@@ -100,6 +125,14 @@ pub fn scenario(frame: &DataFrame, config: &AuditConfig, set: &ScenarioSet) -> R
     if payroll <= 0.0 {
         warnings.push("the payroll total is zero: costs in % of payroll are null".into());
     }
+    let target = match &request.target {
+        Some(target) => Some(super::search::search(&base, config, set, target)?),
+        None => None,
+    };
+    let remediation = match request.remediate {
+        Some(threshold) => Some(super::remediate::remediate(&base, threshold, payroll, request.annex)?),
+        None => None,
+    };
     Ok(ScenarioResult {
         kind: "scenario".into(),
         version: VERSION.into(),
@@ -108,7 +141,8 @@ pub fn scenario(frame: &DataFrame, config: &AuditConfig, set: &ScenarioSet) -> R
         warnings,
         baseline: Baseline { figures: baseline, payroll_annual: payroll },
         scenarios,
-        target: None,
+        target,
+        remediation,
     })
 }
 
@@ -322,6 +356,24 @@ pub fn scenario_table(result: &ScenarioResult) -> String {
                 let _ = writeln!(out, "target {goal}: no route gives the figure");
             }
         }
+    }
+    if let Some(r) = &result.remediation {
+        let goal = format!("unexplained <= {}", r.threshold);
+        let shown: String = crate::data::terminal_safe(&r.group).chars().take(40).collect();
+        let verdict = if r.met { "reached" } else { "not reached; best" };
+        let _ = writeln!(
+            out,
+            "individual adjustments to {goal}: {verdict} {} (from {}) by raising {} worker(s) of group {shown} \
+             ({} rows) to a residual floor of {}, cost {:.0} a year ({:.2}% of payroll); the workers are listed \
+             only in the annex",
+            number(r.unexplained_after, 4),
+            number(r.unexplained_before, 4),
+            r.workers_raised,
+            r.rows_raised,
+            number(r.residual_floor, 4),
+            r.cost_annual,
+            r.cost_pct_of_payroll
+        );
     }
     for s in &result.scenarios {
         if s.phase_in.len() > 1 {
