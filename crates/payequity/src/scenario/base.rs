@@ -12,7 +12,7 @@ use polars::prelude::*;
 
 use super::apply::PayModel;
 use crate::config::AuditConfig;
-use crate::data::{component_column, Ledger, Prepared, COL_PAY, NO_UNIT};
+use crate::data::{component_column, Ledger, Prepared, COL_PAY, FEMALE, MALE, NO_UNIT};
 use crate::decompose::{OaxacaOptions, Plan, SeMethod, Vce};
 use crate::equal_value::{
     incumbents, load_scheme_and_ratings, score_jobs, EqualValueOptions, EqualValueResult, Incumbent, JobScore, Method,
@@ -69,6 +69,7 @@ pub struct ScenarioBase<'a> {
     pub valid: Vec<bool>,
     /// 12 / the number of monthly periods (1 without a period column).
     pub annual: f64,
+    workers: Workers,
     gap: GapBase,
     eu: Option<EuBase>,
     equal_value: Option<EqualValueBase>,
@@ -109,7 +110,17 @@ impl<'a> ScenarioBase<'a> {
                 *h -= s;
             }
         }
-        let valid = raisable_rows(frame, config, &model)?;
+        let map = config.columns.clone().unwrap_or_default();
+        let period = map.period.clone().unwrap_or_else(|| "period".into());
+        let keys = match &model.employee_id {
+            Some(id) => {
+                let period = Some(period.as_str()).filter(|p| !p.is_empty() && columns.iter().any(|c| c == p));
+                Some(crate::data::RowKeys::compute(frame, id, period)?)
+            }
+            None => None,
+        };
+        let valid = raisable_rows(frame, &model, keys.as_ref())?;
+        let workers = Workers::new(frame, config, keys.as_ref())?;
         let annual = annual_factor(frame, config)?;
         let gap = {
             let mut options = config.gap_options();
@@ -154,7 +165,7 @@ impl<'a> ScenarioBase<'a> {
             }
             None => None,
         };
-        Ok(ScenarioBase { frame, model, pay, rate_hours, valid, annual, gap, eu, equal_value, oaxaca })
+        Ok(ScenarioBase { frame, model, pay, rate_hours, valid, annual, workers, gap, eu, equal_value, oaxaca })
     }
 
     /// Σ of every pay component over the rows measures may raise (before annualizing).
@@ -372,7 +383,7 @@ fn incumbents_with_units(frame: &DataFrame, options: &EqualValueOptions) -> Resu
 }
 
 /// The rows measures may raise (see [`ScenarioBase::valid`]).
-fn raisable_rows(frame: &DataFrame, config: &AuditConfig, model: &PayModel) -> Result<Vec<bool>> {
+fn raisable_rows(frame: &DataFrame, model: &PayModel, keys: Option<&crate::data::RowKeys>) -> Result<Vec<bool>> {
     let column = |name: &str| -> Result<Vec<Option<f64>>> {
         Ok(frame.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
     };
@@ -382,17 +393,93 @@ fn raisable_rows(frame: &DataFrame, config: &AuditConfig, model: &PayModel) -> R
         .zip(&hours)
         .map(|(p, h)| p.is_some_and(|p| p.is_finite() && p >= 0.0) && h.is_some_and(|h| h.is_finite() && h > 0.0))
         .collect();
-    let map = config.columns.clone().unwrap_or_default();
-    let id = map.employee_id.clone().unwrap_or_else(|| "employee_id".into());
-    let period = map.period.clone().unwrap_or_else(|| "period".into());
-    if !id.is_empty() && !period.is_empty() && frame.column(&id).is_ok() && frame.column(&period).is_ok() {
-        let keys = crate::data::RowKeys::compute(frame, &id, Some(&period))?;
-        let later = keys.later_occurrences(|row| valid[row]).unwrap_or_default();
+    if let Some(later) = keys.and_then(|k| k.later_occurrences(|row| valid[row])) {
         for (ok, repeat) in valid.iter_mut().zip(later) {
             *ok &= !repeat;
         }
     }
     Ok(valid)
+}
+
+/// Who each row's worker is and the gender label they are counted under (for the workers raised).
+struct Workers {
+    /// Worker code of each row (the employee id's code; the row itself without an id column).
+    of_row: Vec<u32>,
+    count: usize,
+    /// Index into `labels` of each row's gender value.
+    label_of_row: Vec<u32>,
+    /// `F`, `M` (the configured values and the words female/woman, male/man), then other values as written.
+    labels: Vec<String>,
+}
+
+impl Workers {
+    fn new(frame: &DataFrame, config: &AuditConfig, keys: Option<&crate::data::RowKeys>) -> Result<Workers> {
+        let map = config.columns.clone().unwrap_or_default();
+        let genders = config.gender_values.clone().unwrap_or_default();
+        let (of_row, count) = match keys {
+            Some(keys) => (keys.employee.codes.clone(), keys.employee.count),
+            None => ((0..frame.height() as u32).collect(), frame.height()),
+        };
+        let label = |value: &str| -> String {
+            let v = value.trim().to_lowercase();
+            let is = |values: &[String], words: &[&str]| {
+                values.iter().any(|x| x.trim().to_lowercase() == v) || words.contains(&v.as_str())
+            };
+            if is(&genders.female, &["female", "woman"]) {
+                FEMALE.into()
+            } else if is(&genders.male, &["male", "man"]) {
+                MALE.into()
+            } else {
+                value.to_string()
+            }
+        };
+        let mut labels: Vec<String> = vec![FEMALE.into(), MALE.into()];
+        let mut index_of_value: std::collections::HashMap<Option<String>, u32> = std::collections::HashMap::new();
+        let gender = frame.column(&map.gender)?.cast(&DataType::String)?;
+        let mut label_of_row = Vec::with_capacity(frame.height());
+        for value in gender.str()?.iter() {
+            let index = match index_of_value.get(&value.map(str::to_string)) {
+                Some(index) => *index,
+                None => {
+                    let text = label(value.unwrap_or(""));
+                    let index = match labels.iter().position(|l| *l == text) {
+                        Some(i) => i as u32,
+                        None => {
+                            labels.push(text);
+                            (labels.len() - 1) as u32
+                        }
+                    };
+                    index_of_value.insert(value.map(str::to_string), index);
+                    index
+                }
+            };
+            label_of_row.push(index);
+        }
+        Ok(Workers { of_row, count, label_of_row, labels })
+    }
+}
+
+impl ScenarioBase<'_> {
+    /// Distinct workers with a raise, by their gender value (F and M as configured, other values as written).
+    pub fn workers_raised(&self, raise: &[f64]) -> BTreeMap<String, u64> {
+        let workers = &self.workers;
+        let mut seen = vec![false; workers.count];
+        let mut counts = vec![0u64; workers.labels.len()];
+        for (row, r) in raise.iter().enumerate() {
+            let worker = workers.of_row[row] as usize;
+            if *r > 0.0 && !seen[worker] {
+                seen[worker] = true;
+                counts[workers.label_of_row[row] as usize] += 1;
+            }
+        }
+        let mut out: BTreeMap<String, u64> = BTreeMap::new();
+        for (label, count) in workers.labels.iter().zip(counts) {
+            if count > 0 || label == FEMALE || label == MALE {
+                *out.entry(label.clone()).or_insert(0) += count;
+            }
+        }
+        out
+    }
 }
 
 /// 12 / the number of distinct periods (taken as months), 1 without a period column.

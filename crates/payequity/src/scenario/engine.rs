@@ -181,7 +181,7 @@ fn run_one(
         figures,
         cost_annual: cost,
         cost_pct_of_payroll: if payroll > 0.0 { 100.0 * cost / payroll } else { 0.0 },
-        workers_raised: workers_raised(base.frame, config, &adjusted.total_raise())?,
+        workers_raised: base.workers_raised(&adjusted.total_raise()),
         phase_in: phase_in(cost, scenario.phase_in_years),
         measures,
     })
@@ -204,44 +204,6 @@ pub fn phase_in(cost: f64, years: u32) -> Vec<PhaseYear> {
             cumulative: cost * f64::from(year) / f64::from(years),
         })
         .collect()
-}
-
-/// Distinct workers with a raise, by their gender value (F and M as configured, other values as written).
-fn workers_raised(frame: &DataFrame, config: &AuditConfig, raise: &[f64]) -> Result<BTreeMap<String, u64>> {
-    let map = config.columns.clone().unwrap_or_default();
-    let genders = config.gender_values.clone().unwrap_or_default();
-    let gender = frame.column(&map.gender)?.cast(&DataType::String)?;
-    let id = map.employee_id.clone().unwrap_or_else(|| "employee_id".into());
-    let ids =
-        if id.is_empty() { None } else { frame.column(&id).ok().map(|c| c.cast(&DataType::String)).transpose()? };
-    let label = |value: &str| -> String {
-        let v = value.trim().to_lowercase();
-        let is = |values: &[String], words: &[&str]| {
-            values.iter().any(|x| x.trim().to_lowercase() == v) || words.contains(&v.as_str())
-        };
-        if is(&genders.female, &["female", "woman"]) {
-            FEMALE.into()
-        } else if is(&genders.male, &["male", "man"]) {
-            MALE.into()
-        } else {
-            value.to_string()
-        }
-    };
-    let mut seen = std::collections::HashSet::new();
-    let mut counts: BTreeMap<String, u64> = BTreeMap::from([(FEMALE.into(), 0), (MALE.into(), 0)]);
-    for (i, g) in gender.str()?.iter().enumerate() {
-        if raise[i] <= 0.0 {
-            continue;
-        }
-        let worker = match &ids {
-            Some(ids) => ids.str()?.get(i).map(str::to_string),
-            None => Some(i.to_string()),
-        };
-        if seen.insert(worker) {
-            *counts.entry(label(g.unwrap_or(""))).or_insert(0) += 1;
-        }
-    }
-    Ok(counts)
 }
 
 /// The scenarios as a table: the baseline first, then one row per scenario.
