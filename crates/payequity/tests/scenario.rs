@@ -268,3 +268,17 @@ measures = [
     close(baseline.mean_gap_pct, gap.overall.mean_gap_pct.estimate, "baseline mean gap");
     assert_ne!(baseline.mean_gap_pct, fast.mean_gap_pct);
 }
+
+/// Long input (one row per pay element) cannot be raised row by row: refused with the fix named.
+#[test]
+fn long_input_is_refused_with_a_hint() {
+    let mut text = String::from("[input]\nformat = \"long\"\n");
+    text.push_str(
+        "[columns]\nemployee_id = \"employee_id\"\ngender = \"gender\"\nperiod = \"period\"\nhours = \"hours_paid\"\n\
+         [pay]\nordinary = [\"base_pay\"]\n",
+    );
+    let config = AuditConfig::from_toml(&text, "long.toml").expect("config");
+    let set = scenarios("[[scenario]]\nname = \"+1%\"\nmeasures = [{ kind = \"percent\", pct = 1 }]\n");
+    let err = scenario(&payroll(), &config, &set).unwrap_err().to_string();
+    assert!(err.contains("wide input") && err.contains("hint:"), "{err}");
+}

@@ -44,6 +44,8 @@ struct EqualValueBase {
     scores: BTreeMap<String, JobScore>,
     scheme_warnings: Vec<String>,
     units: Prepared,
+    /// The pay components summed into the incumbents' pay.
+    pay: Vec<String>,
     incumbents: Vec<Incumbent>,
 }
 
@@ -101,6 +103,14 @@ impl<'a> ScenarioBase<'a> {
     /// scenarios' `equal_value` measures use (compared after the config's own, whose first gives the
     /// shortfall figure).
     pub fn new(frame: &'a DataFrame, config: &AuditConfig, methods: &[Method]) -> Result<ScenarioBase<'a>> {
+        if config.input.format == crate::data::InputFormat::Long {
+            return Err(Error::Invalid(
+                "bargaining scenarios raise pay columns row by row, so they need wide input (one row per \
+                 employee and period); hint: pivot the long payroll first (payequity::data::pivot_long) and set \
+                 `[input] format = \"wide\"`"
+                    .into(),
+            ));
+        }
         let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
         let model = PayModel::new(config, &columns)?;
         let pay = model.components.iter().map(|c| values_of(frame, c)).collect::<Result<Vec<_>>>()?;
@@ -230,7 +240,7 @@ impl<'a> ScenarioBase<'a> {
     /// The equal-value analysis with `raises` added to the incumbents' pay (`None` without `[equal_value]`).
     pub fn equal_value(&self, raises: &[Vec<f64>]) -> Result<Option<EqualValueResult>> {
         let Some(base) = &self.equal_value else { return Ok(None) };
-        let sums = self.unit_sums(&base.units, raises)?;
+        let sums = self.unit_sums(&base.units, &base.pay, raises)?;
         let mut incumbents = base.incumbents.clone();
         for (incumbent, raise) in incumbents.iter_mut().zip(&sums.total) {
             incumbent.pay += raise;
@@ -310,14 +320,14 @@ impl<'a> ScenarioBase<'a> {
     }
 
     /// The per-unit sums of `raises`: each prepared component's, and their total.
-    fn unit_sums(&self, units: &Prepared, raises: &[Vec<f64>]) -> Result<UnitSums> {
+    fn unit_sums(&self, units: &Prepared, components: &[String], raises: &[Vec<f64>]) -> Result<UnitSums> {
         let of_row = units.unit_of_row.as_ref().ok_or_else(|| {
             Error::Invalid("internal: scenario units without their rows (long or streamed input)".into())
         })?;
         let n = units.frame.height();
-        let mut by_component = Vec::with_capacity(units.components.len());
+        let mut by_component = Vec::with_capacity(components.len());
         let mut total = vec![0.0; n];
-        for component in &units.components {
+        for component in components {
             let mut sums = vec![0.0; n];
             if let Some(c) = self.model.components.iter().position(|x| x == component) {
                 for (unit, raise) in of_row.iter().zip(&raises[c]) {
@@ -336,7 +346,7 @@ impl<'a> ScenarioBase<'a> {
 
     /// `units` with the raises of their rows added to the pay and to each component's sum.
     fn raised(&self, units: &Prepared, raises: &[Vec<f64>]) -> Result<Prepared> {
-        let sums = self.unit_sums(units, raises)?;
+        let sums = self.unit_sums(units, &units.components, raises)?;
         let mut frame = units.frame.clone();
         let add = |frame: &mut DataFrame, name: &str, sums: &[f64]| -> Result<()> {
             let column = frame.column(name)?.f64()?.clone();
@@ -363,23 +373,17 @@ fn equal_value_base(frame: &DataFrame, options: EqualValueOptions) -> Result<Equ
     let (scheme, ratings, scheme_warnings) = load_scheme_and_ratings(&options)?;
     crate::equal_value::check_methods(&options)?;
     let scores = score_jobs(&scheme, &ratings)?;
-    let (incumbents, units) = incumbents_with_units(frame, &options)?;
-    Ok(EqualValueBase { options, scheme, scores, scheme_warnings, units, incumbents })
-}
-
-/// The incumbents and their units, with each component's sum per unit (so raises can be added).
-fn incumbents_with_units(frame: &DataFrame, options: &EqualValueOptions) -> Result<(Vec<Incumbent>, Prepared)> {
-    let (incumbents, mut units) = incumbents(frame, options)?;
+    let (incumbents, units) = incumbents(frame, &options)?;
     if incumbents.len() != units.frame.height() {
         return Err(Error::Invalid("internal: equal-value incumbents do not match their units".into()));
     }
     // The incumbents' pay is the sum of the equal-value pay components (`[equal_value] pay`, else every
-    // component): their raises are summed per unit through `components`.
-    units.components = crate::equal_value::incumbent_validation(options).columns.pay;
-    if units.components.is_empty() {
-        units.components = vec!["pay".into()];
+    // component): their raises are summed per unit over these.
+    let mut pay = crate::equal_value::incumbent_validation(&options).columns.pay;
+    if pay.is_empty() {
+        pay = vec!["pay".into()];
     }
-    Ok((incumbents, units))
+    Ok(EqualValueBase { options, scheme, scores, scheme_warnings, units, pay, incumbents })
 }
 
 /// The rows measures may raise (see [`ScenarioBase::valid`]).
