@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use payequity::config::AuditConfig;
 use payequity::data::write_table;
-use payequity::report::{read_inputs, to_json};
+use payequity::report::{read_input_columns, to_json};
 use payequity::scenario::{
     remediation_frame, scenario_chart, scenario_frame, scenario_run, scenario_table, ScenarioRequest, ScenarioSet,
     Target,
@@ -51,7 +51,8 @@ pub fn run_scenario(args: ScenarioArgs) -> Result<ExitCode> {
     let config = AuditConfig::from_file(&args.config)?;
     let set = ScenarioSet::from_file(&args.scenarios)?;
     let bar = spinner("recomputing the figures for every scenario", args.quiet);
-    let (frame, _) = read_inputs(&config)?;
+    let needed = set.columns_needed(&config)?;
+    let (frame, _) = read_input_columns(&config, needed.as_ref().map(|(r, o)| (r.as_slice(), o.as_slice())))?;
     let request = ScenarioRequest {
         target: args.target.as_deref().map(Target::parse).transpose()?,
         remediate: args.remediate,

@@ -446,7 +446,9 @@ fn scenario(
         if request.remediate.is_none() && request.annex {
             return Err(payequity::Error::Invalid("`annex` lists the workers of `remediate`: give a threshold".into()));
         }
-        let (frame, _) = payequity::report::read_inputs(&config)?;
+        let needed = set.columns_needed(&config)?;
+        let columns = needed.as_ref().map(|(r, o)| (r.as_slice(), o.as_slice()));
+        let (frame, _) = payequity::report::read_input_columns(&config, columns)?;
         let mut result = payequity::scenario::scenario_run(&frame, &config, &set, &request)?;
         if let (Some(path), Some(remediation)) = (&annex_path, result.remediation.as_mut()) {
             payequity::data::write_table(&mut payequity::scenario::remediation_frame(remediation)?, path)?;

@@ -282,3 +282,29 @@ fn long_input_is_refused_with_a_hint() {
     let err = scenario(&payroll(), &config, &set).unwrap_err().to_string();
     assert!(err.contains("wide input") && err.contains("hint:"), "{err}");
 }
+
+/// Scenarios read only the columns their analyses and `where` conditions use (the others are skipped when
+/// the payroll is read); a `pay_arrears` measure, whose rule files name their own columns, reads them all.
+#[test]
+fn scenarios_read_only_the_columns_they_use() {
+    let config = AuditConfig::from_file(root().join("datasets/demo/audit.toml")).expect("demo config");
+    let set = scenarios(
+        "[[scenario]]\nname = \"agency\"\nmeasures = [{ kind = \"percent\", pct = 2, where = \"contract_type = 'agency'\" }]\n",
+    );
+    let (required, optional) = set.columns_needed(&config).unwrap().expect("a projection");
+    let read = |c: &str| required.iter().chain(&optional).any(|x| x == c);
+    for column in ["contract_type", "gender", "base_pay", "bonus", "occupation", "tenure_years"] {
+        assert!(required.contains(&column.to_string()), "{column} in {required:?}");
+    }
+    for column in ["grade", "full_pay", "overtime_hours", "employee_id", "hours_paid", "period"] {
+        assert!(read(column), "{column} read");
+    }
+    for column in ["occupation_title", "facility", "region", "payment_date", "days_worked"] {
+        assert!(!read(column), "{column} skipped");
+    }
+    let arrears = scenarios(&format!(
+        "[[scenario]]\nname = \"arrears\"\nmeasures = [{{ kind = \"pay_arrears\", rules = \"{}\" }}]\n",
+        root().join("datasets/rules/demo-hospital.toml").display()
+    ));
+    assert!(arrears.columns_needed(&config).unwrap().is_none());
+}

@@ -154,6 +154,15 @@ fn file_checksum(path: &Path) -> Result<(u64, String)> {
 
 /// Reads the config's input files (stacked in order; they must share their columns) with their checksums.
 pub fn read_inputs(config: &AuditConfig) -> Result<(DataFrame, Vec<InputFile>)> {
+    read_input_columns(config, None)
+}
+
+/// [`read_inputs`], reading only `columns` = (required, optional) of each file when given (a file without
+/// a required column is read whole, so that the analysis names what is missing among all its columns).
+pub fn read_input_columns(
+    config: &AuditConfig,
+    columns: Option<(&[String], &[String])>,
+) -> Result<(DataFrame, Vec<InputFile>)> {
     let paths = config.input_paths();
     if paths.is_empty() {
         return Err(Error::Config { file: config.file.clone(), key: "input.path".into(), reason: "missing".into() });
@@ -161,7 +170,10 @@ pub fn read_inputs(config: &AuditConfig) -> Result<(DataFrame, Vec<InputFile>)> 
     let mut frame: Option<DataFrame> = None;
     let mut inputs = Vec::new();
     for path in &paths {
-        let table = load_table(path)?;
+        let table = match columns {
+            Some((required, optional)) => crate::data::load_table_columns(path, required, optional)?,
+            None => load_table(path)?,
+        };
         let (bytes, sha256) = file_checksum(path)?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         inputs.push(InputFile { path: name, bytes, sha256, rows: table.height() as u64 });

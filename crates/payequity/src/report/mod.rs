@@ -12,8 +12,8 @@ mod profile_chart;
 mod reading;
 
 pub use audit::{
-    audit_frame, audit_rows, audit_steps, breaches, read_inputs, report_options, run_audit, run_audit_with, sha256_hex,
-    AuditReport, Breach, FailIf, Headline, InputFile, ReportOptions, ReportRows,
+    audit_frame, audit_rows, audit_steps, breaches, read_input_columns, read_inputs, report_options, run_audit,
+    run_audit_with, sha256_hex, AuditReport, Breach, FailIf, Headline, InputFile, ReportOptions, ReportRows,
 };
 pub use charts::{amount_bars, gap_bars, pay_line_chart, quartile_bars, scatter, GapBar, JobPoint, ScatterPoint};
 pub use evidence::{generated_at, report_page, write_evidence, EvidenceFiles};

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::AuditConfig;
 use crate::equal_value::Method;
 use crate::{Error, Result};
 
@@ -120,6 +121,52 @@ impl ScenarioSet {
             }
         }
         methods
+    }
+
+    /// The columns the scenarios of this set read with `config`, as (required, optional), so that a file
+    /// reader can skip the others; `None` when a `pay_arrears` measure needs its rule files' columns (the
+    /// whole table is read then).
+    pub fn columns_needed(&self, config: &AuditConfig) -> Result<Option<(Vec<String>, Vec<String>)>> {
+        let measures = || self.scenarios.iter().flat_map(|s| &s.measures);
+        if measures().any(|m| matches!(m, Measure::PayArrears { .. })) {
+            return Ok(None);
+        }
+        let map = config.columns.clone().unwrap_or_default();
+        let (mut required, mut optional) = config.gap_options().columns_used();
+        if let Some(pay) = &config.pay {
+            required.extend(pay.all());
+        }
+        required.extend(map.pay.iter().cloned());
+        optional.extend([map.hours.clone(), map.fte.clone(), map.weight.clone()].into_iter().flatten());
+        optional.extend(["employee_id".to_string(), "period".into(), "hours".into()]);
+        if config.transparency.is_some() {
+            let (r, o) = config.transparency_options()?.columns_used();
+            required.extend(r);
+            optional.extend(o);
+        }
+        if config.oaxaca.is_some() {
+            let options = config.oaxaca_options();
+            required.extend(options.columns_used());
+            optional.extend(options.optional_columns());
+        }
+        if config.equal_value.is_some() {
+            let (r, o) = config.equal_value_options()?.columns_used();
+            required.extend(r);
+            optional.extend(o);
+        }
+        for condition in measures().filter_map(Measure::condition) {
+            // Checked against the allow-list when the set was read; a condition that does not parse is
+            // reported when it is applied, on the whole table.
+            let Ok(expr) = polars::sql::sql_expr(condition) else { return Ok(None) };
+            required.extend(expr.meta().root_names().iter().map(|n| n.to_string()));
+        }
+        required.retain(|c| !c.is_empty());
+        optional.retain(|c| !c.is_empty());
+        required.sort();
+        required.dedup();
+        optional.sort();
+        optional.dedup();
+        Ok(Some((required, optional)))
     }
 
     /// Reads and checks a scenarios file (TOML).
