@@ -308,3 +308,35 @@ fn scenarios_read_only_the_columns_they_use() {
     ));
     assert!(arrears.columns_needed(&config).unwrap().is_none());
 }
+
+/// Units dropped for a missing job (`null_job`) keep the row → unit map right: the equal-value shortfall a
+/// scenario reads from the prepared incumbents equals the analysis on the adjusted payroll.
+#[test]
+fn prepared_equal_value_with_null_jobs_equals_a_full_recomputation() {
+    use payequity::scenario::{Adjusted, ScenarioBase};
+    let config = config(true);
+    let frame = payroll()
+        .lazy()
+        .with_column(
+            when(col("employee_id").cast(DataType::String).str().ends_with(lit("3")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(col("occupation"))
+                .alias("occupation"),
+        )
+        .collect()
+        .unwrap();
+    let set = scenarios(
+        "[[scenario]]\nname = \"floor\"\nmeasures = [{ kind = \"floor\", rate_per_hour = 14 }, \
+         { kind = \"percent\", pct = 2, where = \"grade = 'B2'\" }]\n",
+    );
+    let base = ScenarioBase::new(&frame, &config, &set.equal_value_methods()).unwrap();
+    let mut adjusted = Adjusted::new(&base);
+    for measure in &set.scenarios[0].measures {
+        adjusted.apply(measure, &config, &set.base_dir).unwrap();
+    }
+    let fast = base.figures(&adjusted.raises, None).unwrap().equal_value_shortfall_annual.unwrap();
+    let full = equal_value(&adjusted.frame().unwrap(), &config.equal_value_options().unwrap()).unwrap();
+    assert!(full.ledger.excluded.get("null_job").copied().unwrap_or(0) > 0, "{:?}", full.ledger);
+    let full = full.costs.first().unwrap().annual_total;
+    assert!((fast - full).abs() <= 1e-9 * full.abs().max(1.0), "prepared {fast} vs full {full}");
+}
