@@ -92,3 +92,23 @@ pub(super) fn code_other_genders(frame: &mut DataFrame) -> Result<Vec<String>> {
     labels.append(&mut others);
     Ok(labels)
 }
+
+/// The gender label of every row of `frame`, coded as the analyses code it ([`gender_code`]): an index into
+/// the returned labels — `F`, `M`, then other values as written in sorted order, and `""` for missing values.
+pub(crate) fn row_gender_labels(
+    frame: &DataFrame,
+    column: &str,
+    genders: &GenderValues,
+) -> Result<(Vec<u32>, Vec<String>)> {
+    let dtype = frame.column(column)?.dtype().clone();
+    let mut coded = frame
+        .clone()
+        .lazy()
+        .select([gender_code(column, &dtype, genders)?.alias(COL_GENDER), col(column).alias(COL_GENDER_RAW)])
+        .collect()?;
+    let mut labels = code_other_genders(&mut coded)?;
+    let missing = labels.len() as u32;
+    let codes = coded.column(COL_GENDER)?.u32()?.iter().map(|c| c.unwrap_or(missing)).collect();
+    labels.push(String::new());
+    Ok((codes, labels))
+}

@@ -5,6 +5,7 @@
 mod columns;
 mod filter;
 mod gender;
+pub(crate) use gender::row_gender_labels;
 mod ipc_buffers;
 mod keys;
 mod ledger;

@@ -199,17 +199,8 @@ pub fn pay_line_chart(title: &str, jobs: &[JobPoint], line: Option<(f64, f64)>) 
                 y(target)
             );
         }
-        let _ = write!(
-            svg,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{colour}\"><title>{}</title></circle>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{}</text>",
-            x(job.points),
-            y(job.rate),
-            escape(&format!("{}: {:.0} points, {:.2} per hour", job.label, job.points, job.rate)),
-            x(job.points) + 7.0,
-            y(job.rate) + 3.0,
-            escape(&job.label)
-        );
+        let title = format!("{}: {:.0} points, {:.2} per hour", job.label, job.points, job.rate);
+        labelled_point(&mut svg, (x(job.points), y(job.rate)), (colour, colour), &title, &job.label);
     }
     svg.push_str("</svg>");
     svg
@@ -340,18 +331,24 @@ pub fn scatter(title: &str, points: &[ScatterPoint], x_label: &str, y_label: &st
     axes(&mut svg, &plot, (x_label, y_label), x_ticks, [y_low, y_high].map(|v| (v, y(v))));
     for point in finite {
         let fill = if point.reference { "none" } else { WOMEN };
-        let _ = write!(
-            svg,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{fill}\" stroke=\"{WOMEN}\"><title>{}</title></circle>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{}</text>",
-            x(point.x),
-            y(point.y),
-            escape(&format!("{}: {:.2} at {:.0}", point.label, point.y, point.x)),
-            x(point.x) + 7.0,
-            y(point.y) + 3.0,
-            escape(&point.label.chars().take(40).collect::<String>())
-        );
+        let title = format!("{}: {:.2} at {:.0}", point.label, point.y, point.x);
+        let label: String = point.label.chars().take(40).collect();
+        labelled_point(&mut svg, (x(point.x), y(point.y)), (fill, WOMEN), &title, &label);
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A point of an x-y chart at `(cx, cy)` with its `(fill, stroke)`, a tooltip `title` and a `label` beside it
+/// (both escaped: they come from the data).
+fn labelled_point(svg: &mut String, (cx, cy): (f64, f64), (fill, stroke): (&str, &str), title: &str, label: &str) {
+    let _ = write!(
+        svg,
+        "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"5\" fill=\"{fill}\" stroke=\"{stroke}\"><title>{}</title></circle>\
+         <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{}</text>",
+        escape(title),
+        cx + 7.0,
+        cy + 3.0,
+        escape(label)
+    );
 }

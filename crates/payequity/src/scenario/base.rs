@@ -412,7 +412,7 @@ struct Workers {
     count: usize,
     /// Index into `labels` of each row's gender value.
     label_of_row: Vec<u32>,
-    /// `F`, `M` (the configured values and the words female/woman, male/man), then other values as written.
+    /// `F`, `M`, then other values as written, and `""` for missing values.
     labels: Vec<String>,
 }
 
@@ -424,41 +424,8 @@ impl Workers {
             Some(keys) => (keys.employee.codes.clone(), keys.employee.count),
             None => ((0..frame.height() as u32).collect(), frame.height()),
         };
-        let label = |value: &str| -> String {
-            let v = value.trim().to_lowercase();
-            let is = |values: &[String], words: &[&str]| {
-                values.iter().any(|x| x.trim().to_lowercase() == v) || words.contains(&v.as_str())
-            };
-            if is(&genders.female, &["female", "woman"]) {
-                FEMALE.into()
-            } else if is(&genders.male, &["male", "man"]) {
-                MALE.into()
-            } else {
-                value.to_string()
-            }
-        };
-        let mut labels: Vec<String> = vec![FEMALE.into(), MALE.into()];
-        let mut index_of_value: std::collections::HashMap<Option<String>, u32> = std::collections::HashMap::new();
-        let gender = frame.column(&map.gender)?.cast(&DataType::String)?;
-        let mut label_of_row = Vec::with_capacity(frame.height());
-        for value in gender.str()?.iter() {
-            let index = match index_of_value.get(&value.map(str::to_string)) {
-                Some(index) => *index,
-                None => {
-                    let text = label(value.unwrap_or(""));
-                    let index = match labels.iter().position(|l| *l == text) {
-                        Some(i) => i as u32,
-                        None => {
-                            labels.push(text);
-                            (labels.len() - 1) as u32
-                        }
-                    };
-                    index_of_value.insert(value.map(str::to_string), index);
-                    index
-                }
-            };
-            label_of_row.push(index);
-        }
+        // Coded as the analyses code them (configured values, default words, numeric columns).
+        let (label_of_row, labels) = crate::data::row_gender_labels(frame, &map.gender, &genders)?;
         Ok(Workers { of_row, count, label_of_row, labels })
     }
 }
