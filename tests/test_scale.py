@@ -29,6 +29,7 @@ EQUAL_VALUE = dict(config=str(ROOT / "datasets" / "demo" / "audit.toml"), worker
 AUDIT = dict(config=str(ROOT / "datasets" / "demo" / "audit.toml"), min_cell=3)
 OAXACA = dict(outcome="base_pay", log=True, group="gender", group_a="M", group_b="F",
               covariates=["tenure_years", "age"], categorical=["grade"])
+RIF = dict(statistic=["q10", "q50", "q90", "iqr10_90"], **OAXACA)
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +86,10 @@ def test_dask_gives_the_in_memory_documents(payroll: pd.DataFrame) -> None:
             expected = pe.oaxaca(payroll, se=se, vce=vce, reps=15, **OAXACA).to_dict()
             assert expected["ledger"]["excluded"]["duplicate_key"] >= 1
             assert_same(pe.dask.oaxaca(frame, se=se, vce=vce, reps=15, **OAXACA).to_dict(), expected)
+        for vce in ["classical", "robust"]:
+            expected = pe.rif(payroll, vce=vce, **RIF).to_dict()
+            assert len(expected["results"]) == 4
+            assert_same(pe.dask.rif(frame, vce=vce, **RIF).to_dict(), expected)
         expected = pe.transparency(payroll, **TRANSPARENCY).to_dict()
         assert expected["eu"] and expected["uk"] and expected["logib"]
         assert_same(pe.dask.transparency(frame, **TRANSPARENCY).to_dict(), expected)
@@ -122,6 +127,7 @@ def test_spark_gives_the_in_memory_documents(payroll: pd.DataFrame, spark: Any) 
     for se, vce in [("delta", "classical"), ("delta", "robust"), ("bootstrap", "classical")]:
         expected = pe.oaxaca(payroll, se=se, vce=vce, reps=15, **OAXACA).to_dict()
         assert_same(pe.spark.oaxaca(frame, se=se, vce=vce, reps=15, **OAXACA).to_dict(), expected)
+    assert_same(pe.spark.rif(frame, vce="robust", **RIF).to_dict(), pe.rif(payroll, vce="robust", **RIF).to_dict())
     expected = pe.transparency(payroll, **TRANSPARENCY).to_dict()
     assert_same(pe.spark.transparency(frame, **TRANSPARENCY).to_dict(), expected)
     expected = pe.equal_value(payroll, **EQUAL_VALUE).to_dict()

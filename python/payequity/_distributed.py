@@ -1,9 +1,11 @@
-"""The plan of passes shared by :mod:`payequity.spark` and :mod:`payequity.dask`.
+"""The one driver loop of :mod:`payequity.spark` and :mod:`payequity.dask`.
 
-An engine adapter numbers the rows in input order (``__pe_row``), puts each employee's rows in one
-partition, and maps a function over the partitions (each a ``pyarrow.Table`` sorted by ``__pe_row``),
-returning the states (bytes). The driver merges the states and finishes them in the Rust core, so the
-result is the document the in-memory function gives on the same rows.
+An engine adapter numbers the rows in input order (``__pe_row``), puts each value of the analysis'
+partition column (the employee id of per-employee analyses) in one partition, and maps a function over the
+partitions (each a ``pyarrow.Table`` sorted by ``__pe_row``), returning the states (bytes). The plan of
+passes is the analysis' own, in the Rust core: this loop asks it for the first pass, runs each pass over
+the partitions, merges the states in a tree, and asks for the next pass or the document, so the result is
+the document the in-memory function gives on the same rows. Every analysis runs through :func:`run`.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from payequity._entitlements import EntitlementAudit, entitlement_options_json
 from payequity._equal_value import EqualValueResult, equal_value_options_json
 from payequity._gap import GapResult, gap_options_json
 from payequity._oaxaca import OaxacaResult, oaxaca_options_json
+from payequity._rif import RifResult, rif_jsons
 from payequity._transparency import TransparencyResult, transparency_options_json
 
 ROW_COLUMN = "__pe_row"
-DUPLICATE_COLUMN = "__pe_duplicate"
 
 PartitionFn = Callable[[Any], bytes]
 
@@ -57,107 +59,55 @@ def tree_merge(states: Sequence[bytes], merge: Callable[[bytes, bytes], bytes]) 
     return level[0]
 
 
-def with_duplicate_flags(table: Any, key: tuple[str, str] | None) -> Any:
-    """Adds ``__pe_duplicate``: true for a later row (by ``__pe_row``) of an (employee_id, period) key."""
-    if key is None:
-        return table
-    import pyarrow as pa  # type: ignore[import-untyped]
+def run(engine: Engine, kind: str, options_json: str, rows: Callable[[Any, bytes], None] | None = None) -> str:
+    """The document (JSON) of analysis ``kind`` on the engine's rows; ``rows(engine, last_pass)`` is called
+    before the engine's cache is released, for analyses with a row-level table."""
+    empty = engine.empty_table()
+    # The same column checks and messages as for a file: the analysis' own, on the (empty) schema.
+    _, partition_by, pass_ = _core.analysis_plan(kind, options_json, empty.drop_columns([ROW_COLUMN]))
+    engine.prepare(partition_by)
+    try:
+        while True:
+            current = pass_
 
-    frame = table.select([key[0], key[1]]).to_pandas()
-    flags = frame.duplicated(subset=[key[0], key[1]], keep="first").to_numpy()
-    return table.append_column(DUPLICATE_COLUMN, pa.array(flags, type=pa.bool_()))
+            def partial(table: Any) -> bytes:
+                return _core.analysis_partial(kind, options_json, current, table)
+
+            def merge(a: bytes, b: bytes) -> bytes:
+                return _core.analysis_merge(kind, options_json, current, a, b)
+
+            states = engine.map_partitions(partial) or [partial(empty)]
+            status, value = _core.analysis_next(kind, options_json, current, tree_merge(states, merge))
+            if status == "done":
+                assert isinstance(value, str)
+                if rows is not None:
+                    rows(engine, current)
+                return value
+            assert isinstance(value, bytes)
+            pass_ = value
+    finally:
+        engine.release()
 
 
 def run_gap(engine: Engine, keywords: dict[str, Any]) -> GapResult:
-    options_json = gap_options_json(**keywords)
-    # The same column checks and messages as for a file: the in-memory function on the (empty) schema.
-    _core.gap(engine.empty_table().drop_columns([ROW_COLUMN]), options_json)
-    employee = _core.gap_partition_column(engine.columns(), options_json)
-    engine.prepare(employee)
-    try:
-        states = engine.map_partitions(lambda table: _core.gap_partial(table, options_json))
-        if not states:
-            states = [_core.gap_partial(engine.empty_table(), options_json)]
-        return GapResult(_core.gap_finish(tree_merge(states, _core.gap_merge), options_json))
-    finally:
-        engine.release()
+    return GapResult(run(engine, "gap", gap_options_json(**keywords)))
 
 
 def run_oaxaca(engine: Engine, keywords: dict[str, Any]) -> OaxacaResult:
-    options_json = oaxaca_options_json(**keywords)
-    parsed = json.loads(options_json)
-    if parsed.get("draw") == "multinomial" and parsed.get("se") == "bootstrap":
-        raise _core.PayEquityError(
-            "multinomial bootstrap draws need every row in memory at once; on Spark and Dask use draw='poisson' "
-            "(the default)")
-    empty = engine.empty_table()
-    _core.oaxaca_facts(empty.drop_columns([ROW_COLUMN]), options_json)
-    key = _core.oaxaca_key_columns(engine.columns(), options_json)
-    engine.prepare(key[0] if key else None)
-    try:
-        facts = tree_merge(
-            engine.map_partitions(lambda table: _core.oaxaca_facts(table, options_json)) or
-            [_core.oaxaca_facts(empty, options_json)], _core.oaxaca_facts_merge)
+    return OaxacaResult(run(engine, "oaxaca", oaxaca_options_json(**keywords)))
 
-        def moments(table: Any) -> bytes:
-            return _core.oaxaca_moments(with_duplicate_flags(table, key), facts, options_json)
 
-        states = engine.map_partitions(moments) or [moments(empty)]
-        merged = tree_merge(states, _core.oaxaca_moments_merge)
-        status, value = _core.oaxaca_finish(facts, merged, None, key is not None, options_json)
-        if status == "residuals":
-            assert isinstance(value, bytes)
-            models = value
-
-            def scores(table: Any) -> bytes:
-                return _core.oaxaca_scores(with_duplicate_flags(table, key), facts, models, options_json)
-
-            grams = tree_merge(engine.map_partitions(scores) or [scores(empty)], _core.oaxaca_scores_merge)
-            status, value = _core.oaxaca_finish(facts, merged, grams, key is not None, options_json)
-        return OaxacaResult(str(value))
-    finally:
-        engine.release()
+def run_rif(engine: Engine, keywords: dict[str, Any]) -> RifResult:
+    oaxaca, rif = rif_jsons(keywords)
+    return RifResult(run(engine, "rif", json.dumps({"oaxaca": json.loads(oaxaca), "rif": json.loads(rif)})))
 
 
 def run_transparency(engine: Engine, keywords: dict[str, Any]) -> TransparencyResult:
-    options_json = transparency_options_json(**keywords)
-    columns = engine.columns()
-    empty = engine.empty_table()
-    # The same column checks and messages as for a file.
-    _core.transparency_check_columns(empty.drop_columns([ROW_COLUMN]), options_json)
-    period = _core.transparency_period_column(columns, options_json)
-    engine.prepare(_core.transparency_partition_column(columns, options_json))
-    try:
-        periods: bytes | None = None
-        if period is not None:
-            periods = tree_merge(
-                engine.map_partitions(lambda table: _core.transparency_periods(table, period)) or
-                [_core.transparency_periods(empty, period)], _core.transparency_periods_merge)
-
-        def partial(table: Any) -> bytes:
-            return _core.transparency_partial(table, options_json, periods)
-
-        states = engine.map_partitions(partial) or [partial(empty)]
-        merged = tree_merge(states, _core.transparency_merge)
-        return TransparencyResult(_core.transparency_finish(merged, options_json, columns, periods))
-    finally:
-        engine.release()
-
+    return TransparencyResult(run(engine, "transparency", transparency_options_json(**keywords)))
 
 
 def run_equal_value(engine: Engine, keywords: dict[str, Any]) -> EqualValueResult:
-    options_json = equal_value_options_json(**keywords)
-    empty = engine.empty_table()
-    # The same file and column checks and messages as for a file.
-    _core.equal_value_check_columns(empty.drop_columns([ROW_COLUMN]), options_json)
-    engine.prepare(_core.equal_value_partition_column(engine.columns(), options_json))
-    try:
-        states = engine.map_partitions(lambda table: _core.equal_value_partial(table, options_json))
-        if not states:
-            states = [_core.equal_value_partial(empty, options_json)]
-        return EqualValueResult(_core.equal_value_finish(tree_merge(states, _core.equal_value_merge), options_json))
-    finally:
-        engine.release()
+    return EqualValueResult(run(engine, "equal-value", equal_value_options_json(**keywords)))
 
 
 ARREARS_SPARK_SCHEMA = ("employee_id string, rule string, period string, expected double, paid double, "
@@ -165,7 +115,7 @@ ARREARS_SPARK_SCHEMA = ("employee_id string, rule string, period string, expecte
 
 
 def arrears_arrow_schema() -> Any:
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
 
     return pa.schema([("employee_id", pa.string()), ("rule", pa.string()), ("period", pa.string()),
                       ("expected", pa.float64()), ("paid", pa.float64()), ("shortfall", pa.float64()),
@@ -188,17 +138,17 @@ class DistributedEntitlementAudit(EntitlementAudit):
 def run_audit(engine: Engine, keywords: dict[str, Any]) -> DistributedEntitlementAudit:
     rules_json, options_json = entitlement_options_json(**keywords)
     # The rules are read once here; the workers get them as JSON (rule files need not exist there).
-    rules_json = _core.audit_rules(rules_json, options_json)
-    empty = engine.empty_table()
-    _core.audit_check(empty.drop_columns([ROW_COLUMN]), rules_json, options_json)
-    engine.prepare(_core.audit_partition_column(options_json))
-    try:
-        states = engine.map_partitions(lambda table: _core.audit_partial(table, rules_json, options_json))
-        if not states:
-            states = [_core.audit_partial(empty, rules_json, options_json)]
-        document = _core.audit_finish(tree_merge(states, _core.audit_merge), rules_json, options_json)
-        arrears = engine.map_to_frame(lambda table: _core.audit_arrears(table, rules_json, options_json),
-                                      ARREARS_SPARK_SCHEMA, arrears_arrow_schema())
-        return DistributedEntitlementAudit(document, arrears)
-    finally:
-        engine.release()
+    rules = json.loads(_core.audit_rules(rules_json, options_json))
+    job = json.dumps({"rules": rules, "options": json.loads(options_json)})
+    arrears: list[Any] = []
+
+    def table(engine: Engine, last: bytes) -> None:
+        def partition_rows(part: Any) -> bytes:
+            out = _core.analysis_rows("audit-entitlements", job, last, part)
+            assert out is not None
+            return out
+
+        arrears.append(engine.map_to_frame(partition_rows, ARREARS_SPARK_SCHEMA, arrears_arrow_schema()))
+
+    document = run(engine, "audit-entitlements", job, table)
+    return DistributedEntitlementAudit(document, arrears[0])

@@ -110,14 +110,16 @@ def rif(
     reweighting error, each with detailed terms; with ``se="bootstrap"`` (``reps``, ``seed``) they get
     bootstrap SEs (the plain part keeps delta SEs).
     """
-    oaxaca_keywords = {k: v for k, v in locals().items() if k not in _RIF_ONLY}
-    options = oaxaca_options_json(**oaxaca_keywords)
-    document = _core.rif(as_table(data), options,
-                         rif_options_json(statistic=statistic, kernel=kernel, bandwidth=bandwidth,
-                                          quantile_method=quantile_method, reweight=reweight,
-                                          reweight_group=reweight_group, reweight_covariates=reweight_covariates,
-                                          trim=trim, config=config))
-    return RifResult(document)
+    keywords = {k: v for k, v in locals().items() if k != "data"}
+    options, rif_json = rif_jsons(keywords)
+    return RifResult(_core.rif(as_table(data), options, rif_json))
+
+
+def rif_jsons(keywords: dict[str, Any]) -> tuple[str, str]:
+    """The ``oaxaca`` and ``rif`` options JSON of :func:`rif`'s keywords."""
+    oaxaca_keywords = {k: v for k, v in keywords.items() if k not in _RIF_ONLY}
+    rif_keywords = {k: v for k, v in keywords.items() if k in _RIF_ONLY or k == "config"}
+    return oaxaca_options_json(**oaxaca_keywords), rif_options_json(**rif_keywords)
 
 
 def rif_regression(

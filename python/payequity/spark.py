@@ -23,9 +23,10 @@ from payequity._distributed import DistributedEntitlementAudit
 from payequity._equal_value import EqualValueResult
 from payequity._gap import GapResult
 from payequity._oaxaca import OaxacaResult
+from payequity._rif import RifResult
 from payequity._transparency import TransparencyResult
 
-__all__ = ["audit_entitlements", "equal_value", "gap", "oaxaca", "transparency"]
+__all__ = ["audit_entitlements", "equal_value", "gap", "oaxaca", "rif", "transparency"]
 
 _PARTITION_BITS = 33
 
@@ -117,6 +118,12 @@ def gap(data: Any, **keywords: Any) -> GapResult:
 def oaxaca(data: Any, **keywords: Any) -> OaxacaResult:
     """:func:`payequity.oaxaca` on a Spark DataFrame (the same keyword arguments and result)."""
     return _distributed.run_oaxaca(_SparkEngine(data), keywords)
+
+
+def rif(data: Any, **keywords: Any) -> RifResult:
+    """:func:`payequity.rif` on a Spark DataFrame (the same keyword arguments and result; unweighted, without
+    reweighting, the Gini or bootstrap SEs, which need every row at once)."""
+    return _distributed.run_rif(_SparkEngine(data), keywords)
 
 
 def transparency(data: Any, **keywords: Any) -> TransparencyResult:

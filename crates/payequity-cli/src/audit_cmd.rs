@@ -8,11 +8,12 @@ use std::process::ExitCode;
 use clap::Args;
 use payequity::config::AuditConfig;
 use payequity::data::write_table;
+use payequity::entitlements::AuditAnalysis;
 use payequity::entitlements::{
     audit_entitlements, columns_needed, entitlement_frame, entitlement_table, load_rules, EntitlementOptions,
 };
 use payequity::report::to_json;
-use payequity::scale::{audit_source, Source};
+use payequity::scale::{run, Source};
 use payequity::Result;
 
 use crate::commands::input_path;
@@ -100,7 +101,7 @@ pub fn run_audit(args: AuditArgs) -> Result<ExitCode> {
         "auditing entitlements",
         args.quiet,
         |frame| audit_entitlements(frame, &rules, &options),
-        |source, stream, progress| audit_source(source, &rules, &options, stream, progress),
+        |source, stream, progress| run(&AuditAnalysis::new(&rules, &options), source, stream, progress),
     )?;
     match args.format {
         Format::Table => emit(&entitlement_table(&result))?,

@@ -21,7 +21,9 @@ use payequity::{Error, Result};
 
 use crate::output::{emit, emit_line, print_csv, spinner, Format};
 use crate::scale_cmd::{open_input, ScaleArgs};
-use payequity::scale::{gap_source, oaxaca_source, transparency_source};
+use payequity::decompose::OaxacaAnalysis;
+use payequity::scale::{self, gap_source};
+use payequity::transparency::TransparencyAnalysis;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -493,7 +495,7 @@ fn run_oaxaca(args: OaxacaArgs) -> Result<ExitCode> {
         "decomposing",
         args.quiet,
         |frame| oaxaca(frame, &options),
-        |source, stream, progress| oaxaca_source(source, &options, stream, progress),
+        |source, stream, progress| scale::run(&OaxacaAnalysis::new(&options), source, stream, progress),
     )?;
     match args.format {
         Format::Table => emit(&oaxaca_table(&result, args.detail))?,
@@ -522,7 +524,7 @@ fn run_transparency(args: TransparencyArgs) -> Result<ExitCode> {
         "computing transparency figures",
         args.quiet,
         |frame| transparency(frame, &options),
-        |source, stream, progress| transparency_source(source, &options, stream, progress),
+        |source, stream, progress| scale::run(&TransparencyAnalysis::new(&options), source, stream, progress),
     )?;
     match args.format {
         Format::Table => emit(&transparency_table(&result))?,

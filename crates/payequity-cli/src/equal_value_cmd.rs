@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use payequity::config::AuditConfig;
+use payequity::equal_value::EqualValueAnalysis;
 use payequity::equal_value::{equal_value, equal_value_frame, equal_value_table, EqualValueOptions, Method};
 use payequity::report::to_json;
-use payequity::scale::equal_value_source;
+use payequity::scale::run;
 use payequity::Result;
 
 use crate::commands::{input_path, parse_enum};
@@ -86,7 +87,7 @@ pub fn run_equal_value(args: EqualValueArgs) -> Result<ExitCode> {
         "comparing job classes",
         args.quiet,
         |frame| equal_value(frame, &options),
-        |source, stream, progress| equal_value_source(source, &options, stream, progress),
+        |source, stream, progress| run(&EqualValueAnalysis::new(&options), source, stream, progress),
     )?;
     match args.format {
         Format::Table => emit(&equal_value_table(&result))?,

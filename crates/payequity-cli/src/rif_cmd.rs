@@ -12,9 +12,10 @@ use payequity::distributional::{
     dfl, dfl_table, nonlinear_decompose, nonlinear_table, profile_table, quantile_profile, rif_decompose,
     rif_regression, rif_regression_table, rif_table, RifOptions, Statistic,
 };
+use payequity::distributional::{rif_streams, RifAnalysis};
 use payequity::polars::prelude::DataFrame;
 use payequity::report::to_json;
-use payequity::scale::{load_source, rif_source, rif_streams, Projection};
+use payequity::scale::{load_source, run, Projection};
 use payequity::{Error, Result};
 
 use crate::commands::{input_path, oaxaca_options, parse_enum, OaxacaArgs};
@@ -228,7 +229,7 @@ pub fn run_rif(args: RifArgs) -> Result<ExitCode> {
         |frame| rif_decompose(frame, &options, &rif),
         |source, stream, progress| {
             if rif_streams(&options, &rif) {
-                rif_source(source, &options, &rif, stream, progress)
+                run(&RifAnalysis::new(&options, &rif, stream)?, source, stream, progress)
             } else {
                 let mut wanted: Vec<String> = options.columns_used().into_iter().filter(|c| !c.is_empty()).collect();
                 wanted.extend(options.optional_columns().into_iter().filter(|c| source.column_names().contains(c)));

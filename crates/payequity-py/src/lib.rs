@@ -156,7 +156,12 @@ fn oaxaca(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResu
     let result = match streamed_input(data) {
         Some(input) => py.detach(|| {
             let source = Source::resolve(&input)?;
-            payequity::scale::oaxaca_source(&source, &options, &StreamOptions::default(), &Silent)
+            payequity::scale::run(
+                &payequity::decompose::OaxacaAnalysis::new(&options),
+                &source,
+                &StreamOptions::default(),
+                &Silent,
+            )
         }),
         None => {
             let frame = table_from(data, (options.columns_used(), options.optional_columns()))?;
@@ -195,11 +200,16 @@ fn rif(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str, rif_json: &s
     let options: OaxacaOptions = options_from_json(options_json)?;
     options.validate().map_err(to_py_err)?;
     let rif: RifOptions = options_from_json(rif_json)?;
-    if let Some(input) = streamed_input(data).filter(|_| payequity::scale::rif_streams(&options, &rif)) {
+    if let Some(input) = streamed_input(data).filter(|_| payequity::distributional::rif_streams(&options, &rif)) {
         let result = py
             .detach(|| {
                 let source = Source::resolve(&input)?;
-                payequity::scale::rif_source(&source, &options, &rif, &StreamOptions::default(), &Silent)
+                payequity::scale::run(
+                    &payequity::distributional::RifAnalysis::new(&options, &rif, &StreamOptions::default())?,
+                    &source,
+                    &StreamOptions::default(),
+                    &Silent,
+                )
             })
             .map_err(to_py_err)?;
         return payequity::report::to_json(&result).map_err(to_py_err);
@@ -347,7 +357,12 @@ fn transparency(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> 
     let result = match streamed_input(data) {
         Some(input) => py.detach(|| {
             let source = Source::resolve(&input)?;
-            payequity::scale::transparency_source(&source, &options, &StreamOptions::default(), &Silent)
+            payequity::scale::run(
+                &payequity::transparency::TransparencyAnalysis::new(&options),
+                &source,
+                &StreamOptions::default(),
+                &Silent,
+            )
         }),
         None => {
             let frame = table_from(data, options.columns_used())?;
@@ -388,7 +403,12 @@ fn equal_value(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> P
     let result = match streamed_input(data) {
         Some(input) => py.detach(|| {
             let source = Source::resolve(&input)?;
-            payequity::scale::equal_value_source(&source, &options, &StreamOptions::default(), &Silent)
+            payequity::scale::run(
+                &payequity::equal_value::EqualValueAnalysis::new(&options),
+                &source,
+                &StreamOptions::default(),
+                &Silent,
+            )
         }),
         None => {
             let frame = table_from(data, options.columns_used())?;
@@ -500,7 +520,12 @@ fn audit_entitlements(
     let result = if let Some(input) = streamed_input(data) {
         py.detach(|| {
             let source = Source::resolve(&input)?;
-            payequity::scale::audit_source(&source, &rules, &options, &StreamOptions::default(), &Silent)
+            payequity::scale::run(
+                &payequity::entitlements::AuditAnalysis::new(&rules, &options),
+                &source,
+                &StreamOptions::default(),
+                &Silent,
+            )
         })
     } else {
         let frame = if let Ok(path) = data.extract::<std::path::PathBuf>() {

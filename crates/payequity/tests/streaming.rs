@@ -5,16 +5,14 @@
 use std::path::{Path, PathBuf};
 
 use payequity::data::write_table;
-use payequity::decompose::{oaxaca, OaxacaOptions, SeMethod, Vce};
-use payequity::entitlements::{audit_entitlements, load_rules};
-use payequity::equal_value::equal_value;
+use payequity::decompose::{oaxaca, OaxacaAnalysis, OaxacaOptions, SeMethod, Vce};
+use payequity::entitlements::{audit_entitlements, load_rules, AuditAnalysis};
+use payequity::equal_value::{equal_value, EqualValueAnalysis};
 use payequity::gap::{gap, GapOptions};
 use payequity::polars::prelude::*;
-use payequity::scale::{
-    audit_source, equal_value_source, gap_source, oaxaca_source, transparency_source, Silent, Source, StreamOptions,
-};
+use payequity::scale::{gap_source, run, Silent, Source, StreamOptions};
 use payequity::synthetic::{generate, GeneratorOptions};
-use payequity::transparency::{transparency, TransparencyOptions};
+use payequity::transparency::{transparency, TransparencyAnalysis, TransparencyOptions};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -205,7 +203,13 @@ fn streamed_rif_decomposition_equals_the_in_memory_document() {
     let rif = RifOptions { statistic: statistics.iter().map(|s| s.parse().unwrap()).collect(), ..Default::default() };
     let memory = rif_decompose(&frame, &options, &rif).unwrap();
     for limit in [StreamOptions { memory_limit: 1 << 20, batch_rows: 333 }, stream(1 << 20)] {
-        let streamed = payequity::scale::rif_source(&source, &options, &rif, &limit, &Silent).unwrap();
+        let streamed = run(
+            &payequity::distributional::RifAnalysis::new(&options, &rif, &limit).unwrap(),
+            &source,
+            &limit,
+            &Silent,
+        )
+        .unwrap();
         assert_same(&json(&streamed), &json(&memory), 1e-9, "rif");
         for (s, m) in streamed.results.iter().zip(&memory.results).filter(|(_, m)| !m.statistic.quantiles().is_empty())
         {
@@ -232,7 +236,7 @@ fn streamed_oaxaca_equals_the_in_memory_document() {
         let memory = oaxaca(&frame, &options).unwrap();
         // One duplicate planted by the generator, one here.
         assert_eq!(memory.ledger.excluded.get("duplicate_key"), Some(&2));
-        let streamed = oaxaca_source(&source, &options, &stream(613), &Silent).unwrap();
+        let streamed = run(&OaxacaAnalysis::new(&options), &source, &stream(613), &Silent).unwrap();
         assert_same(&json(&streamed), &json(&memory), 1e-10, "oaxaca");
     }
 }
@@ -261,7 +265,7 @@ fn streamed_transparency_equals_the_in_memory_document() {
         assert!(memory.eu.is_some() && memory.uk.is_some() && memory.logib.is_some());
         assert!(memory.ledger.excluded.contains_key("duplicate_key"), "{:?}", memory.ledger);
         for batch_rows in [113, 1 << 20] {
-            let streamed = transparency_source(&source, &options, &stream(batch_rows), &Silent).unwrap();
+            let streamed = run(&TransparencyAnalysis::new(&options), &source, &stream(batch_rows), &Silent).unwrap();
             assert_same(&json(&streamed), &json(&memory), 1e-10, &format!("{snapshot:?}/{batch_rows}"));
         }
     }
@@ -272,7 +276,7 @@ fn streamed_transparency_equals_the_in_memory_document() {
     let source = Source::resolve(dir.to_str().unwrap()).unwrap();
     options.category = Some("no_such_column".into());
     let memory = transparency(&frame, &options).unwrap_err().to_string();
-    let streamed = transparency_source(&source, &options, &stream(100), &Silent).unwrap_err().to_string();
+    let streamed = run(&TransparencyAnalysis::new(&options), &source, &stream(100), &Silent).unwrap_err().to_string();
     assert_eq!(streamed, memory);
 }
 
@@ -298,7 +302,7 @@ fn streamed_equal_value_equals_the_in_memory_document() {
         let memory = equal_value(&frame, &options).unwrap();
         assert!(!memory.classes.is_empty() && memory.ledger.excluded.contains_key("duplicate_key"));
         for batch_rows in [211, 1 << 20] {
-            let streamed = equal_value_source(&source, &options, &stream(batch_rows), &Silent).unwrap();
+            let streamed = run(&EqualValueAnalysis::new(&options), &source, &stream(batch_rows), &Silent).unwrap();
             assert_same(&json(&streamed), &json(&memory), 1e-10, &format!("equal value/{batch_rows}"));
         }
     }
@@ -323,7 +327,7 @@ fn streamed_entitlement_audit_equals_the_in_memory_document() {
         // the CLI, but the library takes it).
         for memory_limit in [64 << 20, 40_000] {
             let stream = StreamOptions { memory_limit, batch_rows: 500 };
-            let streamed = audit_source(&source, &rules, &options, &stream, &Silent).unwrap();
+            let streamed = run(&AuditAnalysis::new(&rules, &options), &source, &stream, &Silent).unwrap();
             assert_same(&json(&streamed), &json(&memory), 1e-10, &format!("{name}/{memory_limit}"));
             assert!(streamed.arrears.equals_missing(&memory.arrears), "{name}/{memory_limit}: arrears differ");
         }
@@ -440,21 +444,134 @@ proptest! {
         assert_row_gap_matches(&rows, &options, &rows_source, StreamOptions { memory_limit: 1 << 16, batch_rows });
         let _ = std::fs::remove_dir_all(&rows_dir);
         let o = oaxaca_options(SeMethod::Delta, Vce::Classical);
-        let streamed = oaxaca_source(&source, &o, &stream(batch_rows), &Silent).unwrap();
+        let streamed = run(&OaxacaAnalysis::new(&o), &source, &stream(batch_rows), &Silent).unwrap();
         assert_same(&json(&streamed), &json(&oaxaca(&frame, &o).unwrap()), 1e-10, "oaxaca");
         // The EU and UK figures (Logib needs 50 employees) and the audit, its workers spread over as many
         // partitions as the memory limit asks for.
         let mut t = transparency_options();
         t.regimes = vec![payequity::transparency::Regime::Eu, payequity::transparency::Regime::Uk];
         t.snapshot_period = Some("2025-06".into());
-        let streamed = transparency_source(&source, &t, &stream(batch_rows), &Silent).unwrap();
+        let streamed = run(&TransparencyAnalysis::new(&t), &source, &stream(batch_rows), &Silent).unwrap();
         assert_same(&json(&streamed), &json(&transparency(&frame, &t).unwrap()), 1e-10, "transparency");
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/audit.toml");
         let a = payequity::config::AuditConfig::from_file(path).unwrap().entitlement_options().unwrap();
         let rules = load_rules(&a.rules).unwrap();
         let limit = StreamOptions { memory_limit: 2_000 * batch_rows as u64, batch_rows };
-        let streamed = audit_source(&source, &rules, &a, &limit, &Silent).unwrap();
+        let streamed = run(&AuditAnalysis::new(&rules, &a), &source, &limit, &Silent).unwrap();
         assert_same(&json(&streamed), &json(&audit_entitlements(&frame, &rules, &a).unwrap()), 1e-10, "audit");
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// A distributed engine in miniature, through the generic entry points only: rows numbered in input order,
+/// partitioned by the plan's column (hash) or in `parts` slices, sorted by row within a partition, each pass
+/// partial → tree merge → next, as `pe.spark` and `pe.dask` drive it.
+fn distributed_document(kind: &str, options_json: &str, frame: &DataFrame, parts: usize) -> Value {
+    use payequity::scale::distributed::{analysis, ROW_COLUMN};
+    use payequity::scale::Step;
+    let analysis = analysis(kind, options_json).unwrap();
+    let numbered = frame.clone().with_row_index(ROW_COLUMN.into(), None).unwrap();
+    let numbered = numbered.clone().lazy().with_column(col(ROW_COLUMN).cast(DataType::Int64)).collect().unwrap();
+    let (columns, mut pass) = analysis.plan(&numbered.clear()).unwrap();
+    let partitions: Vec<DataFrame> = match &columns.partition_by {
+        Some(key) => {
+            let codes = numbered.column(key).unwrap().cast(&DataType::String).unwrap();
+            let hash =
+                |s: Option<&str>| s.map_or(0, |t| t.bytes().fold(7u64, |h, b| h.wrapping_mul(31) ^ u64::from(b)));
+            let which: Vec<u64> = codes.str().unwrap().iter().map(|s| hash(s) % parts as u64).collect();
+            (0..parts as u64)
+                .map(|p| {
+                    let mask: BooleanChunked = which.iter().map(|w| *w == p).collect();
+                    numbered.filter(&mask).unwrap()
+                })
+                .filter(|f| f.height() > 0)
+                .collect()
+        }
+        None => {
+            let size = numbered.height().div_ceil(parts);
+            (0..parts).map(|p| numbered.slice((p * size) as i64, size)).filter(|f| f.height() > 0).collect()
+        }
+    };
+    loop {
+        let mut states: Vec<Vec<u8>> =
+            partitions.iter().map(|p| analysis.partial(&pass, p).unwrap_or_else(|e| panic!("{kind}: {e}"))).collect();
+        while states.len() > 1 {
+            let mut next = Vec::new();
+            for pair in states.chunks(2) {
+                next.push(if pair.len() == 2 {
+                    analysis.merge(&pass, &pair[0], &pair[1]).unwrap()
+                } else {
+                    pair[0].clone()
+                });
+            }
+            states = next;
+        }
+        match analysis.next(&pass, &states[0]).unwrap() {
+            Step::Pass(p) => pass = p,
+            Step::Done(document) => return serde_json::from_str(&document).unwrap(),
+        }
+    }
+}
+
+#[test]
+fn the_generic_distributed_entry_points_give_the_in_memory_documents() {
+    let frame = payroll(120, 8);
+    let memory = json(&gap(&frame, &gap_options()).unwrap());
+    for parts in [1, 3, 7] {
+        let options = serde_json::to_string(&gap_options()).unwrap();
+        assert_same(&distributed_document("gap", &options, &frame, parts), &memory, 1e-10, "gap");
+    }
+    for (se, vce) in
+        [(SeMethod::Delta, Vce::Classical), (SeMethod::Delta, Vce::Robust), (SeMethod::Bootstrap, Vce::Classical)]
+    {
+        let options = oaxaca_options(se, vce);
+        let memory = json(&oaxaca(&frame, &options).unwrap());
+        let text = serde_json::to_string(&options).unwrap();
+        for parts in [1, 4] {
+            assert_same(&distributed_document("oaxaca", &text, &frame, parts), &memory, 1e-10, "oaxaca");
+        }
+    }
+    {
+        use payequity::distributional::{rif_decompose, RifOptions};
+        let mut options = oaxaca_options(SeMethod::Delta, Vce::Robust);
+        options.categorical = vec!["grade".into()];
+        let statistics = ["q10", "q50", "q90", "var", "iqr10_90"];
+        let rif =
+            RifOptions { statistic: statistics.iter().map(|s| s.parse().unwrap()).collect(), ..Default::default() };
+        let memory = json(&rif_decompose(&frame, &options, &rif).unwrap());
+        let job = serde_json::json!({ "oaxaca": options, "rif": rif }).to_string();
+        for parts in [1, 4] {
+            assert_same(&distributed_document("rif", &job, &frame, parts), &memory, 1e-9, "rif");
+        }
+    }
+    // Without the planted switch alone in the last period: the default snapshot (the last period) then
+    // needs the pass of distinct periods first.
+    let usual = frame.slice(0, frame.height() - 1);
+    let options = transparency_options();
+    let memory = transparency(&usual, &options).unwrap();
+    assert!(memory.eu.is_some() && memory.uk.is_some() && memory.logib.is_some());
+    let text = serde_json::to_string(&options).unwrap();
+    assert_same(&distributed_document("transparency", &text, &usual, 3), &json(&memory), 1e-10, "transparency");
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/audit.toml");
+    let config = payequity::config::AuditConfig::from_file(path).unwrap();
+    let options = config.equal_value_options().unwrap();
+    let memory = json(&equal_value(&frame, &options).unwrap());
+    let text = serde_json::to_string(&options).unwrap();
+    assert_same(&distributed_document("equal-value", &text, &frame, 3), &memory, 1e-10, "equal value");
+
+    let options = config.entitlement_options().unwrap();
+    let rules = load_rules(&options.rules).unwrap();
+    let mut memory = json(&audit_entitlements(&frame, &rules, &options).unwrap());
+    let job = serde_json::json!({
+        "rules": serde_json::from_str::<Value>(&payequity::scale::distributed::audit_rules("", &options).unwrap()).unwrap(),
+        "options": serde_json::to_value(&options).unwrap(),
+    });
+    let mut distributed = distributed_document("audit-entitlements", &job.to_string(), &frame, 3);
+    // The arrears table is the engine's (a DataFrame of its own), not part of the merged document.
+    for document in [&mut memory, &mut distributed] {
+        document.as_object_mut().unwrap().remove("arrears");
+    }
+    assert_same(&distributed, &memory, 1e-10, "audit");
+    assert!(payequity::scale::distributed::analysis("dfl", "{}").is_err());
 }

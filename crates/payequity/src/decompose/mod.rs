@@ -3,6 +3,7 @@
 //! every component, detailed terms, Yun normalization, delta-method variances) and writes the document
 //! (`result.rs`, `table.rs`); the bootstrap reruns the kernel on replicate moments (`run.rs`).
 
+pub(crate) mod analysis;
 mod covariance;
 mod gram;
 mod kernel;
@@ -13,6 +14,7 @@ mod run;
 mod scan;
 pub(crate) mod table;
 
+pub use analysis::{OaxacaAccumulator, OaxacaAnalysis, OaxacaPass, OaxacaState};
 pub use covariance::ScoreGrams;
 pub use kernel::{
     decompose, CategoricalBlock, Component, Decomposition, Design, KernelOptions, Reference, ResidualModels, Scope,

@@ -3,6 +3,7 @@
 //! decomposition (`decomposition.rs`), the DFL reweighting decomposition (`reweight.rs`, `dfl.rs`), built on the `oaxaca` engine: each group's outcome is mapped by its
 //! RIF and decomposed with every `oaxaca` option.
 
+mod analysis;
 mod decomposition;
 mod dfl;
 mod nonlinear;
@@ -14,6 +15,7 @@ mod rif;
 mod statistic;
 mod table;
 
+pub use analysis::{rif_streams, RifAnalysis};
 pub(crate) use decomposition::{
     assemble as assemble_rif, check as check_rif, rif_map as rif_map_of, statistic_result as statistic_result_of,
 };

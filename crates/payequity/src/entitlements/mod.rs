@@ -29,6 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod analysis;
 mod compile;
 mod disparity;
 mod engine;
@@ -39,6 +40,7 @@ mod sums;
 mod table;
 mod validate;
 
+pub use analysis::AuditAnalysis;
 pub use disparity::{DisparityRow, LogitReport};
 pub use engine::STATUSES;
 pub use report::{

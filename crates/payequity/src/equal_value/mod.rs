@@ -3,12 +3,14 @@
 //! proportional-value comparisons with the cost of closing the gaps ([`compare`]), and the document
 //! ([`report`]).
 
+mod analysis;
 pub mod classes;
 pub mod compare;
 pub mod options;
 pub mod report;
 pub mod scheme;
 
+pub use analysis::EqualValueAnalysis;
 pub use classes::{
     check_controls, control_means, drop_null_jobs, incumbent_validation, incumbents, incumbents_from, with_rate_hours,
     MEANS_ID, MEANS_JOB,

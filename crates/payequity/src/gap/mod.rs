@@ -3,6 +3,7 @@
 //!
 //! `gap = (men − women) / men × 100` (positive: men paid more), on means or medians of the measure.
 
+mod analysis;
 mod cell;
 pub(crate) mod compute;
 mod factor_weighted;
@@ -10,6 +11,7 @@ mod options;
 mod suppression;
 mod table;
 
+pub use analysis::GapAnalysis;
 pub use cell::{CellStats, GenderStats};
 pub(crate) use compute::{cell_seed, check_options, publish, GapCells, GapFacts};
 pub use compute::{gap, gap_prepared};

@@ -291,7 +291,9 @@ impl ReportRows<'_> {
     fn oaxaca(&self, o: &crate::decompose::OaxacaOptions) -> Result<crate::decompose::OaxacaResult> {
         match self {
             ReportRows::Memory(frame) => crate::decompose::oaxaca(frame, o),
-            ReportRows::Stream(source, stream) => crate::scale::oaxaca_source(source, o, stream, &Silent),
+            ReportRows::Stream(source, stream) => {
+                crate::scale::run(&crate::decompose::OaxacaAnalysis::new(o), source, stream, &Silent)
+            }
         }
     }
 
@@ -318,14 +320,18 @@ impl ReportRows<'_> {
     ) -> Result<crate::transparency::TransparencyResult> {
         match self {
             ReportRows::Memory(frame) => crate::transparency::transparency(frame, o),
-            ReportRows::Stream(source, stream) => crate::scale::transparency_source(source, o, stream, &Silent),
+            ReportRows::Stream(source, stream) => {
+                crate::scale::run(&crate::transparency::TransparencyAnalysis::new(o), source, stream, &Silent)
+            }
         }
     }
 
     fn equal_value(&self, o: &crate::equal_value::EqualValueOptions) -> Result<crate::equal_value::EqualValueResult> {
         match self {
             ReportRows::Memory(frame) => crate::equal_value::equal_value(frame, o),
-            ReportRows::Stream(source, stream) => crate::scale::equal_value_source(source, o, stream, &Silent),
+            ReportRows::Stream(source, stream) => {
+                crate::scale::run(&crate::equal_value::EqualValueAnalysis::new(o), source, stream, &Silent)
+            }
         }
     }
 
@@ -336,7 +342,9 @@ impl ReportRows<'_> {
     ) -> Result<crate::entitlements::EntitlementAudit> {
         match self {
             ReportRows::Memory(frame) => crate::entitlements::audit_entitlements(frame, rules, o),
-            ReportRows::Stream(source, stream) => crate::scale::audit_source(source, rules, o, stream, &Silent),
+            ReportRows::Stream(source, stream) => {
+                crate::scale::run(&crate::entitlements::AuditAnalysis::new(rules, o), source, stream, &Silent)
+            }
         }
     }
 }

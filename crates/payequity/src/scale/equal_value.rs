@@ -9,10 +9,9 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::batches::Batch;
-use super::source::Source;
+use super::columns_to_read;
 use super::unit_partial::UnitPartial;
 use super::units::UnitStream;
-use super::{columns_to_read, stream_pass, Progress, StreamOptions};
 use crate::data::ColumnMap;
 use crate::equal_value::{
     check_controls, check_methods, drop_null_jobs, equal_value_from, equal_value_with, incumbent_validation,
@@ -174,22 +173,4 @@ pub(crate) fn check_equal_value_columns(
         let (scheme, ratings, warnings) = load_scheme_and_ratings(options)?;
         equal_value_with(empty, &scheme, &ratings, warnings, options)
     })
-}
-
-/// Equal value of streamed input: the same document as [`crate::equal_value::equal_value`] on the
-/// concatenated rows.
-pub fn equal_value_source(
-    source: &Source,
-    options: &EqualValueOptions,
-    stream: &StreamOptions,
-    progress: &dyn Progress,
-) -> Result<EqualValueResult> {
-    // The files are read (and refused) before any row, as in memory.
-    load_scheme_and_ratings(options)?;
-    let available = source.column_names();
-    let wanted = check_equal_value_columns(&available, &source.empty_frame(), options)?;
-    let validation = incumbent_validation(options);
-    let mut state = EqualValueStream::new(options, &validation, &available)?;
-    stream_pass(source, &wanted, stream, progress, (1, 1, "incumbents"), |batch| state.update(batch))?;
-    equal_value_finish(state.into_partial()?, options)
 }

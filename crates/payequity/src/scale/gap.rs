@@ -1,41 +1,33 @@
-//! The raw gap of streamed input. With an employee id (or sampling weights) the units are validated and
-//! summed per employee ([`super::UnitStream`], O(employees)) and finished by the in-memory
-//! [`crate::gap::gap_prepared`]; rows that are their own units take the radix-selection plan of
-//! [`super::row_gap`] instead, whose memory does not grow with the row count.
+//! The raw gap of streamed input. With an employee id (or sampling weights) the analysis is
+//! [`crate::gap::GapAnalysis`] (units summed per employee, O(employees)); rows that are their own units take
+//! the radix-selection plan of [`super::row_gap`] instead, whose memory does not grow with the row count.
 
 use super::row_gap::row_gap_source;
 use super::source::Source;
-use super::units::UnitStream;
-use super::{stream_pass, Progress, StreamOptions};
-use crate::data::{ColumnMap, Unit};
-use crate::gap::{check_options, GapOptions, GapResult};
+use super::{run, Progress, StreamOptions};
+use crate::data::ColumnMap;
+use crate::data::Unit;
+use crate::gap::{GapAnalysis, GapOptions, GapResult};
+use crate::scale::Analysis;
 use crate::Result;
 
 /// The raw gap of streamed input: the same document as [`crate::gap::gap`] on the concatenated rows.
+///
+/// # Errors
+/// As [`crate::gap::gap`], and files that cannot be read.
 pub fn gap_source(
     source: &Source,
     options: &GapOptions,
     stream: &StreamOptions,
     progress: &dyn Progress,
 ) -> Result<GapResult> {
-    check_options(options)?;
+    let analysis = GapAnalysis::new(options);
     let available = source.column_names();
-    let (required, optional) = options.columns_used();
-    for column in &required {
-        if !available.contains(column) {
-            // The in-memory checks name the role; run them on the (empty) schema for the same message.
-            let empty = source.empty_frame();
-            crate::gap::gap(&empty, options)?;
-        }
-    }
-    let mut wanted = required;
-    wanted.extend(optional);
     if rows_are_units(options, &available) {
-        return row_gap_source(source, options, &wanted, stream, progress);
+        let columns = analysis.columns(&source.empty_frame())?;
+        return row_gap_source(source, options, &columns.read, stream, progress);
     }
-    let mut state = UnitStream::new(options, &available)?;
-    stream_pass(source, &wanted, stream, progress, (1, 1, "units"), |batch| state.update(batch))?;
-    state.finish()
+    run(&analysis, source, stream, progress)
 }
 
 /// Rows are their own units, unweighted, and wide: no checks across rows, so their order statistics can be

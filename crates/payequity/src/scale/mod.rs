@@ -1,37 +1,42 @@
-//! Analyses at any size (`shared/spec/scale.md`): input sources of many files ([`Source`]), record batches
-//! in bounded memory ([`read_batches`]), the streamed drivers that run each analysis' plan of passes over
-//! them ([`oaxaca_source`], [`gap_source`]), and the versioned bytes that carry partial states between
-//! processes (Spark and Dask workers, [`encode_state`]).
+//! The engine (docs/architecture.md): the [`Analysis`] shape every analysis is written in, input sources of
+//! many files ([`Source`]), record batches in bounded memory ([`read_batches`]), the one runner of an
+//! analysis' plan of passes over them ([`run`]), the spill into partitions of whole workers, the entry
+//! points of distributed engines by analysis kind ([`distributed`]), and the versioned bytes that carry
+//! partial states between processes (Spark and Dask workers, [`encode_state`]).
 //!
 //! Every analysis has the shape `partial(batch) → state`, `merge(state, state)`, `finish(state)`; the
 //! in-memory functions are the same steps over one batch, so the documents agree.
 
-mod audit;
+mod analysis;
 mod batches;
 pub mod distributed;
 mod equal_value;
 mod gap;
 mod keys;
 mod oaxaca;
-mod rif;
 mod row_gap;
+mod runner;
 mod source;
+mod spill;
 mod state;
 mod transparency;
 mod unit_partial;
 mod units;
 
-pub use audit::audit_source;
+pub(crate) use analysis::{as_json, user_columns};
+pub use analysis::{Accumulator, Analysis, Columns, DistributedAnalysis, PassLabel, Step, ROW_COLUMN};
 pub use batches::{for_each_batch, load_source, read_batches, Batch, Projection};
-pub use equal_value::{equal_value_finish, equal_value_source, ControlSums, EqualValuePartial, EqualValueStream};
+pub(crate) use equal_value::{check_equal_value_columns, equal_value_finish};
+pub use equal_value::{ControlSums, EqualValuePartial, EqualValueStream};
 pub use gap::gap_source;
 pub use keys::KeyTracker;
-pub use oaxaca::{oaxaca_source, OaxacaPartial};
-pub use rif::{rif_source, rif_streams};
+pub use oaxaca::OaxacaPartial;
+pub use runner::run;
 pub use source::{Source, SourceFile};
+pub(crate) use spill::input_row_error;
 pub use state::{decode_state, encode_state, StateKind, STATE_VERSION};
 pub use transparency::{
-    batch_periods, periods_needed, transparency_source, TransparencyPartial, TransparencyPlan, TransparencyStream,
+    batch_periods, check_batch_periods, periods_needed, TransparencyPartial, TransparencyPlan, TransparencyStream,
 };
 pub use unit_partial::UnitPartial;
 pub use units::UnitStream;

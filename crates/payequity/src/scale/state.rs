@@ -24,6 +24,10 @@ pub enum StateKind {
     Periods = 7,
     EqualValue = 8,
     Audit = 9,
+    /// A pass of an analysis' plan (what a distributed driver broadcasts to its workers).
+    Pass = 10,
+    RifOutcomes = 11,
+    RifDensities = 12,
 }
 
 /// Encodes a state as versioned bytes.

@@ -15,22 +15,20 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::batches::Batch;
-use super::source::Source;
 use super::unit_partial::{stack, stack_frames, IpcFrame, UnitPartial};
 use super::units::{UnitStream, COL_INPUT_ROW};
-use super::{columns_to_read, stream_pass, Progress, StreamOptions};
 use crate::data::{ColumnMap, Measure};
 use crate::gap::GapOptions;
 use crate::transparency::{
     canonical_period, canonical_periods, eu_from_units, eu_kept_columns, gap_options, logib_with, regimes_run,
-    transparency, transparency_from, uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_period_options,
-    uk_rows_needed, uk_snapshot, Regime, TransparencyOptions, TransparencyResult, SINGLE_SNAPSHOT,
+    transparency_from, uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_period_options, uk_rows_needed,
+    uk_snapshot, Regime, TransparencyOptions, TransparencyResult, SINGLE_SNAPSHOT,
 };
 use crate::{Error, Result};
 
 /// What the UK figures keep of the rows. Periods are compared in canonical text
 /// ([`canonical_periods`]), as in memory: each batch's period column is rewritten before the rows are picked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct UkPlan {
     /// The input's period column; `None`: the input is one snapshot (a constant `period` column is added).
     found: Option<String>,
@@ -45,7 +43,7 @@ struct UkPlan {
 }
 
 /// The passes of a streamed transparency report, decided from the columns and (pass 1) the periods.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TransparencyPlan {
     options: TransparencyOptions,
     /// Validation settings of the EU's hourly spells and annual pay.
@@ -334,43 +332,4 @@ impl TransparencyPartial {
             logib_elsewhere: self.logib_elsewhere + other.logib_elsewhere,
         })
     }
-}
-
-/// Missing or mistyped columns get the in-memory message (run on the source's empty schema); the columns to
-/// read.
-pub(crate) fn check_transparency_columns(
-    available: &[String],
-    empty: &DataFrame,
-    options: &TransparencyOptions,
-) -> Result<Vec<String>> {
-    columns_to_read(available, options.columns_used(), || transparency(empty, options))
-}
-
-/// The transparency report of streamed input: the same document as [`transparency`] on the concatenated
-/// rows, holding O(employees) in memory.
-pub fn transparency_source(
-    source: &Source,
-    options: &TransparencyOptions,
-    stream: &StreamOptions,
-    progress: &dyn Progress,
-) -> Result<TransparencyResult> {
-    let available = source.column_names();
-    let wanted = check_transparency_columns(&available, &source.empty_frame(), options)?;
-    let period = periods_needed(options, &available);
-    let passes = if period.is_some() { 2 } else { 1 };
-    let mut periods = BTreeSet::new();
-    if let Some(column) = &period {
-        let uk = regimes_run(options).contains(&Regime::Uk);
-        stream_pass(source, std::slice::from_ref(column), stream, progress, (1, passes, "pay periods"), |batch| {
-            if uk {
-                check_batch_periods(&batch.frame, column, batch.offset)?;
-            }
-            periods.extend(batch_periods(&batch.frame, column)?);
-            Ok(())
-        })?;
-    }
-    let plan = TransparencyPlan::new(options, &available, periods.into_iter().collect())?;
-    let mut state = plan.stream(&available)?;
-    stream_pass(source, &wanted, stream, progress, (passes, passes, "figures"), |batch| state.update(batch))?;
-    plan.finish(state.into_partial()?)
 }

@@ -3,6 +3,7 @@
 //! the Swiss Logib model (`logib.rs`), quartile bands with the UK tie rule (`quartiles.rs`), all gap figures
 //! through the skeleton's [`crate::gap::gap`] (`units.rs`), and the document (`report.rs`).
 
+mod analysis;
 mod eu;
 mod logib;
 mod options;
@@ -12,6 +13,7 @@ mod report;
 mod uk;
 mod units;
 
+pub use analysis::TransparencyAnalysis;
 pub use eu::{
     eu, eu_from_units, eu_kept_columns, eu_units, reporting_obligation, Art10Flag, ByGender, CategoryGap, EuIndicators,
     EuResult, ART10_THRESHOLD_PCT,

@@ -1,0 +1,91 @@
+//! Equal value in the [`Analysis`] shape: one pass that keeps the incumbents' validated units (employee ×
+//! job spells of hourly pay) and, for the seniority-adjusted job rate, the sums and counts of each control
+//! per employee × job, in O(employees × jobs) memory. The scheme and ratings are read on the driver when
+//! the document is finished by the in-memory code. Partitions must hold whole employees.
+
+use polars::prelude::*;
+
+use super::{incumbent_validation, load_scheme_and_ratings, EqualValueOptions, EqualValueResult};
+use crate::data::ColumnMap;
+use crate::gap::GapOptions;
+use crate::scale::{
+    check_equal_value_columns, decode_state, encode_state, equal_value_finish, user_columns, Accumulator, Analysis,
+    Batch, Columns, EqualValuePartial, EqualValueStream, PassLabel, StateKind, Step,
+};
+use crate::Result;
+
+/// Equal value ([`super::equal_value`]) as an analysis of the engine.
+#[derive(Debug, Clone)]
+pub struct EqualValueAnalysis {
+    pub options: EqualValueOptions,
+    validation: GapOptions,
+}
+
+impl EqualValueAnalysis {
+    pub fn new(options: &EqualValueOptions) -> EqualValueAnalysis {
+        EqualValueAnalysis { options: options.clone(), validation: incumbent_validation(options) }
+    }
+}
+
+/// The accumulator: the incumbents' units and control sums of the rows seen.
+#[derive(Debug)]
+pub struct EqualValueAccumulator<'a>(EqualValueStream<'a>);
+
+impl Accumulator for EqualValueAccumulator<'_> {
+    type State = EqualValuePartial;
+
+    fn update(&mut self, batch: &Batch) -> Result<()> {
+        self.0.update(batch)
+    }
+
+    fn state(self) -> Result<EqualValuePartial> {
+        self.0.into_partial()
+    }
+}
+
+impl Analysis for EqualValueAnalysis {
+    type Pass = ();
+    type State = EqualValuePartial;
+    type Accumulator<'a> = EqualValueAccumulator<'a>;
+    type Document = EqualValueResult;
+    const NAME: &'static str = "equal-value";
+
+    fn columns(&self, schema: &DataFrame) -> Result<Columns> {
+        // The files are read (and refused) before any row, as in memory.
+        load_scheme_and_ratings(&self.options)?;
+        let available = user_columns(schema);
+        let read = check_equal_value_columns(&available, schema, &self.options)?;
+        let partition_by = ColumnMap::resolve_optional(&self.options.columns.employee_id, "employee_id", &available)
+            .filter(|c| available.contains(c));
+        Ok(Columns { read, partition_by })
+    }
+
+    fn first_pass(&self, _columns: &[String]) -> Result<()> {
+        Ok(())
+    }
+
+    fn label(&self, _pass: &()) -> PassLabel {
+        PassLabel { number: 1, of: 1, what: "incumbents" }
+    }
+
+    fn accumulator<'a>(&'a self, _pass: &'a (), schema: &DataFrame) -> Result<EqualValueAccumulator<'a>> {
+        let stream = EqualValueStream::new(&self.options, &self.validation, &user_columns(schema))?;
+        Ok(EqualValueAccumulator(stream))
+    }
+
+    fn merge(&self, _pass: &(), a: EqualValuePartial, b: EqualValuePartial) -> Result<EqualValuePartial> {
+        a.merge(b)
+    }
+
+    fn next(&self, _pass: (), state: EqualValuePartial) -> Result<Step<(), EqualValueResult>> {
+        Ok(Step::Done(equal_value_finish(state, &self.options)?))
+    }
+
+    fn encode(&self, _pass: &(), state: &EqualValuePartial) -> Result<Vec<u8>> {
+        encode_state(StateKind::EqualValue, state)
+    }
+
+    fn decode(&self, _pass: &(), bytes: &[u8]) -> Result<EqualValuePartial> {
+        decode_state(StateKind::EqualValue, bytes)
+    }
+}
