@@ -62,7 +62,8 @@ def document(binary: str, args: list[str], engine: str | None) -> Any:
 
 
 def first_difference(a: Any, b: Any, path: str = "", tol: float = 0.0) -> str | None:
-    """The path of the first field that differs (numbers to `tol` relative; exactly by default), or None."""
+    """The path of the first field that differs (numbers to `tol` relative, 1e-12 absolute; exactly by
+    default), or None."""
     if isinstance(a, dict) and isinstance(b, dict):
         for key in sorted(set(a) | set(b)):
             if key not in a or key not in b:
@@ -80,7 +81,8 @@ def first_difference(a: Any, b: Any, path: str = "", tol: float = 0.0) -> str | 
                 return found
         return None
     if tol and isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        return None if abs(a - b) <= tol * max(abs(a), abs(b), 1e-300) else f"{path}: {a!r} != {b!r}"
+        # Relative, with an absolute floor for figures that are zero up to rounding (1e-15).
+        return None if abs(a - b) <= tol * max(abs(a), abs(b)) + 1e-12 else f"{path}: {a!r} != {b!r}"
     return None if a == b else f"{path}: {a!r} != {b!r}"
 
 

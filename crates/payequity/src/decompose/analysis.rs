@@ -93,6 +93,7 @@ impl OwnedModels {
 
 /// A pass of the decomposition.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)] // one value per pass, never in a collection
 pub enum OaxacaPass {
     Facts,
     Moments(Facts),
@@ -101,6 +102,7 @@ pub enum OaxacaPass {
 
 /// A state of a pass.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per pass, never in a collection
 pub enum OaxacaState {
     Facts(Facts),
     Moments(OaxacaPartial),
@@ -109,6 +111,7 @@ pub enum OaxacaState {
 
 /// The accumulator of a pass.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per pass, never in a collection
 pub enum OaxacaAccumulator<'a> {
     Facts { options: &'a OaxacaOptions, facts: PlanFacts, keys: Option<(String, String, KeyTracker, Vec<u64>)> },
     Moments { options: &'a OaxacaOptions, plan: Plan, schema: DataFrame, state: Option<OaxacaPartial> },

@@ -128,6 +128,7 @@ pub enum RifPass {
 
 /// A state of a pass.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per pass, never in a collection
 pub enum RifState {
     Oaxaca(OaxacaState),
     Select(Vec<Outcomes>),
@@ -136,6 +137,7 @@ pub enum RifState {
 
 /// The accumulator of a pass.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one value per pass, never in a collection
 pub enum RifAccumulator<'a> {
     Oaxaca(OaxacaAccumulator<'a>),
     Select { plan: Plan, groups: Vec<Outcomes>, first: bool },

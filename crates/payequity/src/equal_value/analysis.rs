@@ -9,8 +9,8 @@ use super::{incumbent_validation, load_scheme_and_ratings, EqualValueOptions, Eq
 use crate::data::ColumnMap;
 use crate::gap::GapOptions;
 use crate::scale::{
-    check_equal_value_columns, decode_state, encode_state, equal_value_finish, user_columns, Accumulator, Analysis,
-    Batch, Columns, EqualValuePartial, EqualValueStream, PassLabel, StateKind, Step,
+    check_equal_value_columns, decode_state, encode_state, equal_value_finish, user_columns, Analysis, Columns,
+    EqualValuePartial, EqualValueStream, PassLabel, StateKind, Step,
 };
 use crate::Result;
 
@@ -27,26 +27,10 @@ impl EqualValueAnalysis {
     }
 }
 
-/// The accumulator: the incumbents' units and control sums of the rows seen.
-#[derive(Debug)]
-pub struct EqualValueAccumulator<'a>(EqualValueStream<'a>);
-
-impl Accumulator for EqualValueAccumulator<'_> {
-    type State = EqualValuePartial;
-
-    fn update(&mut self, batch: &Batch) -> Result<()> {
-        self.0.update(batch)
-    }
-
-    fn state(self) -> Result<EqualValuePartial> {
-        self.0.into_partial()
-    }
-}
-
 impl Analysis for EqualValueAnalysis {
     type Pass = ();
     type State = EqualValuePartial;
-    type Accumulator<'a> = EqualValueAccumulator<'a>;
+    type Accumulator<'a> = EqualValueStream<'a>;
     type Document = EqualValueResult;
     const NAME: &'static str = "equal-value";
 
@@ -68,9 +52,8 @@ impl Analysis for EqualValueAnalysis {
         PassLabel { number: 1, of: 1, what: "incumbents" }
     }
 
-    fn accumulator<'a>(&'a self, _pass: &'a (), schema: &DataFrame) -> Result<EqualValueAccumulator<'a>> {
-        let stream = EqualValueStream::new(&self.options, &self.validation, &user_columns(schema))?;
-        Ok(EqualValueAccumulator(stream))
+    fn accumulator<'a>(&'a self, _pass: &'a (), schema: &DataFrame) -> Result<EqualValueStream<'a>> {
+        EqualValueStream::new(&self.options, &self.validation, &user_columns(schema))
     }
 
     fn merge(&self, _pass: &(), a: EqualValuePartial, b: EqualValuePartial) -> Result<EqualValuePartial> {

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use super::{check_options, gap, GapOptions, GapResult};
 use crate::data::ColumnMap;
 use crate::scale::{decode_state, encode_state};
-use crate::scale::{Accumulator, Analysis, Batch, Columns, PassLabel, StateKind, Step, UnitPartial, UnitStream};
+use crate::scale::{Analysis, Columns, PassLabel, StateKind, Step, UnitPartial, UnitStream};
 use crate::Result;
 
 /// The raw gap ([`gap`]) as an analysis of the engine.
@@ -25,22 +25,6 @@ impl GapAnalysis {
     }
 }
 
-/// The gap's accumulator: the units of the rows seen.
-#[derive(Debug)]
-pub struct GapAccumulator<'a>(UnitStream<'a>);
-
-impl Accumulator for GapAccumulator<'_> {
-    type State = UnitPartial;
-
-    fn update(&mut self, batch: &Batch) -> Result<()> {
-        self.0.update(batch)
-    }
-
-    fn state(self) -> Result<UnitPartial> {
-        self.0.into_partial()
-    }
-}
-
 fn names(schema: &DataFrame) -> Vec<String> {
     schema.get_column_names().iter().map(|c| c.to_string()).collect()
 }
@@ -48,7 +32,7 @@ fn names(schema: &DataFrame) -> Vec<String> {
 impl Analysis for GapAnalysis {
     type Pass = ();
     type State = UnitPartial;
-    type Accumulator<'a> = GapAccumulator<'a>;
+    type Accumulator<'a> = UnitStream<'a>;
     type Document = GapResult;
     const NAME: &'static str = "gap";
 
@@ -74,8 +58,8 @@ impl Analysis for GapAnalysis {
         PassLabel { number: 1, of: 1, what: "units" }
     }
 
-    fn accumulator<'a>(&'a self, _pass: &'a (), schema: &DataFrame) -> Result<GapAccumulator<'a>> {
-        Ok(GapAccumulator(UnitStream::new(&self.options, &names(schema))?))
+    fn accumulator<'a>(&'a self, _pass: &'a (), schema: &DataFrame) -> Result<UnitStream<'a>> {
+        UnitStream::new(&self.options, &names(schema))
     }
 
     fn merge(&self, _pass: &(), a: UnitPartial, b: UnitPartial) -> Result<UnitPartial> {

@@ -174,3 +174,15 @@ pub(crate) fn check_equal_value_columns(
         equal_value_with(empty, &scheme, &ratings, warnings, options)
     })
 }
+
+impl super::Accumulator for EqualValueStream<'_> {
+    type State = EqualValuePartial;
+
+    fn update(&mut self, batch: &Batch) -> Result<()> {
+        EqualValueStream::update(self, batch)
+    }
+
+    fn state(self) -> Result<EqualValuePartial> {
+        self.into_partial()
+    }
+}

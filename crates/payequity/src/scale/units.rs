@@ -394,3 +394,15 @@ pub(crate) fn shift_rows(error: Error, offset: u64) -> Error {
         other => other,
     }
 }
+
+impl super::Accumulator for UnitStream<'_> {
+    type State = UnitPartial;
+
+    fn update(&mut self, batch: &Batch) -> Result<()> {
+        UnitStream::update(self, batch)
+    }
+
+    fn state(self) -> Result<UnitPartial> {
+        self.into_partial()
+    }
+}
