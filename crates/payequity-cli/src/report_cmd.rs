@@ -71,7 +71,7 @@ fn steps_bar(steps: usize, quiet: bool) -> ProgressBar {
 /// Runs the audit of `config` with progress, writes the pack into `out`, prints the figures.
 fn audit_and_write(config: &AuditConfig, out: &Path, print: &PrintArgs) -> Result<AuditReport> {
     let (format, quiet) = (print.format, print.quiet);
-    let (stream, in_memory) = print.scale.stream_options()?;
+    let (stream, engine) = print.scale.stream_options()?;
     if format == Format::Csv {
         return Err(Error::Invalid(
             "--format csv: the report has many tables; they are written as CSV (and Parquet) into the output \
@@ -82,7 +82,7 @@ fn audit_and_write(config: &AuditConfig, out: &Path, print: &PrintArgs) -> Resul
     let steps = audit_steps(config);
     let bar = steps_bar(steps.len(), quiet);
     let mut started = 0u64;
-    let report = run_audit_with(config, &stream, in_memory, &mut |step| {
+    let report = run_audit_with(config, &stream, engine, &mut |step| {
         bar.set_position(started);
         bar.set_message(step.to_string());
         started += 1;

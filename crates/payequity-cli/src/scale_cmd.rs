@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use payequity::polars::prelude::DataFrame;
-use payequity::scale::{load_source, Progress, Projection, Source, StreamOptions};
+use payequity::scale::{load_source, Engine, Progress, Projection, Source, StreamOptions};
 use payequity::{Error, Result};
 
 use crate::commands::read_input;
@@ -21,7 +21,7 @@ pub struct ScaleArgs {
     #[arg(long)]
     memory_limit: Option<String>,
     /// auto (stream when the input would not fit the memory limit), memory or stream.
-    #[arg(long, value_parser = ["auto", "memory", "stream"], default_value = "auto")]
+    #[arg(long, value_parser = Engine::NAMES, default_value = "auto")]
     engine: String,
     /// Rows per streamed batch (default: derived from the memory limit).
     #[arg(long, hide = true)]
@@ -29,19 +29,13 @@ pub struct ScaleArgs {
 }
 
 impl ScaleArgs {
-    /// The memory limit and batch size, and the engine: `Some(true)` in memory, `Some(false)` streamed,
-    /// `None` as the memory limit decides.
-    pub fn stream_options(&self) -> Result<(StreamOptions, Option<bool>)> {
+    /// The memory limit and batch size, and the engine.
+    pub fn stream_options(&self) -> Result<(StreamOptions, Engine)> {
         let memory_limit = match &self.memory_limit {
             Some(text) => parse_size(text)?,
             None => StreamOptions::default().memory_limit,
         };
-        let engine = match self.engine.as_str() {
-            "memory" => Some(true),
-            "stream" => Some(false),
-            _ => None,
-        };
-        Ok((StreamOptions { memory_limit, batch_rows: self.batch_rows.unwrap_or(0) }, engine))
+        Ok((StreamOptions { memory_limit, batch_rows: self.batch_rows.unwrap_or(0) }, Engine::parse(&self.engine)?))
     }
 }
 
@@ -108,25 +102,15 @@ pub fn parse_size(text: &str) -> Result<u64> {
 
 /// Reads `input` into memory, or resolves it for streaming, as `--engine` and the memory limit decide.
 pub fn open_input(input: &str, args: &ScaleArgs, quiet: bool, columns: (Vec<String>, Vec<String>)) -> Result<Input> {
-    let memory_limit = match &args.memory_limit {
-        Some(text) => parse_size(text)?,
-        None => StreamOptions::default().memory_limit,
-    };
-    let stream = StreamOptions { memory_limit, batch_rows: args.batch_rows.unwrap_or(0) };
+    let (stream, engine) = args.stream_options()?;
     if input == "-" {
-        if args.engine == "stream" {
+        if engine == Engine::Stream {
             return Err(Error::Invalid("--engine stream needs files: stdin is read into memory".into()));
         }
         return Ok(Input::Memory(read_input(input, quiet, columns)?));
     }
     let source = Source::resolve(input)?;
-    let fits = stream.fits_in_memory(source.bytes());
-    let in_memory = match args.engine.as_str() {
-        "memory" => true,
-        "stream" => false,
-        _ => fits,
-    };
-    if !in_memory {
+    if !stream.reads_in_memory(&source, engine) {
         return Ok(Input::Stream(source, stream));
     }
     if source.files.len() == 1 && source.hive_columns.is_empty() {

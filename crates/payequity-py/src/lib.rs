@@ -94,16 +94,17 @@ fn table_from(data: &Bound<'_, PyAny>, columns: (Vec<String>, Vec<String>)) -> P
     arrow_import::import_stream(data)
 }
 
-/// A path to stream in batches (same document, bounded memory): a directory or a glob of payroll files, or
-/// a file too large for the default memory budget (2 GiB), as the CLI's `--engine auto` decides.
+/// A path to stream in batches (same document, bounded memory): a directory or a glob of payroll files
+/// (read whole by the streamed path, in one place), or a file too large for the default memory budget
+/// (2 GiB), as the CLI's `--engine auto` decides ([`StreamOptions::reads_in_memory`]).
 fn streamed_input(data: &Bound<'_, PyAny>) -> Option<String> {
     let path = data.extract::<std::path::PathBuf>().ok()?;
     let text = path.to_string_lossy().to_string();
     if path.is_dir() || (!path.exists() && text.contains(['*', '?', '['])) {
         return Some(text);
     }
-    let bytes = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
-    (!StreamOptions::default().fits_in_memory(bytes)).then_some(text)
+    let source = Source::resolve(&text).ok().filter(|_| path.is_file())?;
+    (!StreamOptions::default().reads_in_memory(&source, payequity::scale::Engine::Auto)).then_some(text)
 }
 
 /// `gap(data, options_json) -> result_json`: the raw gap analysis (see `payequity.gap`).

@@ -358,7 +358,9 @@ fn the_streamed_report_equals_the_in_memory_report() {
     };
     let memory = payequity::report::run_audit(&config("whole.parquet"), &mut |_| {}).unwrap();
     let tiny = StreamOptions { memory_limit: 50_000, batch_rows: 400 };
-    let streamed = payequity::report::run_audit_with(&config("parts"), &tiny, None, &mut |_| {}).unwrap();
+    let streamed =
+        payequity::report::run_audit_with(&config("parts"), &tiny, payequity::scale::Engine::Auto, &mut |_| {})
+            .unwrap();
     assert_eq!(streamed.inputs.len(), 3);
     assert_eq!(streamed.inputs.iter().map(|i| i.rows).sum::<u64>(), frame.height() as u64);
     let (mut a, mut b) = (json(&streamed), json(&memory));

@@ -14,7 +14,7 @@ use crate::decompose::OaxacaResult;
 use crate::entitlements::EntitlementAudit;
 use crate::equal_value::EqualValueResult;
 use crate::gap::GapResult;
-use crate::scale::{for_each_batch, Projection, Silent, Source, StreamOptions};
+use crate::scale::{for_each_batch, Engine, Projection, Silent, Source, StreamOptions};
 use crate::transparency::TransparencyResult;
 use crate::{Error, Result};
 
@@ -219,16 +219,16 @@ pub fn audit_steps(config: &AuditConfig) -> Vec<&'static str> {
 /// [`audit_steps`] as it starts. The config text is echoed into the report. Inputs that would not fit the
 /// default memory limit (2 GiB) are streamed ([`run_audit_with`]).
 pub fn run_audit(config: &AuditConfig, progress: &mut dyn FnMut(&str)) -> Result<AuditReport> {
-    run_audit_with(config, &StreamOptions::default(), None, progress)
+    run_audit_with(config, &StreamOptions::default(), Engine::Auto, progress)
 }
 
-/// [`run_audit`] within `stream.memory_limit`: in memory when the input fits (or `in_memory` is
-/// `Some(true)`), else every analysis streams its batches (`Some(false)` forces streaming). The input
+/// [`run_audit`] within `stream.memory_limit`: in memory when `engine` says so (auto: when the input
+/// fits), else every analysis streams its batches. The input
 /// paths may be files, directories or globs. The document is the same either way.
 pub fn run_audit_with(
     config: &AuditConfig,
     stream: &StreamOptions,
-    in_memory: Option<bool>,
+    engine: Engine,
     progress: &mut dyn FnMut(&str),
 ) -> Result<AuditReport> {
     let options = report_options(config)?;
@@ -238,9 +238,8 @@ pub fn run_audit_with(
         return Err(Error::Config { file: config.file.clone(), key: "input.path".into(), reason: "missing".into() });
     }
     let source = Source::resolve_all(&paths)?;
-    let fits = stream.fits_in_memory(source.bytes());
     let plain_files = config.input_paths().iter().all(|p| p.is_file());
-    if in_memory.unwrap_or(fits) && plain_files {
+    if stream.reads_in_memory(&source, engine) && plain_files {
         let (frame, inputs) = read_inputs(config)?;
         return audit_rows(config, &options, &ReportRows::Memory(&frame), inputs, progress);
     }

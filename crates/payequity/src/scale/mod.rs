@@ -56,6 +56,37 @@ impl Default for StreamOptions {
     }
 }
 
+/// Where an analysis reads its rows: all in memory, or streamed in record batches (the CLI's `--engine`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// In memory when the input fits the memory limit, else streamed.
+    #[default]
+    Auto,
+    Memory,
+    Stream,
+}
+
+impl Engine {
+    /// The names of the engines, as `--engine` takes them.
+    pub const NAMES: [&'static str; 3] = ["auto", "memory", "stream"];
+
+    /// The engine of a name of [`Engine::NAMES`].
+    ///
+    /// # Errors
+    /// Another name (the message lists the valid ones).
+    pub fn parse(name: &str) -> crate::Result<Engine> {
+        match name {
+            "auto" => Ok(Engine::Auto),
+            "memory" => Ok(Engine::Memory),
+            "stream" => Ok(Engine::Stream),
+            other => {
+                Err(crate::Error::Invalid(format!("engine `{other}`: expected one of {}", Engine::NAMES.join(", "))))
+            }
+        }
+    }
+}
+
 /// Bytes of memory an in-memory run needs per byte of input file (decoded columns and working copies).
 pub const MEMORY_PER_FILE_BYTE: u64 = 24;
 
@@ -63,6 +94,16 @@ impl StreamOptions {
     /// Whether an input of `file_bytes` on disk fits the memory limit in memory (else it is streamed).
     pub fn fits_in_memory(&self, file_bytes: u64) -> bool {
         file_bytes.saturating_mul(MEMORY_PER_FILE_BYTE) <= self.memory_limit
+    }
+
+    /// The one memory-or-stream decision of every front end (the CLI, Python and the report): whether
+    /// `source` is read into memory under `engine`.
+    pub fn reads_in_memory(&self, source: &Source, engine: Engine) -> bool {
+        match engine {
+            Engine::Memory => true,
+            Engine::Stream => false,
+            Engine::Auto => self.fits_in_memory(source.bytes()),
+        }
     }
 
     /// Rows per batch: two batches are in memory at once (one read ahead), each column's values and the
