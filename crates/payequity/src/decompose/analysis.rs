@@ -118,12 +118,12 @@ pub enum OaxacaAccumulator<'a> {
     Scores { plan: Plan, models: &'a OwnedModels, grams: Option<ScoreGrams> },
 }
 
-/// The 0-based input row of each row of a batch: the engine's [`ROW_COLUMN`], else counted from the
+/// The engine's input row numbers of a batch ([`ROW_COLUMN`]); `None`: the rows are numbered from the
 /// batch's offset.
-fn input_rows(batch: &Batch) -> Result<Vec<u64>> {
+fn engine_rows(batch: &Batch) -> Result<Option<Vec<u64>>> {
     match batch.frame.column(ROW_COLUMN) {
-        Ok(column) => Ok(column.cast(&DataType::UInt64)?.u64()?.iter().map(|r| r.unwrap_or(0)).collect()),
-        Err(_) => Ok((0..batch.frame.height() as u64).map(|i| batch.offset + i).collect()),
+        Ok(column) => Ok(Some(column.cast(&DataType::UInt64)?.u64()?.iter().map(|r| r.unwrap_or(0)).collect())),
+        Err(_) => Ok(None),
     }
 }
 
@@ -139,10 +139,10 @@ impl Accumulator for OaxacaAccumulator<'_> {
                 if let Some((id, period, tracker, later)) = keys {
                     let employees = tracker.employee_codes(batch.frame.column(id)?)?;
                     let periods = tracker.period_codes(batch.frame.column(period)?)?;
-                    let rows = input_rows(batch)?;
-                    for ((e, p), row) in employees.iter().zip(&periods).zip(rows) {
+                    let numbers = engine_rows(batch)?;
+                    for (i, (e, p)) in employees.iter().zip(&periods).enumerate() {
                         if !tracker.first_time(*e, *p) {
-                            later.push(row);
+                            later.push(numbers.as_ref().map_or(batch.offset + i as u64, |n| n[i]));
                         }
                     }
                 }
