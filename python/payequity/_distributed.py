@@ -70,10 +70,11 @@ def run(engine: Engine, kind: str, options_json: str, rows: Callable[[Any, bytes
         while True:
             current = pass_
 
-            def partial(table: Any) -> bytes:
+            # The pass is bound when the functions are made (a lazy engine may call them later).
+            def partial(table: Any, current: bytes = current) -> bytes:
                 return _core.analysis_partial(kind, options_json, current, table)
 
-            def merge(a: bytes, b: bytes) -> bytes:
+            def merge(a: bytes, b: bytes, current: bytes = current) -> bytes:
                 return _core.analysis_merge(kind, options_json, current, a, b)
 
             states = engine.map_partitions(partial) or [partial(empty)]

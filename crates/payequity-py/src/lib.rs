@@ -103,7 +103,10 @@ fn streamed_input(data: &Bound<'_, PyAny>) -> Option<String> {
     if path.is_dir() || (!path.exists() && text.contains(['*', '?', '['])) {
         return Some(text);
     }
-    let source = Source::resolve(&text).ok().filter(|_| path.is_file())?;
+    if !path.is_file() {
+        return None;
+    }
+    let source = Source::resolve(&text).ok()?;
     (!StreamOptions::default().reads_in_memory(&source, payequity::scale::Engine::Auto)).then_some(text)
 }
 

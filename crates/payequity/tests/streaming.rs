@@ -554,6 +554,16 @@ fn the_generic_distributed_entry_points_give_the_in_memory_documents() {
     assert!(memory.eu.is_some() && memory.uk.is_some() && memory.logib.is_some());
     let text = serde_json::to_string(&options).unwrap();
     assert_same(&distributed_document("transparency", &text, &usual, 3), &json(&memory), 1e-10, "transparency");
+    // One snapshot without a period column: Logib then reads every row (a plan that must survive its bytes).
+    let first = usual.column("period").unwrap().str().unwrap().get(0).unwrap().to_string();
+    let mask = usual.column("period").unwrap().str().unwrap().equal(first.as_str());
+    let snapshot = usual.filter(&mask).unwrap().drop("period").unwrap();
+    let mut options = TransparencyOptions { regimes: vec![payequity::transparency::Regime::Logib], ..options };
+    options.columns.period = None;
+    let text = serde_json::to_string(&options).unwrap();
+    let memory = transparency(&snapshot, &options).unwrap();
+    assert!(memory.logib.is_some(), "Logib on a single snapshot");
+    assert_same(&distributed_document("transparency", &text, &snapshot, 3), &json(&memory), 1e-10, "snapshot");
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/audit.toml");
     let config = payequity::config::AuditConfig::from_file(path).unwrap();

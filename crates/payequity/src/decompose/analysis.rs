@@ -21,8 +21,8 @@ use super::{
     PlanFacts, ResidualModels, ScoreGrams, SeMethod, Vce,
 };
 use crate::scale::{
-    decode_state, encode_state, Accumulator, Analysis, Batch, Columns, KeyTracker, OaxacaPartial, PassLabel, StateKind,
-    Step, ROW_COLUMN,
+    decode_state, encode_state, user_columns, Accumulator, Analysis, Batch, Columns, KeyTracker, OaxacaPartial,
+    PassLabel, StateKind, Step, ROW_COLUMN,
 };
 use crate::{Error, Result};
 
@@ -191,10 +191,6 @@ fn add_grams(mut a: ScoreGrams, b: ScoreGrams) -> ScoreGrams {
     a
 }
 
-fn names(schema: &DataFrame) -> Vec<String> {
-    schema.get_column_names().iter().map(|c| c.to_string()).filter(|c| c != ROW_COLUMN).collect()
-}
-
 /// What finishing from the moments gives: the document, or the models of the residual pass.
 pub(crate) enum Finished {
     Done(Box<OaxacaResult>),
@@ -244,13 +240,13 @@ impl Analysis for OaxacaAnalysis {
         check_columns(schema, &self.options)?;
         if self.options.se == SeMethod::Bootstrap && self.options.draw == BootstrapDraw::Multinomial {
             return Err(Error::Invalid(
-                "multinomial bootstrap draws need every row in memory at once; streamed input uses draw = \
-                 \"poisson\" (the default), or read the input in memory"
+                "multinomial bootstrap draws need every row in memory at once; streamed input and Spark or Dask use \
+                 draw = \"poisson\" (the default), or read the input in memory"
                     .into(),
             ));
         }
         let mut read = self.options.columns_used();
-        let key = duplicate_key_columns(&names(schema), &self.options);
+        let key = duplicate_key_columns(&user_columns(schema), &self.options);
         if let Some((id, period)) = &key {
             read.push(id.clone());
             read.push(period.clone());
@@ -265,9 +261,9 @@ impl Analysis for OaxacaAnalysis {
     fn label(&self, pass: &OaxacaPass) -> PassLabel {
         let of = self.passes();
         match pass {
-            OaxacaPass::Facts => PassLabel { number: 1, of, what: "levels and keys" },
-            OaxacaPass::Moments(_) => PassLabel { number: 2, of, what: "moments" },
-            OaxacaPass::Scores { .. } => PassLabel { number: 3, of, what: "residuals" },
+            OaxacaPass::Facts => PassLabel::new(1, of, "levels and keys"),
+            OaxacaPass::Moments(_) => PassLabel::new(2, of, "moments"),
+            OaxacaPass::Scores { .. } => PassLabel::new(3, of, "residuals"),
         }
     }
 
@@ -277,7 +273,7 @@ impl Analysis for OaxacaAnalysis {
             OaxacaPass::Facts => OaxacaAccumulator::Facts {
                 options,
                 facts: PlanFacts::empty(schema.schema(), options),
-                keys: duplicate_key_columns(&names(schema), options)
+                keys: duplicate_key_columns(&user_columns(schema), options)
                     .map(|(id, period)| (id, period, KeyTracker::default(), Vec::new())),
             },
             OaxacaPass::Moments(facts) => OaxacaAccumulator::Moments {

@@ -73,8 +73,6 @@ pub enum DuplicateRows {
     None,
     /// 0-based input rows, sorted.
     Rows(Vec<u64>),
-    /// A boolean column of the rows marks them (set by a distributed engine, which numbers the rows itself).
-    Flag(String),
 }
 
 fn format_number(v: f64) -> String {

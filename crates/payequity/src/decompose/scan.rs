@@ -191,7 +191,6 @@ impl Plan {
             DuplicateRows::None => None,
             DuplicateRows::Rows(rows) if rows.is_empty() => None,
             DuplicateRows::Rows(rows) => Some((0..n).map(|i| rows.binary_search(&row_of(i)).is_ok()).collect()),
-            DuplicateRows::Flag(name) => Some(slice.column(name)?.bool()?.iter().map(|v| v.unwrap_or(false)).collect()),
         };
         let (y_values, y_valid) = outcome.parts();
         let covariate_parts: Vec<_> = covariates.iter().map(NumericColumn::parts).collect();

@@ -59,7 +59,10 @@ impl RifAnalysis {
         check_rif(options, rif)?;
         if !rif_streams(options, rif) {
             return Err(Error::Invalid(
-                "weighted, reweighted and Gini RIF analyses read the rows into memory; use the in-memory engine".into(),
+                "streamed and Spark or Dask RIF analyses cover unweighted statistics other than the Gini, with Stata's \
+                 quantiles and bandwidth, without reweighting or bootstrap SEs: read the input in memory for these \
+                 options"
+                    .into(),
             ));
         }
         let budget = (stream.memory_limit / 16 / 8 / 2).max(1 << 12);
@@ -348,13 +351,13 @@ impl Analysis for RifAnalysis {
 
     fn label(&self, pass: &RifPass) -> PassLabel {
         match pass {
-            RifPass::Facts => PassLabel { number: 1, of: 4, what: "levels and keys" },
-            RifPass::Select { number, .. } => {
-                PassLabel { number: *number, of: (*number).max(4), what: "exact quantiles" }
+            RifPass::Facts => PassLabel::new(1, 4, "levels and keys"),
+            RifPass::Select { number, .. } => PassLabel::new(*number, (*number).max(4), "exact quantiles"),
+            RifPass::Densities { number, .. } => PassLabel::new(*number, number + 1, "densities"),
+            RifPass::Moments { fit, number, .. } => {
+                PassLabel::new(*number, *number, format!("{}: moments", fit.parts[fit.at].0))
             }
-            RifPass::Densities { number, .. } => PassLabel { number: *number, of: number + 1, what: "densities" },
-            RifPass::Moments { number, .. } => PassLabel { number: *number, of: *number, what: "moments of the RIF" },
-            RifPass::Scores { number, .. } => PassLabel { number: *number, of: *number, what: "residuals" },
+            RifPass::Scores { number, .. } => PassLabel::new(*number, *number, "residuals"),
         }
     }
 
@@ -454,7 +457,8 @@ impl Analysis for RifAnalysis {
             (RifPass::Scores { facts, fit, moments, number, .. }, RifState::Oaxaca(OaxacaState::Scores(grams))) => {
                 let plan = self.moments_plan(&facts, &fit, &schema)?;
                 match self.oaxaca.finish_from(&plan, *moments, Some(grams))? {
-                    Finished::Done(document) => self.after_statistic(facts, fit, *document, number),
+                    // The next statistic's pass follows its moments pass in the numbering (as the residual one).
+                    Finished::Done(document) => self.after_statistic(facts, fit, *document, number - 1),
                     Finished::NeedsScores(_) => Err(Error::Invalid("internal: a second residual pass".into())),
                 }
             }

@@ -96,7 +96,7 @@ impl Analysis for AuditAnalysis {
     }
 
     fn label(&self, _pass: &()) -> PassLabel {
-        PassLabel { number: 1, of: 1, what: "auditing workers" }
+        PassLabel::new(1, 1, "auditing workers")
     }
 
     fn accumulator<'a>(&'a self, _pass: &'a (), schema: &DataFrame) -> Result<AuditAccumulator<'a>> {

@@ -49,7 +49,7 @@ impl Analysis for EqualValueAnalysis {
     }
 
     fn label(&self, _pass: &()) -> PassLabel {
-        PassLabel { number: 1, of: 1, what: "incumbents" }
+        PassLabel::new(1, 1, "incumbents")
     }
 
     fn accumulator<'a>(&'a self, _pass: &'a (), schema: &DataFrame) -> Result<EqualValueStream<'a>> {

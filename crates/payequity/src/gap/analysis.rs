@@ -10,7 +10,7 @@ use polars::prelude::*;
 use super::{check_options, gap, GapOptions, GapResult};
 use crate::data::ColumnMap;
 use crate::scale::{decode_state, encode_state};
-use crate::scale::{Analysis, Columns, PassLabel, StateKind, Step, UnitPartial, UnitStream};
+use crate::scale::{user_columns, Analysis, Columns, PassLabel, StateKind, Step, UnitPartial, UnitStream};
 use crate::Result;
 
 /// The raw gap ([`gap`]) as an analysis of the engine.
@@ -25,10 +25,6 @@ impl GapAnalysis {
     }
 }
 
-fn names(schema: &DataFrame) -> Vec<String> {
-    schema.get_column_names().iter().map(|c| c.to_string()).collect()
-}
-
 impl Analysis for GapAnalysis {
     type Pass = ();
     type State = UnitPartial;
@@ -38,7 +34,7 @@ impl Analysis for GapAnalysis {
 
     fn columns(&self, schema: &DataFrame) -> Result<Columns> {
         check_options(&self.options)?;
-        let available = names(schema);
+        let available = user_columns(schema);
         let (required, optional) = self.options.columns_used();
         if required.iter().any(|c| !available.contains(c)) {
             // The in-memory checks name the role; run them on the (empty) schema for the same message.
@@ -55,11 +51,11 @@ impl Analysis for GapAnalysis {
     }
 
     fn label(&self, _pass: &()) -> PassLabel {
-        PassLabel { number: 1, of: 1, what: "units" }
+        PassLabel::new(1, 1, "units")
     }
 
     fn accumulator<'a>(&'a self, _pass: &'a (), schema: &DataFrame) -> Result<UnitStream<'a>> {
-        UnitStream::new(&self.options, &names(schema))
+        UnitStream::new(&self.options, &user_columns(schema))
     }
 
     fn merge(&self, _pass: &(), a: UnitPartial, b: UnitPartial) -> Result<UnitPartial> {

@@ -21,6 +21,8 @@
 //! streamed batches, and three generic entry points ([`DistributedAnalysis::partial`], `merge`, `next`)
 //! drive it on Spark and Dask, so an analysis is wired once.
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -33,14 +35,21 @@ use crate::{Error, Result};
 pub const ROW_COLUMN: &str = "__pe_row";
 
 /// Where a pass stands in the plan, for progress displays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassLabel {
     /// 1-based number of the pass.
     pub number: usize,
     /// Passes the plan has (the most it can have, when later passes depend on the data).
     pub of: usize,
     /// What the pass computes, in a few words.
-    pub what: &'static str,
+    pub what: Cow<'static, str>,
+}
+
+impl PassLabel {
+    /// Pass `number` of `of`, named `what`.
+    pub fn new(number: usize, of: usize, what: impl Into<Cow<'static, str>>) -> PassLabel {
+        PassLabel { number, of, what: what.into() }
+    }
 }
 
 /// What follows a pass: another pass, or the document.
@@ -211,6 +220,11 @@ impl<A: Analysis> DistributedAnalysis for A {
         let schema = schema.drop(ROW_COLUMN).unwrap_or_else(|_| schema.clone());
         let columns = self.columns(&schema)?;
         let pass = self.first_pass(&user_columns(&schema))?;
+        // The first pass over the empty schema, on the driver: what the workers would refuse (a mistyped
+        // column, options that do not fit the input) is refused here with the in-memory message.
+        let mut accumulator = self.accumulator(&pass, &schema)?;
+        accumulator.update(&Batch { frame: schema.clone(), offset: 0, file: 0 })?;
+        accumulator.state()?;
         Ok((columns, encode_state(StateKind::Pass, &pass)?))
     }
 

@@ -1,5 +1,5 @@
-//! Analyses by kind for distributed engines (`pe.spark`, `pe.dask`): the three generic entry points
-//! (partial, merge, next) of [`DistributedAnalysis`] for every analysis the engine knows, built from the
+//! Analyses by kind for distributed engines (`pe.spark`, `pe.dask`): the generic entry points (plan,
+//! partial, merge, next, rows) of [`DistributedAnalysis`] for every analysis the engine knows, built from the
 //! kind's name and its options as JSON. The engine moves the rows; payequity computes.
 //!
 //! Each partition's rows carry [`ROW_COLUMN`], the 0-based row number in input order (the in-memory row

@@ -4,8 +4,9 @@
 //! points of distributed engines by analysis kind ([`distributed`]), and the versioned bytes that carry
 //! partial states between processes (Spark and Dask workers, [`encode_state`]).
 //!
-//! Every analysis has the shape `partial(batch) → state`, `merge(state, state)`, `finish(state)`; the
-//! in-memory functions are the same steps over one batch, so the documents agree.
+//! Every analysis is an [`Analysis`]: a plan of passes, each an [`Accumulator`] (`update(batch)`, `state`)
+//! whose states `merge`, and `next` from the merged state to the next pass or the document; the in-memory
+//! functions are the same steps over one frame, so the documents agree.
 
 mod analysis;
 mod batches;

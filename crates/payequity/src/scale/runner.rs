@@ -42,14 +42,16 @@ pub fn run<A: Analysis>(
     loop {
         let label = analysis.label(&pass);
         let spilled = usize::from(spill.is_some());
-        progress.start_pass(label.number + spilled, label.of + spilled, label.what);
+        progress.start_pass(label.number + spilled, label.of + spilled, &label.what);
         let read = analysis.pass_columns(&pass).unwrap_or_else(|| columns.read.clone());
         let projection = Projection::new(source, Some(&read));
         let batch_rows = stream.rows_per_batch(read.len());
         let state = {
             let mut accumulator = analysis.accumulator(&pass, &schema)?;
             let mut each = |batch: Batch| -> Result<()> {
-                accumulator.update(&batch).map_err(|e| in_file(e, source, batch.file))?;
+                // A spilled partition holds rows of many files: only a batch read from one file names it.
+                let named = |e| if spill.is_some() { e } else { in_file(e, source, batch.file) };
+                accumulator.update(&batch).map_err(named)?;
                 progress.rows(batch.frame.height() as u64);
                 Ok(())
             };

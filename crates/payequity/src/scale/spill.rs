@@ -21,7 +21,7 @@ use super::{Progress, StreamOptions};
 use crate::{Error, Result};
 
 /// Bytes of memory an in-memory chunk needs per byte of input file (columns, lines and working copies).
-const MEMORY_PER_FILE_BYTE: u64 = 32;
+const SPILL_MEMORY_PER_FILE_BYTE: u64 = 32;
 
 /// The partition of a worker: a hash of the id's text (nulls together).
 fn partition_of(id: Option<&str>, partitions: usize) -> usize {
@@ -30,7 +30,7 @@ fn partition_of(id: Option<&str>, partitions: usize) -> usize {
 
 /// Partitions needed for a partition to fit in half the memory limit.
 fn partition_count(source: &Source, stream: &StreamOptions) -> usize {
-    let need = source.bytes().saturating_mul(MEMORY_PER_FILE_BYTE);
+    let need = source.bytes().saturating_mul(SPILL_MEMORY_PER_FILE_BYTE);
     (need.div_ceil((stream.memory_limit / 2).max(1)) as usize).clamp(1, 4096)
 }
 

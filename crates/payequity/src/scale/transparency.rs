@@ -32,7 +32,8 @@ use crate::{Error, Result};
 struct UkPlan {
     /// The input's period column; `None`: the input is one snapshot (a constant `period` column is added).
     found: Option<String>,
-    /// The options the UK figures read the rows with ([`uk_period_options`]).
+    /// The options the UK figures read the rows with ([`uk_period_options`]); JSON inside a pass's bytes.
+    #[serde(with = "crate::scale::as_json")]
     options: TransparencyOptions,
     /// The input's distinct periods in canonical text, sorted.
     periods: Vec<String>,
@@ -45,8 +46,12 @@ struct UkPlan {
 /// The passes of a streamed transparency report, decided from the columns and (pass 1) the periods.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TransparencyPlan {
+    /// Options travel as JSON inside a pass's bytes (they read user input through self-describing forms);
+    /// the rest is binary (JSON would fold `logib`'s `Some(None)` into `None`).
+    #[serde(with = "crate::scale::as_json")]
     options: TransparencyOptions,
     /// Validation settings of the EU's hourly spells and annual pay.
+    #[serde(with = "crate::scale::as_json")]
     eu: Option<(GapOptions, GapOptions)>,
     uk: Option<UkPlan>,
     /// `Some(None)`: Logib reads every row (no period); `Some(Some((column, value)))`: that period's rows.

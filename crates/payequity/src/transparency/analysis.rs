@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::{regimes_run, transparency, Regime, TransparencyOptions, TransparencyResult};
 use crate::data::ColumnMap;
 use crate::scale::{
-    batch_periods, check_batch_periods, columns_to_read, decode_state, encode_state, periods_needed, Accumulator,
-    Analysis, Batch, Columns, PassLabel, StateKind, Step, TransparencyPartial, TransparencyPlan, TransparencyStream,
+    batch_periods, check_batch_periods, columns_to_read, decode_state, encode_state, input_row_error, periods_needed,
+    Accumulator, Analysis, Batch, Columns, PassLabel, StateKind, Step, TransparencyPartial, TransparencyPlan,
+    TransparencyStream,
 };
 use crate::Result;
 
@@ -37,12 +38,8 @@ impl TransparencyAnalysis {
 pub enum TransparencyPass {
     /// The distinct values of the period `column`, for input with `columns`.
     Periods { column: String, columns: Vec<String> },
-    /// The figures of every regime (the plan holds the options: JSON inside the pass's bytes).
-    Figures {
-        #[serde(with = "crate::scale::as_json")]
-        plan: Box<TransparencyPlan>,
-        passes: usize,
-    },
+    /// The figures of every regime.
+    Figures { plan: Box<TransparencyPlan>, passes: usize },
 }
 
 /// A state of a pass.
@@ -66,7 +63,8 @@ impl Accumulator for TransparencyAccumulator<'_> {
         match self {
             TransparencyAccumulator::Periods { column, check, periods } => {
                 if *check {
-                    check_batch_periods(&batch.frame, column, batch.offset)?;
+                    check_batch_periods(&batch.frame, column, batch.offset)
+                        .map_err(|e| input_row_error(e, &batch.frame))?;
                 }
                 periods.extend(batch_periods(&batch.frame, column)?);
                 Ok(())
@@ -81,10 +79,6 @@ impl Accumulator for TransparencyAccumulator<'_> {
             TransparencyAccumulator::Figures(stream) => TransparencyState::Figures(Box::new(stream.into_partial()?)),
         })
     }
-}
-
-fn names(schema: &DataFrame) -> Vec<String> {
-    crate::scale::user_columns(schema)
 }
 
 impl TransparencyAnalysis {
@@ -102,7 +96,7 @@ impl Analysis for TransparencyAnalysis {
     const NAME: &'static str = "transparency";
 
     fn columns(&self, schema: &DataFrame) -> Result<Columns> {
-        let available = names(schema);
+        let available = crate::scale::user_columns(schema);
         let read = columns_to_read(&available, self.options.columns_used(), || transparency(schema, &self.options))?;
         let partition_by = ColumnMap::resolve_optional(&self.options.columns.employee_id, "employee_id", &available)
             .filter(|c| available.contains(c));
@@ -118,8 +112,8 @@ impl Analysis for TransparencyAnalysis {
 
     fn label(&self, pass: &TransparencyPass) -> PassLabel {
         match pass {
-            TransparencyPass::Periods { .. } => PassLabel { number: 1, of: 2, what: "pay periods" },
-            TransparencyPass::Figures { passes, .. } => PassLabel { number: *passes, of: *passes, what: "figures" },
+            TransparencyPass::Periods { .. } => PassLabel::new(1, 2, "pay periods"),
+            TransparencyPass::Figures { passes, .. } => PassLabel::new(*passes, *passes, "figures"),
         }
     }
 
@@ -142,7 +136,7 @@ impl Analysis for TransparencyAnalysis {
                 periods: BTreeSet::new(),
             },
             TransparencyPass::Figures { plan, .. } => {
-                TransparencyAccumulator::Figures(Box::new(plan.stream(&names(schema))?))
+                TransparencyAccumulator::Figures(Box::new(plan.stream(&crate::scale::user_columns(schema))?))
             }
         })
     }
