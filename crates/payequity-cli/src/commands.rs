@@ -22,7 +22,8 @@ use payequity::{Error, Result};
 use crate::output::{emit, emit_line, print_csv, spinner, Format};
 use crate::scale_cmd::{open_input, ScaleArgs};
 use payequity::decompose::OaxacaAnalysis;
-use payequity::scale::{self, gap_source};
+use payequity::gap::gap_source;
+use payequity::scale;
 use payequity::transparency::TransparencyAnalysis;
 
 #[derive(Debug, Parser)]

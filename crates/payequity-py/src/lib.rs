@@ -119,7 +119,7 @@ fn gap(py: Python<'_>, data: &Bound<'_, PyAny>, options_json: &str) -> PyResult<
     let result = match streamed_input(data).filter(|p| !(long && std::path::Path::new(p).is_file())) {
         Some(input) => py.detach(|| {
             let source = Source::resolve(&input)?;
-            payequity::scale::gap_source(&source, &options, &StreamOptions::default(), &Silent)
+            payequity::gap::gap_source(&source, &options, &StreamOptions::default(), &Silent)
         }),
         None => {
             let frame = table_from(data, options.columns_used())?;

@@ -16,13 +16,15 @@ use ndarray::Array1;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::OaxacaPartial;
 use super::{
     check_columns, duplicate_key_columns, finish, BootstrapDraw, DuplicateRows, OaxacaOptions, OaxacaResult, Plan,
     PlanFacts, ResidualModels, ScoreGrams, SeMethod, Vce,
 };
+use crate::data::KeyTracker;
 use crate::scale::{
-    decode_state, encode_state, user_columns, Accumulator, Analysis, Batch, Columns, KeyTracker, OaxacaPartial,
-    PassLabel, StateKind, Step, ROW_COLUMN,
+    decode_state, encode_state, user_columns, Accumulator, Analysis, Batch, Columns, PassLabel, StateKind, Step,
+    ROW_COLUMN,
 };
 use crate::{Error, Result};
 

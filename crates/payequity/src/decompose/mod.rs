@@ -8,6 +8,7 @@ mod covariance;
 mod gram;
 mod kernel;
 mod options;
+mod partial;
 mod plan;
 mod result;
 mod run;
@@ -21,6 +22,7 @@ pub use kernel::{
     ScorePass,
 };
 pub use options::{BootstrapCi, BootstrapDraw, OaxacaOptions, SeMethod, Vce, Viewpoint};
+pub use partial::OaxacaPartial;
 pub use plan::{check_columns, duplicate_key_columns, DuplicateRows, GroupValues, OutcomeMap, Plan, PlanFacts};
 pub use result::{
     BootstrapInfo, CategoricalInfo, Coefficients, OaxacaResult, Pair, TermMap, ThreefoldResult, ThreefoldTerm,

@@ -21,12 +21,12 @@ use super::{
     QuantileMethod, RifFunction, RifOptions, RifResult, RifStatisticResult, Statistic,
 };
 use crate::decompose::analysis::{Facts, Finished, OwnedModels};
+use crate::decompose::OaxacaPartial;
 use crate::decompose::{
     OaxacaAccumulator, OaxacaAnalysis, OaxacaOptions, OaxacaPass, OaxacaResult, OaxacaState, Plan, SeMethod,
 };
 use crate::scale::{
-    decode_state, encode_state, Accumulator, Analysis, Batch, Columns, OaxacaPartial, PassLabel, StateKind, Step,
-    StreamOptions,
+    decode_state, encode_state, Accumulator, Analysis, Batch, Columns, PassLabel, StateKind, Step, StreamOptions,
 };
 use crate::stats::{MeanMoments, RankSelection};
 use crate::{Error, Result};

@@ -5,13 +5,11 @@
 
 use polars::prelude::*;
 
+use super::{check_equal_value_columns, equal_value_finish, EqualValuePartial, EqualValueStream};
 use super::{incumbent_validation, load_scheme_and_ratings, EqualValueOptions, EqualValueResult};
 use crate::data::ColumnMap;
 use crate::gap::GapOptions;
-use crate::scale::{
-    check_equal_value_columns, decode_state, encode_state, equal_value_finish, user_columns, Analysis, Columns,
-    EqualValuePartial, EqualValueStream, PassLabel, StateKind, Step,
-};
+use crate::scale::{decode_state, encode_state, user_columns, Analysis, Columns, PassLabel, StateKind, Step};
 use crate::Result;
 
 /// Equal value ([`super::equal_value`]) as an analysis of the engine.

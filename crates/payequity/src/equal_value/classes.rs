@@ -130,7 +130,7 @@ pub fn check_controls(frame: &DataFrame, names: &[String], options: &EqualValueO
 }
 
 /// How the rows are validated into incumbents: hourly pay per employee × job spell, as a gap analysis
-/// broken down by job (so the streamed [`crate::scale::UnitStream`] validates them the same way).
+/// broken down by job (so the streamed [`crate::gap::UnitStream`] validates them the same way).
 pub fn incumbent_validation(options: &EqualValueOptions) -> GapOptions {
     let mut columns = options.columns.clone();
     if !options.pay.is_empty() {

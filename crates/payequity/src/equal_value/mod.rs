@@ -9,6 +9,7 @@ pub mod compare;
 pub mod options;
 pub mod report;
 pub mod scheme;
+mod stream;
 
 pub use analysis::EqualValueAnalysis;
 pub use classes::{
@@ -23,3 +24,5 @@ pub use report::{
     load_scheme_and_ratings, ClassRow, EqualValueResult,
 };
 pub use scheme::{score_jobs, JobScore, Scheme, FACTORS};
+pub(crate) use stream::{check_equal_value_columns, equal_value_finish};
+pub use stream::{ControlSums, EqualValuePartial, EqualValueStream};

@@ -8,9 +8,10 @@
 use polars::prelude::*;
 
 use super::{check_options, gap, GapOptions, GapResult};
+use super::{UnitPartial, UnitStream};
 use crate::data::ColumnMap;
 use crate::scale::{decode_state, encode_state};
-use crate::scale::{user_columns, Analysis, Columns, PassLabel, StateKind, Step, UnitPartial, UnitStream};
+use crate::scale::{user_columns, Analysis, Columns, PassLabel, StateKind, Step};
 use crate::Result;
 
 /// The raw gap ([`gap`]) as an analysis of the engine.

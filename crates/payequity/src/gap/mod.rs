@@ -8,8 +8,12 @@ mod cell;
 pub(crate) mod compute;
 mod factor_weighted;
 mod options;
+mod row_gap;
+mod stream;
 mod suppression;
 mod table;
+mod unit_partial;
+mod units;
 
 pub use analysis::GapAnalysis;
 pub use cell::{CellStats, GenderStats};
@@ -17,7 +21,12 @@ pub(crate) use compute::{cell_seed, check_options, publish, GapCells, GapFacts};
 pub use compute::{gap, gap_prepared};
 pub use factor_weighted::{factor_weighted_gap, FactorWeighted};
 pub use options::{GapOptions, InputShape};
+pub use stream::gap_source;
 pub use table::gap_table;
+pub use unit_partial::UnitPartial;
+pub(crate) use unit_partial::{stack, stack_frames, IpcFrame};
+pub use units::UnitStream;
+pub(crate) use units::COL_INPUT_ROW;
 
 pub(crate) use suppression::cells_to_withhold;
 

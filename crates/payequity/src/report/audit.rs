@@ -283,7 +283,7 @@ impl ReportRows<'_> {
     fn gap(&self, o: &crate::gap::GapOptions) -> Result<crate::gap::GapResult> {
         match self {
             ReportRows::Memory(frame) => crate::gap::gap(frame, o),
-            ReportRows::Stream(source, stream) => crate::scale::gap_source(source, o, stream, &Silent),
+            ReportRows::Stream(source, stream) => crate::gap::gap_source(source, o, stream, &Silent),
         }
     }
 

@@ -11,36 +11,18 @@
 mod analysis;
 mod batches;
 pub mod distributed;
-mod equal_value;
-mod gap;
-mod keys;
-mod oaxaca;
-mod row_gap;
 mod runner;
 mod source;
 mod spill;
 mod state;
-mod transparency;
-mod unit_partial;
-mod units;
 
 pub(crate) use analysis::{as_json, user_columns};
 pub use analysis::{Accumulator, Analysis, Columns, DistributedAnalysis, PassLabel, Step, ROW_COLUMN};
 pub use batches::{for_each_batch, load_source, read_batches, Batch, Projection};
-pub(crate) use equal_value::{check_equal_value_columns, equal_value_finish};
-pub use equal_value::{ControlSums, EqualValuePartial, EqualValueStream};
-pub use gap::gap_source;
-pub use keys::KeyTracker;
-pub use oaxaca::OaxacaPartial;
 pub use runner::run;
 pub use source::{Source, SourceFile};
 pub(crate) use spill::input_row_error;
 pub use state::{decode_state, encode_state, StateKind, STATE_VERSION};
-pub use transparency::{
-    batch_periods, check_batch_periods, periods_needed, TransparencyPartial, TransparencyPlan, TransparencyStream,
-};
-pub use unit_partial::UnitPartial;
-pub use units::UnitStream;
 
 /// Memory and batch settings of a streamed run.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -12,12 +12,14 @@ use std::collections::BTreeSet;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::{
+    batch_periods, check_batch_periods, periods_needed, TransparencyPartial, TransparencyPlan, TransparencyStream,
+};
 use super::{regimes_run, transparency, Regime, TransparencyOptions, TransparencyResult};
 use crate::data::ColumnMap;
 use crate::scale::{
-    batch_periods, check_batch_periods, columns_to_read, decode_state, encode_state, input_row_error, periods_needed,
-    Accumulator, Analysis, Batch, Columns, PassLabel, StateKind, Step, TransparencyPartial, TransparencyPlan,
-    TransparencyStream,
+    columns_to_read, decode_state, encode_state, input_row_error, Accumulator, Analysis, Batch, Columns, PassLabel,
+    StateKind, Step,
 };
 use crate::Result;
 

@@ -10,6 +10,7 @@ mod options;
 mod periods;
 mod quartiles;
 mod report;
+mod stream;
 mod uk;
 mod units;
 
@@ -27,6 +28,9 @@ pub use quartiles::{band_sizes, quartile_bands, QuartileBand};
 pub use report::{
     last_period, regimes_run, transparency, transparency_frame, transparency_from, transparency_table,
     TransparencyResult,
+};
+pub use stream::{
+    batch_periods, check_batch_periods, periods_needed, TransparencyPartial, TransparencyPlan, TransparencyStream,
 };
 pub use uk::{
     uk, uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_period_options, uk_rows_needed, uk_snapshot,

@@ -14,11 +14,10 @@ use std::collections::BTreeSet;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::batches::Batch;
-use super::unit_partial::{stack, stack_frames, IpcFrame, UnitPartial};
-use super::units::{UnitStream, COL_INPUT_ROW};
 use crate::data::{ColumnMap, Measure};
 use crate::gap::GapOptions;
+use crate::gap::{stack, stack_frames, IpcFrame, UnitPartial, UnitStream, COL_INPUT_ROW};
+use crate::scale::Batch;
 use crate::transparency::{
     canonical_period, canonical_periods, eu_from_units, eu_kept_columns, gap_options, logib_with, regimes_run,
     transparency_from, uk_bonus_window, uk_columns, uk_from_rows, uk_period_column, uk_period_options, uk_rows_needed,

@@ -14,14 +14,14 @@ use std::collections::HashMap;
 use foldhash::fast::FixedState;
 use polars::prelude::*;
 
-use super::batches::Batch;
-use super::keys::KeyTracker;
 use super::unit_partial::{merge_ledger, stack, IpcFrame, UnitPartial};
+use crate::data::KeyTracker;
 use crate::data::{
     combined_codes, component_column, prepare, ColumnMap, InputFormat, Ledger, Measure, Prepared, Reason, Unit,
     COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT, FEMALE, MALE,
 };
 use crate::gap::{GapOptions, GapResult};
+use crate::scale::Batch;
 use crate::{Error, Result};
 
 /// Input row number kept through validation (for strict-mode messages).
@@ -395,7 +395,7 @@ pub(crate) fn shift_rows(error: Error, offset: u64) -> Error {
     }
 }
 
-impl super::Accumulator for UnitStream<'_> {
+impl crate::scale::Accumulator for UnitStream<'_> {
     type State = UnitPartial;
 
     fn update(&mut self, batch: &Batch) -> Result<()> {

@@ -5,17 +5,17 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::batches::Batch;
 use super::units::{UnitStream, COL_INPUT_ROW};
 use crate::data::{
     component_column, Ledger, Measure, Prepared, Unit, COL_GENDER, COL_HOURS, COL_PAY, COL_ROWS, COL_WEIGHT, FEMALE,
     MALE,
 };
 use crate::gap::{gap_prepared, GapOptions, GapResult};
+use crate::scale::Batch;
 use crate::{Error, Result};
 
 /// The frames stacked (an empty frame for none).
-pub(super) fn stack(frames: &[DataFrame]) -> Result<DataFrame> {
+pub(crate) fn stack(frames: &[DataFrame]) -> Result<DataFrame> {
     let Some((first, rest)) = frames.split_first() else { return Ok(DataFrame::empty()) };
     let mut all = first.clone();
     for frame in rest {
@@ -50,7 +50,7 @@ impl<'de> Deserialize<'de> for IpcFrame {
 }
 
 /// Frames stacked, the empty ones (no columns) left out.
-pub(super) fn stack_frames(frames: Vec<DataFrame>) -> Result<DataFrame> {
+pub(crate) fn stack_frames(frames: Vec<DataFrame>) -> Result<DataFrame> {
     let frames: Vec<DataFrame> = frames.into_iter().filter(|f| f.width() > 0).collect();
     stack(&frames)
 }

@@ -8,10 +8,6 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::batches::Batch;
-use super::columns_to_read;
-use super::unit_partial::UnitPartial;
-use super::units::UnitStream;
 use crate::data::ColumnMap;
 use crate::equal_value::{
     check_controls, check_methods, drop_null_jobs, equal_value_from, equal_value_with, incumbent_validation,
@@ -19,6 +15,8 @@ use crate::equal_value::{
     MEANS_ID, MEANS_JOB,
 };
 use crate::gap::GapOptions;
+use crate::gap::{UnitPartial, UnitStream};
+use crate::scale::{columns_to_read, Batch};
 use crate::Result;
 
 /// Σ and count of each control's non-null values per (employee id, job), as texts.
@@ -175,7 +173,7 @@ pub(crate) fn check_equal_value_columns(
     })
 }
 
-impl super::Accumulator for EqualValueStream<'_> {
+impl crate::scale::Accumulator for EqualValueStream<'_> {
     type State = EqualValuePartial;
 
     fn update(&mut self, batch: &Batch) -> Result<()> {

@@ -1,14 +1,13 @@
 //! The raw gap of streamed input. With an employee id (or sampling weights) the analysis is
 //! [`crate::gap::GapAnalysis`] (units summed per employee, O(employees)); rows that are their own units take
-//! the radix-selection plan of [`super::row_gap`] instead, whose memory does not grow with the row count.
+//! the radix-selection plan of `row_gap.rs` instead, whose memory does not grow with the row count.
 
 use super::row_gap::row_gap_source;
-use super::source::Source;
-use super::{run, Progress, StreamOptions};
 use crate::data::ColumnMap;
 use crate::data::Unit;
 use crate::gap::{GapAnalysis, GapOptions, GapResult};
 use crate::scale::Analysis;
+use crate::scale::{run, Progress, Source, StreamOptions};
 use crate::Result;
 
 /// The raw gap of streamed input: the same document as [`crate::gap::gap`] on the concatenated rows.

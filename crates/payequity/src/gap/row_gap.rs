@@ -14,14 +14,12 @@ use std::collections::HashMap;
 use foldhash::fast::FixedState;
 use polars::prelude::*;
 
-use super::batches::Batch;
-use super::source::Source;
 use super::unit_partial::merge_ledger;
 use super::units::shift_rows;
-use super::{stream_pass, Progress, StreamOptions};
 use crate::data::{combined_codes, prepare, Ledger, Measure, Unit, COL_GENDER, COL_HOURS, COL_PAY, FEMALE, MALE};
 use crate::gap::{cell_seed, publish, GapCells, GapFacts};
 use crate::gap::{CellStats, GapOptions, GapResult, GenderStats, GroupKey};
+use crate::scale::{stream_pass, Batch, Progress, Source, StreamOptions};
 use crate::stats::{bootstrap_ranks, mix64, MeanMoments, RankSelection};
 use crate::{Error, Result};
 
