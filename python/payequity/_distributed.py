@@ -90,25 +90,27 @@ def run(engine: Engine, kind: str, options_json: str, rows: Callable[[Any, bytes
         engine.release()
 
 
-def run_gap(engine: Engine, keywords: dict[str, Any]) -> GapResult:
-    return GapResult(run(engine, "gap", gap_options_json(**keywords)))
-
-
-def run_oaxaca(engine: Engine, keywords: dict[str, Any]) -> OaxacaResult:
-    return OaxacaResult(run(engine, "oaxaca", oaxaca_options_json(**keywords)))
-
-
-def run_rif(engine: Engine, keywords: dict[str, Any]) -> RifResult:
+def rif_job_json(**keywords: Any) -> str:
+    """The ``rif`` kind's options: ``{"oaxaca": …, "rif": …}`` from :func:`payequity.rif`'s keywords."""
     oaxaca, rif = rif_jsons(keywords)
-    return RifResult(run(engine, "rif", json.dumps({"oaxaca": json.loads(oaxaca), "rif": json.loads(rif)})))
+    return json.dumps({"oaxaca": json.loads(oaxaca), "rif": json.loads(rif)})
 
 
-def run_transparency(engine: Engine, keywords: dict[str, Any]) -> TransparencyResult:
-    return TransparencyResult(run(engine, "transparency", transparency_options_json(**keywords)))
+# Kind → (options JSON from the in-memory function's keywords, result class). Every analysis of the engine's
+# registry (`payequity::scale::distributed::KINDS`) but the audit, whose arrears table is the engine's own.
+ANALYSES: dict[str, tuple[Callable[..., str], Callable[[str], Any]]] = {
+    "gap": (gap_options_json, GapResult),
+    "oaxaca": (oaxaca_options_json, OaxacaResult),
+    "rif": (rif_job_json, RifResult),
+    "transparency": (transparency_options_json, TransparencyResult),
+    "equal-value": (equal_value_options_json, EqualValueResult),
+}
 
 
-def run_equal_value(engine: Engine, keywords: dict[str, Any]) -> EqualValueResult:
-    return EqualValueResult(run(engine, "equal-value", equal_value_options_json(**keywords)))
+def analysis(engine: Engine, kind: str, keywords: dict[str, Any]) -> Any:
+    """The result of analysis ``kind`` with the in-memory function's ``keywords``, on the engine's rows."""
+    options_json, result = ANALYSES[kind]
+    return result(run(engine, kind, options_json(**keywords)))
 
 
 ARREARS_SPARK_SCHEMA = ("employee_id string, rule string, period string, expected double, paid double, "
@@ -136,7 +138,8 @@ class DistributedEntitlementAudit(EntitlementAudit):
         return self._engine_arrears
 
 
-def run_audit(engine: Engine, keywords: dict[str, Any]) -> DistributedEntitlementAudit:
+def audit(engine: Engine, keywords: dict[str, Any]) -> DistributedEntitlementAudit:
+    """The entitlement audit on the engine's rows, with its arrears table as an engine DataFrame."""
     rules_json, options_json = entitlement_options_json(**keywords)
     # The rules are read once here; the workers get them as JSON (rule files need not exist there).
     rules = json.loads(_core.audit_rules(rules_json, options_json))

@@ -104,31 +104,31 @@ class _DaskEngine:
 
 def gap(data: Any, **keywords: Any) -> GapResult:
     """:func:`payequity.gap` on a Dask DataFrame (the same keyword arguments and result)."""
-    return _distributed.run_gap(_DaskEngine(data), keywords)
+    return _distributed.analysis(_DaskEngine(data), "gap", keywords)  # type: ignore[no-any-return]
 
 
 def oaxaca(data: Any, **keywords: Any) -> OaxacaResult:
     """:func:`payequity.oaxaca` on a Dask DataFrame (the same keyword arguments and result)."""
-    return _distributed.run_oaxaca(_DaskEngine(data), keywords)
+    return _distributed.analysis(_DaskEngine(data), "oaxaca", keywords)  # type: ignore[no-any-return]
 
 
 def rif(data: Any, **keywords: Any) -> RifResult:
     """:func:`payequity.rif` on a Dask DataFrame (the same keyword arguments and result; unweighted, without
     reweighting, the Gini or bootstrap SEs, which need every row at once)."""
-    return _distributed.run_rif(_DaskEngine(data), keywords)
+    return _distributed.analysis(_DaskEngine(data), "rif", keywords)  # type: ignore[no-any-return]
 
 
 def transparency(data: Any, **keywords: Any) -> TransparencyResult:
     """:func:`payequity.transparency` on a Dask DataFrame (the same keyword arguments and result)."""
-    return _distributed.run_transparency(_DaskEngine(data), keywords)
+    return _distributed.analysis(_DaskEngine(data), "transparency", keywords)  # type: ignore[no-any-return]
 
 
 def equal_value(data: Any, **keywords: Any) -> EqualValueResult:
     """:func:`payequity.equal_value` on a Dask DataFrame (the same keyword arguments and result)."""
-    return _distributed.run_equal_value(_DaskEngine(data), keywords)
+    return _distributed.analysis(_DaskEngine(data), "equal-value", keywords)  # type: ignore[no-any-return]
 
 
 def audit_entitlements(data: Any, **keywords: Any) -> DistributedEntitlementAudit:
     """:func:`payequity.audit_entitlements` on a Dask DataFrame (the same keyword arguments and document);
     ``result.arrears()`` is a Dask DataFrame computed partition by partition."""
-    return _distributed.run_audit(_DaskEngine(data), keywords)
+    return _distributed.audit(_DaskEngine(data), keywords)

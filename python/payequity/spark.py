@@ -112,31 +112,31 @@ class _SparkEngine:
 
 def gap(data: Any, **keywords: Any) -> GapResult:
     """:func:`payequity.gap` on a Spark DataFrame (the same keyword arguments and result)."""
-    return _distributed.run_gap(_SparkEngine(data), keywords)
+    return _distributed.analysis(_SparkEngine(data), "gap", keywords)  # type: ignore[no-any-return]
 
 
 def oaxaca(data: Any, **keywords: Any) -> OaxacaResult:
     """:func:`payequity.oaxaca` on a Spark DataFrame (the same keyword arguments and result)."""
-    return _distributed.run_oaxaca(_SparkEngine(data), keywords)
+    return _distributed.analysis(_SparkEngine(data), "oaxaca", keywords)  # type: ignore[no-any-return]
 
 
 def rif(data: Any, **keywords: Any) -> RifResult:
     """:func:`payequity.rif` on a Spark DataFrame (the same keyword arguments and result; unweighted, without
     reweighting, the Gini or bootstrap SEs, which need every row at once)."""
-    return _distributed.run_rif(_SparkEngine(data), keywords)
+    return _distributed.analysis(_SparkEngine(data), "rif", keywords)  # type: ignore[no-any-return]
 
 
 def transparency(data: Any, **keywords: Any) -> TransparencyResult:
     """:func:`payequity.transparency` on a Spark DataFrame (the same keyword arguments and result)."""
-    return _distributed.run_transparency(_SparkEngine(data), keywords)
+    return _distributed.analysis(_SparkEngine(data), "transparency", keywords)  # type: ignore[no-any-return]
 
 
 def equal_value(data: Any, **keywords: Any) -> EqualValueResult:
     """:func:`payequity.equal_value` on a Spark DataFrame (the same keyword arguments and result)."""
-    return _distributed.run_equal_value(_SparkEngine(data), keywords)
+    return _distributed.analysis(_SparkEngine(data), "equal-value", keywords)  # type: ignore[no-any-return]
 
 
 def audit_entitlements(data: Any, **keywords: Any) -> DistributedEntitlementAudit:
     """:func:`payequity.audit_entitlements` on a Spark DataFrame (the same keyword arguments and document);
     ``result.arrears()`` is a Spark DataFrame computed on the executors."""
-    return _distributed.run_audit(_SparkEngine(data), keywords)
+    return _distributed.audit(_SparkEngine(data), keywords)
