@@ -90,6 +90,8 @@ def test_dask_gives_the_in_memory_documents(payroll: pd.DataFrame) -> None:
             expected = pe.rif(payroll, vce=vce, **RIF).to_dict()
             assert len(expected["results"]) == 4
             assert_same(pe.dask.rif(frame, vce=vce, **RIF).to_dict(), expected)
+        expected = pe.quantile_profile(payroll, percentiles=[10, 50, 90], **OAXACA).to_dict()
+        assert_same(pe.dask.quantile_profile(frame, percentiles=[10, 50, 90], **OAXACA).to_dict(), expected)
         expected = pe.transparency(payroll, **TRANSPARENCY).to_dict()
         assert expected["eu"] and expected["uk"] and expected["logib"]
         assert_same(pe.dask.transparency(frame, **TRANSPARENCY).to_dict(), expected)
@@ -128,6 +130,8 @@ def test_spark_gives_the_in_memory_documents(payroll: pd.DataFrame, spark: Any) 
         expected = pe.oaxaca(payroll, se=se, vce=vce, reps=15, **OAXACA).to_dict()
         assert_same(pe.spark.oaxaca(frame, se=se, vce=vce, reps=15, **OAXACA).to_dict(), expected)
     assert_same(pe.spark.rif(frame, vce="robust", **RIF).to_dict(), pe.rif(payroll, vce="robust", **RIF).to_dict())
+    assert_same(pe.spark.quantile_profile(frame, percentiles=[25, 75], **OAXACA).to_dict(),
+                pe.quantile_profile(payroll, percentiles=[25, 75], **OAXACA).to_dict())
     expected = pe.transparency(payroll, **TRANSPARENCY).to_dict()
     assert_same(pe.spark.transparency(frame, **TRANSPARENCY).to_dict(), expected)
     expected = pe.equal_value(payroll, **EQUAL_VALUE).to_dict()

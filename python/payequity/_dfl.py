@@ -174,10 +174,16 @@ def quantile_profile(
     ``method="dfl"`` reweights (CIs with ``se="bootstrap"``). A gap that widens at the top is a glass ceiling,
     one largest at the bottom a sticky floor. ``.plot()`` draws it.
     """
-    options = oaxaca_options_json(outcome=outcome, group=group, group_a=group_a, group_b=group_b,
-                                  covariates=covariates, categorical=categorical, weights=weights, log=log,
-                                  reference=reference, se=se, vce=vce, reps=reps, seed=seed, confidence=confidence,
-                                  strict=strict, config=config)
+    keywords = {k: v for k, v in locals().items() if k != "data"}
+    options, profile = profile_jsons(keywords)
+    return QuantileProfileResult(_core.quantile_profile(as_table(data), options, profile))
+
+
+def profile_jsons(keywords: dict[str, Any]) -> tuple[str, str]:
+    """The ``oaxaca`` options and the profile options (JSON) of :func:`quantile_profile`'s keywords."""
+    profile_keys = ("method", "percentiles", "kernel", "bandwidth", "quantile_method")
+    options = oaxaca_options_json(**{k: v for k, v in keywords.items() if k not in profile_keys})
+    method, percentiles, kernel, bandwidth, quantile_method = (keywords.get(k) for k in profile_keys)
     profile: dict[str, Any] = {}
     if method is not None:
         profile["method"] = method
@@ -189,7 +195,7 @@ def quantile_profile(
         profile["bandwidth"] = bandwidth
     if quantile_method is not None:
         profile["quantile_method"] = quantile_method
-    return QuantileProfileResult(_core.quantile_profile(as_table(data), options, json.dumps(profile)))
+    return options, json.dumps(profile)
 
 
 class QuantileProfileResult(Document):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from payequity import _core
+from payequity._dfl import QuantileProfileResult, profile_jsons
 from payequity._entitlements import EntitlementAudit, entitlement_options_json
 from payequity._equal_value import EqualValueResult, equal_value_options_json
 from payequity._gap import GapResult, gap_options_json
@@ -96,12 +97,19 @@ def rif_job_json(**keywords: Any) -> str:
     return json.dumps({"oaxaca": json.loads(oaxaca), "rif": json.loads(rif)})
 
 
+def profile_job_json(**keywords: Any) -> str:
+    """The ``quantile-profile`` kind's options: ``{"oaxaca": …, "profile": …}``."""
+    oaxaca, profile = profile_jsons(keywords)
+    return json.dumps({"oaxaca": json.loads(oaxaca), "profile": json.loads(profile)})
+
+
 # Kind → (options JSON from the in-memory function's keywords, result class). Every analysis of the engine's
 # registry (`payequity::scale::distributed::KINDS`) but the audit, whose arrears table is the engine's own.
 ANALYSES: dict[str, tuple[Callable[..., str], Callable[[str], Any]]] = {
     "gap": (gap_options_json, GapResult),
     "oaxaca": (oaxaca_options_json, OaxacaResult),
     "rif": (rif_job_json, RifResult),
+    "quantile-profile": (profile_job_json, QuantileProfileResult),
     "transparency": (transparency_options_json, TransparencyResult),
     "equal-value": (equal_value_options_json, EqualValueResult),
 }

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from payequity import _distributed
+from payequity._dfl import QuantileProfileResult
 from payequity._distributed import DistributedEntitlementAudit
 from payequity._equal_value import EqualValueResult
 from payequity._gap import GapResult
@@ -23,7 +24,7 @@ from payequity._oaxaca import OaxacaResult
 from payequity._rif import RifResult
 from payequity._transparency import TransparencyResult
 
-__all__ = ["audit_entitlements", "equal_value", "gap", "oaxaca", "rif", "transparency"]
+__all__ = ["audit_entitlements", "equal_value", "gap", "oaxaca", "quantile_profile", "rif", "transparency"]
 
 
 def _number(part: Any, offset: int) -> Any:
@@ -116,6 +117,12 @@ def rif(data: Any, **keywords: Any) -> RifResult:
     """:func:`payequity.rif` on a Dask DataFrame (the same keyword arguments and result; unweighted, without
     reweighting, the Gini or bootstrap SEs, which need every row at once)."""
     return _distributed.analysis(_DaskEngine(data), "rif", keywords)  # type: ignore[no-any-return]
+
+
+def quantile_profile(data: Any, **keywords: Any) -> QuantileProfileResult:
+    """:func:`payequity.quantile_profile` on a Dask DataFrame (the same keyword arguments and result; the RIF
+    method, unweighted, without bootstrap SEs)."""
+    return _distributed.analysis(_DaskEngine(data), "quantile-profile", keywords)  # type: ignore[no-any-return]
 
 
 def transparency(data: Any, **keywords: Any) -> TransparencyResult:

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[list[str], bool]] = {
     "oaxaca-robust": (["oaxaca", PAYROLL, *OAXACA, "--vce", "robust"], True),
     "oaxaca-bootstrap": (["oaxaca", PAYROLL, *OAXACA, "--se", "bootstrap", "--reps", "20", "--seed", "7"], True),
     "rif": (["rif", PAYROLL, *OAXACA, "--statistic", "q10,q50,q90"], True),
+    "quantile-profile": (["quantile-profile", PAYROLL, *OAXACA, "--percentiles", "10,25,50,75,90"], True),
     "transparency": (["transparency", "--config", str(DEMO / "audit.toml"), PAYROLL], True),
     "equal-value": (["equal-value", PAYROLL, "--scheme", str(ROOT / "datasets/equal_value/health-and-care-scheme.toml"),
                      "--ratings", str(ROOT / "datasets/equal_value/demo-ratings.csv"), "--job", "occupation",

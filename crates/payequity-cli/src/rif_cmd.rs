@@ -12,7 +12,7 @@ use payequity::distributional::{
     dfl, dfl_table, nonlinear_decompose, nonlinear_table, profile_table, quantile_profile, rif_decompose,
     rif_regression, rif_regression_table, rif_table, RifOptions, Statistic,
 };
-use payequity::distributional::{rif_streams, RifAnalysis};
+use payequity::distributional::{profile_streams, rif_streams, ProfileAnalysis, RifAnalysis};
 use payequity::polars::prelude::DataFrame;
 use payequity::report::to_json;
 use payequity::scale::{load_source, run, Projection};
@@ -366,8 +366,23 @@ pub fn run_profile(args: ProfileArgs) -> Result<ExitCode> {
         profile.quantile_method = parse_enum(method)?;
     }
     let input = input_path(&args.oaxaca.input, &config)?;
-    let frame = load(&input, &args.oaxaca.scale, args.oaxaca.quiet, &options)?;
-    let result = quantile_profile(&frame, &options, &profile)?;
+    let columns =
+        (options.columns_used().into_iter().filter(|c| !c.is_empty()).collect::<Vec<_>>(), options.optional_columns());
+    // Streamed on the engine when the RIF plan covers the options; else the rows are read whole.
+    let result = open_input(&input, &args.oaxaca.scale, args.oaxaca.quiet, columns)?.run(
+        "profiling",
+        args.oaxaca.quiet,
+        |frame| quantile_profile(frame, &options, &profile),
+        |source, stream, progress| {
+            if profile_streams(&options, &profile) {
+                run(&ProfileAnalysis::new(&options, &profile, stream)?, source, stream, progress)
+            } else {
+                let mut wanted: Vec<String> = options.columns_used().into_iter().filter(|c| !c.is_empty()).collect();
+                wanted.extend(options.optional_columns().into_iter().filter(|c| source.column_names().contains(c)));
+                quantile_profile(&load_source(source, &Projection::new(source, Some(&wanted)))?, &options, &profile)
+            }
+        },
+    )?;
     match args.oaxaca.format {
         Format::Table => emit(&profile_table(&result))?,
         Format::Json => emit_line(&to_json(&result)?)?,

@@ -259,6 +259,18 @@ fn quantile_profile(
     let options: OaxacaOptions = options_from_json(options_json)?;
     options.validate().map_err(to_py_err)?;
     let profile: ProfileOptions = options_from_json(profile_json)?;
+    if let Some(input) = streamed_input(data).filter(|_| payequity::distributional::profile_streams(&options, &profile))
+    {
+        let result = py
+            .detach(|| {
+                let source = Source::resolve(&input)?;
+                let stream = StreamOptions::default();
+                let analysis = payequity::distributional::ProfileAnalysis::new(&options, &profile, &stream)?;
+                payequity::scale::run(&analysis, &source, &stream, &Silent)
+            })
+            .map_err(to_py_err)?;
+        return payequity::report::to_json(&result).map_err(to_py_err);
+    }
     let frame = rif_frame(data, &options)?;
     let result =
         py.detach(|| payequity::distributional::quantile_profile(&frame, &options, &profile)).map_err(to_py_err)?;

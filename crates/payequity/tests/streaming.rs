@@ -546,6 +546,23 @@ fn the_generic_distributed_entry_points_give_the_in_memory_documents() {
         for parts in [1, 4] {
             assert_same(&distributed_document("rif", &job, &frame, parts), &memory, 1e-9, "rif");
         }
+        // The quantile profile (the RIF at each percentile), streamed and distributed.
+        let profile = payequity::distributional::ProfileOptions {
+            percentiles: vec![10.0, 25.0, 50.0, 75.0, 90.0],
+            ..Default::default()
+        };
+        let memory = payequity::distributional::quantile_profile(&frame, &options, &profile).unwrap();
+        assert_eq!(memory.points.len(), 5);
+        let job = serde_json::json!({ "oaxaca": options, "profile": profile }).to_string();
+        assert_same(&distributed_document("quantile-profile", &job, &frame, 3), &json(&memory), 1e-9, "profile");
+        let dir = temp_dir("profile");
+        write_parts(&frame, &dir, 3, "parquet");
+        let source = Source::resolve(dir.to_str().unwrap()).unwrap();
+        let limit = StreamOptions { memory_limit: 1 << 20, batch_rows: 97 };
+        let analysis = payequity::distributional::ProfileAnalysis::new(&options, &profile, &limit).unwrap();
+        let streamed = run(&analysis, &source, &limit, &Silent).unwrap();
+        assert_same(&json(&streamed), &json(&memory), 1e-9, "streamed profile");
+        let _ = std::fs::remove_dir_all(&dir);
     }
     // Without the planted switch alone in the last period: the default snapshot (the last period) then
     // needs the pass of distinct periods first.

@@ -16,9 +16,11 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::profile::{profile_from_rif, profile_rif_options, profile_statistics};
 use super::{
     assemble_rif, check_rif, rif_map_of, rule_of_thumb, statistic_result_of, Bandwidth, DensityAt, Kernel,
-    QuantileMethod, RifFunction, RifOptions, RifResult, RifStatisticResult, Statistic,
+    ProfileMethod, ProfileOptions, QuantileMethod, QuantileProfile, RifFunction, RifOptions, RifResult,
+    RifStatisticResult, Statistic,
 };
 use crate::decompose::analysis::{Facts, Finished, OwnedModels};
 use crate::decompose::OaxacaPartial;
@@ -486,5 +488,80 @@ impl Analysis for RifAnalysis {
                 RifState::Oaxaca(OaxacaState::Scores(decode_state(StateKind::OaxacaScores, bytes)?))
             }
         })
+    }
+}
+
+/// The quantile profile of the RIF method ([`super::quantile_profile`]) as an analysis of the engine: the
+/// RIF decomposition at every percentile ([`RifAnalysis`]'s passes), its document reshaped into the profile.
+#[derive(Debug, Clone)]
+pub struct ProfileAnalysis {
+    pub rif: RifAnalysis,
+    pub profile: ProfileOptions,
+}
+
+impl ProfileAnalysis {
+    /// The profile under the memory limit of `stream`.
+    ///
+    /// # Errors
+    /// The DFL method (it reweights every row), percentiles outside (0, 100), and options the streamed RIF
+    /// plan does not cover ([`profile_streams`]).
+    pub fn new(options: &OaxacaOptions, profile: &ProfileOptions, stream: &StreamOptions) -> Result<ProfileAnalysis> {
+        if profile.method != ProfileMethod::Rif {
+            return Err(Error::Invalid(
+                "the DFL quantile profile reweights every row: read the input in memory (method = \"rif\" streams)"
+                    .into(),
+            ));
+        }
+        let rif = profile_rif_options(profile, profile_statistics(profile)?);
+        Ok(ProfileAnalysis { rif: RifAnalysis::new(options, &rif, stream)?, profile: profile.clone() })
+    }
+}
+
+/// Whether the streamed plan covers the profile (the RIF method, under [`rif_streams`]).
+pub fn profile_streams(options: &OaxacaOptions, profile: &ProfileOptions) -> bool {
+    profile.method == ProfileMethod::Rif
+        && profile_statistics(profile).is_ok_and(|s| rif_streams(options, &profile_rif_options(profile, s)))
+}
+
+impl Analysis for ProfileAnalysis {
+    type Pass = RifPass;
+    type State = RifState;
+    type Accumulator<'a> = RifAccumulator<'a>;
+    type Document = QuantileProfile;
+    const NAME: &'static str = "quantile-profile";
+
+    fn columns(&self, schema: &DataFrame) -> Result<Columns> {
+        self.rif.columns(schema)
+    }
+
+    fn first_pass(&self, columns: &[String]) -> Result<RifPass> {
+        self.rif.first_pass(columns)
+    }
+
+    fn label(&self, pass: &RifPass) -> PassLabel {
+        self.rif.label(pass)
+    }
+
+    fn accumulator<'a>(&'a self, pass: &'a RifPass, schema: &DataFrame) -> Result<RifAccumulator<'a>> {
+        self.rif.accumulator(pass, schema)
+    }
+
+    fn merge(&self, pass: &RifPass, a: RifState, b: RifState) -> Result<RifState> {
+        self.rif.merge(pass, a, b)
+    }
+
+    fn next(&self, pass: RifPass, state: RifState) -> Result<Step<RifPass, QuantileProfile>> {
+        Ok(match self.rif.next(pass, state)? {
+            Step::Pass(next) => Step::Pass(next),
+            Step::Done(rif) => Step::Done(profile_from_rif(rif, &self.profile)),
+        })
+    }
+
+    fn encode(&self, pass: &RifPass, state: &RifState) -> Result<Vec<u8>> {
+        self.rif.encode(pass, state)
+    }
+
+    fn decode(&self, pass: &RifPass, bytes: &[u8]) -> Result<RifState> {
+        self.rif.decode(pass, bytes)
     }
 }

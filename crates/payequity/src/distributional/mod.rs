@@ -15,7 +15,7 @@ mod rif;
 mod statistic;
 mod table;
 
-pub use analysis::{rif_streams, RifAnalysis};
+pub use analysis::{profile_streams, rif_streams, ProfileAnalysis, RifAnalysis};
 pub(crate) use decomposition::{
     assemble as assemble_rif, check as check_rif, rif_map as rif_map_of, statistic_result as statistic_result_of,
 };

@@ -6,7 +6,7 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::decomposition::{rif_decompose, RifOptions};
+use super::decomposition::{rif_decompose, RifOptions, RifResult};
 use super::dfl::{dfl, DflOptions};
 use super::statistic::{Bandwidth, Kernel, QuantileMethod, Statistic};
 use crate::data::Ledger;
@@ -90,59 +90,11 @@ pub fn quantile_profile(
     options: &OaxacaOptions,
     profile: &ProfileOptions,
 ) -> Result<QuantileProfile> {
-    if profile.percentiles.is_empty() {
-        return Err(Error::Invalid("no percentile given for the quantile profile".into()));
-    }
-    let statistic: Vec<Statistic> = profile
-        .percentiles
-        .iter()
-        .map(|&p| {
-            if p > 0.0 && p < 100.0 {
-                Ok(Statistic::Quantile(p / 100.0))
-            } else {
-                Err(Error::Invalid(format!("percentile {p} of the quantile profile is not strictly between 0 and 100")))
-            }
-        })
-        .collect::<Result<_>>()?;
+    let statistic = profile_statistics(profile)?;
     match profile.method {
         ProfileMethod::Rif => {
-            let rif = RifOptions {
-                statistic,
-                kernel: profile.kernel,
-                bandwidth: profile.bandwidth,
-                quantile_method: profile.quantile_method,
-                ..Default::default()
-            };
-            let r = rif_decompose(frame, options, &rif)?;
-            let points = profile
-                .percentiles
-                .iter()
-                .zip(&r.results)
-                .map(|(&percentile, s)| ProfilePoint {
-                    percentile,
-                    a: Some(s.sample.a),
-                    b: Some(s.sample.b),
-                    gap: s.difference,
-                    composition: s.twofold.explained,
-                    structure: s.twofold.unexplained,
-                })
-                .collect();
-            Ok(QuantileProfile {
-                kind: "quantile_profile".into(),
-                version: VERSION.into(),
-                commit: COMMIT.into(),
-                ledger: r.ledger,
-                warnings: r.warnings,
-                method: ProfileMethod::Rif,
-                outcome: r.outcome,
-                log: r.log,
-                groups: r.groups,
-                n: r.n,
-                quantile_method: profile.quantile_method,
-                se_method: r.se_method,
-                confidence: r.confidence,
-                points,
-            })
+            let rif = profile_rif_options(profile, statistic);
+            Ok(profile_from_rif(rif_decompose(frame, options, &rif)?, profile))
         }
         ProfileMethod::Dfl => {
             let mut dfl_options_oaxaca = options.clone();
@@ -184,5 +136,67 @@ pub fn quantile_profile(
                 points,
             })
         }
+    }
+}
+
+/// The statistics of the profile: the quantile at each percentile.
+pub(crate) fn profile_statistics(profile: &ProfileOptions) -> Result<Vec<Statistic>> {
+    if profile.percentiles.is_empty() {
+        return Err(Error::Invalid("no percentile given for the quantile profile".into()));
+    }
+    profile
+        .percentiles
+        .iter()
+        .map(|&p| {
+            if p > 0.0 && p < 100.0 {
+                Ok(Statistic::Quantile(p / 100.0))
+            } else {
+                Err(Error::Invalid(format!("percentile {p} of the quantile profile is not strictly between 0 and 100")))
+            }
+        })
+        .collect()
+}
+
+/// The RIF decomposition the profile's RIF method runs.
+pub(crate) fn profile_rif_options(profile: &ProfileOptions, statistic: Vec<Statistic>) -> RifOptions {
+    RifOptions {
+        statistic,
+        kernel: profile.kernel,
+        bandwidth: profile.bandwidth,
+        quantile_method: profile.quantile_method,
+        ..Default::default()
+    }
+}
+
+/// The profile of the RIF method from the RIF decomposition at its percentiles.
+pub(crate) fn profile_from_rif(r: RifResult, profile: &ProfileOptions) -> QuantileProfile {
+    let points = profile
+        .percentiles
+        .iter()
+        .zip(&r.results)
+        .map(|(&percentile, s)| ProfilePoint {
+            percentile,
+            a: Some(s.sample.a),
+            b: Some(s.sample.b),
+            gap: s.difference,
+            composition: s.twofold.explained,
+            structure: s.twofold.unexplained,
+        })
+        .collect();
+    QuantileProfile {
+        kind: "quantile_profile".into(),
+        version: VERSION.into(),
+        commit: COMMIT.into(),
+        ledger: r.ledger,
+        warnings: r.warnings,
+        method: ProfileMethod::Rif,
+        outcome: r.outcome,
+        log: r.log,
+        groups: r.groups,
+        n: r.n,
+        quantile_method: profile.quantile_method,
+        se_method: r.se_method,
+        confidence: r.confidence,
+        points,
     }
 }

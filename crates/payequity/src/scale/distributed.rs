@@ -14,7 +14,7 @@ use super::analysis::DistributedAnalysis;
 pub use super::analysis::ROW_COLUMN;
 use super::StreamOptions;
 use crate::decompose::{OaxacaAnalysis, OaxacaOptions};
-use crate::distributional::{RifAnalysis, RifOptions};
+use crate::distributional::{ProfileAnalysis, ProfileOptions, RifAnalysis, RifOptions};
 use crate::entitlements::{load_rules, AuditAnalysis, EntitlementOptions, RuleSet};
 use crate::equal_value::EqualValueAnalysis;
 use crate::gap::GapAnalysis;
@@ -22,7 +22,8 @@ use crate::transparency::TransparencyAnalysis;
 use crate::{Error, Result};
 
 /// The analyses distributed engines run, by the name of their CLI subcommand.
-pub const KINDS: [&str; 6] = ["gap", "oaxaca", "rif", "transparency", "equal-value", "audit-entitlements"];
+pub const KINDS: [&str; 7] =
+    ["gap", "oaxaca", "rif", "quantile-profile", "transparency", "equal-value", "audit-entitlements"];
 
 /// Options from JSON; a bad option is a config error naming its dotted key.
 fn options<T: DeserializeOwned>(kind: &str, json: &str) -> Result<T> {
@@ -51,6 +52,14 @@ struct RifJob {
     rif: RifOptions,
 }
 
+/// The options of a quantile profile: the `oaxaca` options and the `profile` percentiles.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileJob {
+    oaxaca: OaxacaOptions,
+    profile: ProfileOptions,
+}
+
 /// The analysis `kind` (one of [`KINDS`]) with its options as JSON.
 ///
 /// # Errors
@@ -63,6 +72,11 @@ pub fn analysis(kind: &str, options_json: &str) -> Result<Box<dyn DistributedAna
             let job: RifJob = options(kind, options_json)?;
             job.oaxaca.validate()?;
             Box::new(RifAnalysis::new(&job.oaxaca, &job.rif, &StreamOptions::default())?)
+        }
+        "quantile-profile" => {
+            let job: ProfileJob = options(kind, options_json)?;
+            job.oaxaca.validate()?;
+            Box::new(ProfileAnalysis::new(&job.oaxaca, &job.profile, &StreamOptions::default())?)
         }
         "transparency" => Box::new(TransparencyAnalysis::new(&options(kind, options_json)?)),
         "equal-value" => Box::new(EqualValueAnalysis::new(&options(kind, options_json)?)),
