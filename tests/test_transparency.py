@@ -285,6 +285,12 @@ def test_logib_reaches_each_verdict(gap_pct: float, verdict: str) -> None:
     assert logib["verdict"] == verdict, logib
 
 
+def test_the_logib_verdict_reads_in_words() -> None:
+    result = pe.transparency(logib_sample(9.0), ordinary=["salary"], variable=[], bonus=[], regimes=["logib"])
+    assert "verdict: significant, above the 5% limit" in result.summary()
+    assert "AboveLimit" not in result.summary()
+
+
 def test_logib_refuses_small_or_one_gender_populations() -> None:
     with pytest.raises(pe.PayEquityError, match="at least 50 employees"):
         pe.transparency(logib_sample(2.0, n=40), ordinary=["salary"], variable=[], bonus=[], regimes=["logib"])

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::audit::{AuditReport, Headline};
-use crate::transparency::LogibVerdict;
 
 /// The value at a dot-separated `path` (`gap.overall.mean_gap_pct.estimate`; list items by index).
 pub fn lookup<'a>(document: &'a Value, path: &str) -> Option<&'a Value> {
@@ -101,12 +100,7 @@ pub fn headline(report: &AuditReport) -> Vec<Headline> {
         figure("uk_mean_hourly_gap_pct", "UK mean hourly pay gap", "transparency.uk.mean_hourly_gap_pct", "pct", None);
     }
     if let Some(logib) = report.transparency.as_ref().and_then(|t| t.logib.as_ref()) {
-        let verdict = match logib.verdict {
-            LogibVerdict::NotSignificant => "not significant",
-            LogibVerdict::BelowTarget => "significant, within the 2.5% target",
-            LogibVerdict::BelowLimit => "significant, within the 5% limit",
-            LogibVerdict::AboveLimit => "significant, above the 5% limit",
-        };
+        let verdict = logib.verdict.words();
         let direction = if logib.kennedy < 0.0 { "less" } else { "more" };
         figure(
             "logib_verdict",

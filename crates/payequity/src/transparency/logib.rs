@@ -34,6 +34,18 @@ pub enum LogibVerdict {
     AboveLimit,
 }
 
+impl LogibVerdict {
+    /// The verdict in words, as tables and the report print it.
+    pub fn words(self) -> &'static str {
+        match self {
+            LogibVerdict::NotSignificant => "not significant",
+            LogibVerdict::BelowTarget => "significant, within the 2.5% target",
+            LogibVerdict::BelowLimit => "significant, within the 5% limit",
+            LogibVerdict::AboveLimit => "significant, above the 5% limit",
+        }
+    }
+}
+
 /// The Logib block of the transparency document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogibResult {

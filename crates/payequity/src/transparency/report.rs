@@ -249,7 +249,7 @@ pub fn transparency_table(r: &TransparencyResult) -> String {
             l.p_value,
             l.r2
         );
-        let _ = writeln!(out, "  {}; verdict: {:?}", l.reading, l.verdict);
+        let _ = writeln!(out, "  {}; verdict: {}", l.reading, l.verdict.words());
     }
     let _ =
         writeln!(out, "\nRows: {} read, {} used, {} excluded", r.ledger.read, r.ledger.used, r.ledger.excluded_total());
