@@ -84,7 +84,7 @@ impl Error {
                     .into(),
             ),
             Error::Config { .. } => Some("see the config schema in docs/config.md".into()),
-            Error::Io { .. } => Some("check the path and that the file is Parquet (.parquet), Arrow IPC (.arrow, .ipc, .feather) or CSV (.csv)".into()),
+            Error::Io { path, .. } => Some(io_hint(path).into()),
             Error::Output { .. } => Some(
                 "choose a folder you can write to (CLI `--out DIR`, Python `out=`); an existing pack there is replaced, other files are kept"
                     .into(),
@@ -102,5 +102,37 @@ impl Error {
             Error::MissingColumn { .. } | Error::ColumnType { .. } | Error::InvalidValue { .. } => "InputError",
             Error::Output { .. } | Error::Invalid(_) | Error::Polars(_) => "PayEquityError",
         }
+    }
+}
+
+/// The hint of a file that could not be read or written, by what the file is: a payroll table, a TOML or
+/// JSON file of settings (config, scheme, rule set), a CSV of ratings or rules, or standard output.
+fn io_hint(path: &str) -> &'static str {
+    let extension = std::path::Path::new(path).extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        _ if path == "-" || path == "stdout" || path == "<stdout>" => {
+            "the output could not be written: check that the pipe or terminal is still open and the disk has room"
+        }
+        _ if path == "<stdin>" => "standard input is read as one Arrow IPC stream (`… | payequity gap - …`)",
+        Some("toml") | Some("json") => {
+            "check the path of the settings file (config, job-evaluation scheme or rule set) and that it is UTF-8 text"
+        }
+        _ => "check the path and that the file is Parquet (.parquet), Arrow IPC (.arrow, .ipc, .feather) or CSV (.csv)",
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::*;
+
+    #[test]
+    fn io_hints_fit_the_file() {
+        let io = |path: &str| Error::Io { path: path.into(), reason: "not found".into() }.hint().unwrap();
+        assert!(io("payroll.parquet").contains("Parquet"));
+        assert!(io("payroll/").contains("Parquet"));
+        assert!(io("audit.toml").contains("settings file") && !io("audit.toml").contains("Parquet"));
+        assert!(io("rules.JSON").contains("settings file"));
+        assert!(io("-").contains("output could not be written"));
+        assert!(io("<stdin>").contains("Arrow IPC stream"));
     }
 }
